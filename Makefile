@@ -1,0 +1,31 @@
+# secflow-budget: build, test, lint, fixtures, bench.
+GO      ?= go
+PKG     := github.com/secflow/secflow-budget
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+COMMIT  ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
+LDFLAGS := -X $(PKG)/internal/cli.version=$(VERSION) -X $(PKG)/internal/cli.commit=$(COMMIT)
+
+.PHONY: build test lint fixtures bench clean
+
+build:
+	$(GO) build -ldflags '$(LDFLAGS)' -o bin/secflow-budget ./cmd/secflow-budget
+
+# The tests start a real Prometheus: scripts/ensure-prometheus.sh installs
+# Debian's package when it is missing (as root), and the tests fail rather
+# than skip when it is still not there.
+test:
+	scripts/ensure-prometheus.sh
+	SECFLOW_REQUIRE_PROMETHEUS=1 $(GO) test ./...
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+fixtures:
+	$(GO) run ./internal/fixtures/gen -out testdata/snapshots
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchtime 1x ./...
+
+clean:
+	rm -rf bin

@@ -1,0 +1,343 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"math"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/secflow/secflow-budget/internal/promtest"
+)
+
+// The end-to-end tests run the built binary, as users and CI do, and assert
+// exit codes, stdout and stderr.
+
+var binary string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "secflow-budget-e2e")
+	if err != nil {
+		panic(err)
+	}
+	binary = filepath.Join(dir, "secflow-budget")
+	build := exec.Command("go", "build", "-o", binary, ".")
+	build.Stderr = os.Stderr
+	if err := build.Run(); err != nil {
+		panic("building the binary: " + err.Error())
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+const repo = "../.."
+
+type result struct {
+	code           int
+	stdout, stderr string
+}
+
+// run runs the binary from the repository root with a clean environment.
+func run(t *testing.T, env []string, args ...string) result {
+	t.Helper()
+	cmd := exec.Command(binary, args...)
+	cmd.Dir = repo
+	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "LANG=C.UTF-8", "HOME=" + t.TempDir()}, env...)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	code := 0
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatalf("running %v: %v", args, err)
+	}
+	return result{code, out.String(), errb.String()}
+}
+
+func expectCode(t *testing.T, r result, want int) {
+	t.Helper()
+	if r.code != want {
+		t.Fatalf("exit code %d, want %d\nstdout:\n%s\nstderr:\n%s", r.code, want, r.stdout, r.stderr)
+	}
+}
+
+func TestOfflineHealthyPasses(t *testing.T) {
+	r := run(t, nil, "check", "--offline", "testdata/snapshots/healthy")
+	expectCode(t, r, 0)
+	for _, want := range []string{"🔍 metrics", "⚡ performance", "✅ core-metrics", "✅ task-duration", "9/9 metrics present"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("stdout lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	if strings.Contains(r.stdout, "\x1b[") {
+		t.Errorf("color codes on a non-terminal:\n%q", r.stdout)
+	}
+	if r.stderr != "" {
+		t.Errorf("unexpected stderr: %s", r.stderr)
+	}
+}
+
+func TestOfflineDegradedFails(t *testing.T) {
+	r := run(t, nil, "check", "--offline", "testdata/snapshots/degraded")
+	expectCode(t, r, 1)
+	for _, want := range []string{
+		"❌ core-metrics", "missing: secflow_gc_reclaimed_bytes_total",
+		"❌ series-cardinality", "❌ task-duration", "⚠️ sandbox-failure-ratio", "✅ queue-depth",
+	} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("stdout lacks %q:\n%s", want, r.stdout)
+		}
+	}
+}
+
+func TestJSONReportAndFiles(t *testing.T) {
+	dir := t.TempDir()
+	jsonPath := filepath.Join(dir, "report.json")
+	junitPath := filepath.Join(dir, "junit.xml")
+	r := run(t, nil, "check", "--offline", "testdata/snapshots/degraded", "--format", "json", "-o", jsonPath, "--report", "junit="+junitPath, "--no-emoji")
+	expectCode(t, r, 1)
+	if r.stdout != "" {
+		t.Errorf("stdout should be empty with -o, got:\n%s", r.stdout)
+	}
+	rep := readReport(t, jsonPath)
+	if rep.SchemaVersion != 1 || rep.Mode != "offline" || rep.Status != "fail" || rep.ExitCode != 1 {
+		t.Errorf("report header = %+v", rep)
+	}
+	if rep.EvaluatedAt != "2026-11-26T12:00:07Z" {
+		t.Errorf("evaluated_at = %s", rep.EvaluatedAt)
+	}
+	if b, err := os.ReadFile(junitPath); err != nil || !bytes.Contains(b, []byte("<testsuite")) {
+		t.Errorf("junit report: %v\n%s", err, b)
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 2 {
+		t.Errorf("report dir holds %d files, want 2 (no temp files left)", len(entries))
+	}
+}
+
+func TestFailOnWarn(t *testing.T) {
+	r := run(t, nil, "check", "--offline", "testdata/snapshots/degraded", "--only", "sandbox-failure-ratio")
+	expectCode(t, r, 0)
+	r = run(t, nil, "check", "--offline", "testdata/snapshots/degraded", "--only", "sandbox-failure-ratio", "--fail-on", "warn")
+	expectCode(t, r, 1)
+}
+
+func TestSelection(t *testing.T) {
+	r := run(t, nil, "check", "--offline", "testdata/snapshots/degraded", "--skip", "core-metrics,series-cardinality,task-duration", "--format", "json")
+	expectCode(t, r, 0)
+	var rep report
+	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if rep.Summary["total"] != 4 {
+		t.Errorf("selected %v budgets, want 4", rep.Summary["total"])
+	}
+	r = run(t, nil, "check", "--offline", "testdata/snapshots/degraded", "--only", "no-such-budget")
+	expectCode(t, r, 2)
+	if !strings.Contains(r.stderr, `--only: no budget or tag named "no-such-budget"`) {
+		t.Errorf("stderr: %s", r.stderr)
+	}
+}
+
+func TestBrokenBudgetsExit2(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "budgets.yaml")
+	text := "version: 1\nbudgets:\n  - name: task-duration\n    type: latency\n    histogram: secflow_task_duration_seconds\n    percentiles:\n      p95: 30O s\n"
+	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := run(t, nil, "check", "-c", path, "--offline", "testdata/snapshots/healthy")
+	expectCode(t, r, 2)
+	want := path + `:7:12: budgets[0].percentiles.p95: invalid duration "30O s"`
+	if !strings.HasPrefix(strings.TrimPrefix(r.stderr, "error: "), want) || strings.Count(r.stderr, "\n") != 1 {
+		t.Errorf("stderr = %q, want one line starting %q", r.stderr, want)
+	}
+	r = run(t, nil, "validate", "-c", path)
+	expectCode(t, r, 2)
+}
+
+func TestCorruptSnapshotExit2(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, text string) {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("manifest.yaml", "version: 1\nevaluated_at: 2026-11-26T12:00:07Z\n")
+	write("metrics.om", "# TYPE secflow_queue_depth gauge\nsecflow_queue_depth{queue=\"a\"} 1 1795708800\nsecflow_queue_depth{queue=\"a\"} oops 1795708815\n# EOF\n")
+	r := run(t, nil, "check", "--offline", dir)
+	expectCode(t, r, 2)
+	if !strings.Contains(r.stderr, "metrics.om:3") {
+		t.Errorf("stderr should name metrics.om line 3: %s", r.stderr)
+	}
+}
+
+func TestClosedPortExit3(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	r := run(t, nil, "check", "--prometheus", "http://"+addr, "--only", "core-metrics,task-duration")
+	expectCode(t, r, 3)
+	if !strings.Contains(r.stdout, "💥") || !strings.Contains(r.stdout, "connection refused") {
+		t.Errorf("stdout should show the refused connection:\n%s", r.stdout)
+	}
+}
+
+func TestHungPrometheusExit4(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	go func() {
+		var conns []net.Conn
+		defer func() {
+			for _, c := range conns {
+				c.Close()
+			}
+		}()
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			conns = append(conns, c) // accept and never answer
+		}
+	}()
+	start := time.Now()
+	r := run(t, nil, "check", "--prometheus", "http://"+l.Addr().String(), "--timeout", "1s")
+	expectCode(t, r, 4)
+	if !strings.Contains(r.stderr, "--timeout") {
+		t.Errorf("stderr should say the run timed out: %s", r.stderr)
+	}
+	if d := time.Since(start); d > 20*time.Second {
+		t.Errorf("the run took %s despite --timeout 1s", d)
+	}
+}
+
+// TestLiveOfflineParity backfills each snapshot into a real Prometheus and
+// asserts that the live check and the offline check agree on every verdict
+// and value.
+func TestLiveOfflineParity(t *testing.T) {
+	for _, name := range []string{"healthy", "degraded"} {
+		t.Run(name, func(t *testing.T) {
+			snap := filepath.Join(repo, "testdata", "snapshots", name)
+			srv := promtest.Start(t, filepath.Join(snap, "metrics.om"))
+			at := "2026-11-26T12:00:07Z"
+			offline := run(t, nil, "check", "--offline", "testdata/snapshots/"+name, "--format", "json")
+			live := run(t, nil, "check", "--prometheus", srv.URL, "--at", at, "--format", "json")
+			if offline.code != live.code {
+				t.Errorf("exit codes differ: offline %d, live %d\n%s", offline.code, live.code, live.stdout)
+			}
+			var off, liv report
+			mustJSON(t, offline.stdout, &off)
+			mustJSON(t, live.stdout, &liv)
+			compareReports(t, off, liv)
+		})
+	}
+}
+
+type report struct {
+	SchemaVersion int            `json:"schema_version"`
+	Mode          string         `json:"mode"`
+	EvaluatedAt   string         `json:"evaluated_at"`
+	Status        string         `json:"status"`
+	ExitCode      int            `json:"exit_code"`
+	Summary       map[string]int `json:"summary"`
+	Budgets       []struct {
+		Name    string   `json:"name"`
+		Status  string   `json:"status"`
+		Message string   `json:"message"`
+		Queries []string `json:"queries"`
+		Results []map[string]any
+		Error   *struct{ Kind, Message string }
+	} `json:"budgets"`
+}
+
+func readReport(t *testing.T, path string) report {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var r report
+	mustJSON(t, string(b), &r)
+	return r
+}
+
+func mustJSON(t *testing.T, s string, v any) {
+	t.Helper()
+	if err := json.Unmarshal([]byte(s), v); err != nil {
+		t.Fatalf("invalid JSON report: %v\n%s", err, s)
+	}
+}
+
+func compareReports(t *testing.T, off, live report) {
+	t.Helper()
+	if len(off.Budgets) != len(live.Budgets) {
+		t.Fatalf("%d budgets offline, %d live", len(off.Budgets), len(live.Budgets))
+	}
+	compared := 0
+	defer func() {
+		// Guard against a vacuous pass: every budget has numbers to compare.
+		if compared < 2*len(off.Budgets) {
+			t.Errorf("compared only %d numbers over %d budgets", compared, len(off.Budgets))
+		}
+	}()
+	for i, o := range off.Budgets {
+		l := live.Budgets[i]
+		if o.Name != l.Name || o.Status != l.Status {
+			t.Errorf("%s: offline %s, live %s %s (%s | %s)", o.Name, o.Status, l.Name, l.Status, o.Message, l.Message)
+			continue
+		}
+		if o.Error != nil || l.Error != nil {
+			t.Errorf("%s: errors offline %v, live %v", o.Name, o.Error, l.Error)
+		}
+		if len(o.Results) != len(l.Results) {
+			t.Errorf("%s: %d results offline, %d live", o.Name, len(o.Results), len(l.Results))
+			continue
+		}
+		for j, or := range o.Results {
+			lr := l.Results[j]
+			for k, ov := range or {
+				lv := lr[k]
+				of, ok1 := ov.(float64)
+				lf, ok2 := lv.(float64)
+				if ok1 && ok2 {
+					compared++
+					if !closeRel(of, lf, 1e-9) {
+						t.Errorf("%s result %d %s: offline %v, live %v", o.Name, j, k, of, lf)
+					}
+					continue
+				}
+				if js(ov) != js(lv) {
+					t.Errorf("%s result %d %s: offline %s, live %s", o.Name, j, k, js(ov), js(lv))
+				}
+			}
+		}
+	}
+}
+
+func closeRel(a, b, tol float64) bool {
+	if a == b {
+		return true
+	}
+	return math.Abs(a-b) <= tol*math.Max(math.Abs(a), math.Abs(b))
+}
+
+func js(v any) string {
+	b, _ := json.Marshal(v)
+	return string(b)
+}

@@ -1,0 +1,122 @@
+package checks
+
+import (
+	"context"
+	"fmt"
+	"sort"
+
+	"github.com/prometheus/prometheus/model/labels"
+
+	"github.com/secflow/secflow-budget/internal/config"
+)
+
+var cardinalityFields = []string{"selector", "by", "max", "warn_max"}
+
+// topOffenders is how many groups a failing cardinality budget lists.
+const topOffenders = 5
+
+// CardinalityCheck counts the series a selector returns at the evaluation
+// time, per `by` group.
+type CardinalityCheck struct {
+	by       []string
+	limits   Limits
+	query    string
+	topQuery string // breaks a failing total down by metric name
+}
+
+func buildCardinality(b *config.Budget, f *config.Fields) Check {
+	c := &CardinalityCheck{}
+	var ms []*labels.Matcher
+	if f.Require("selector") {
+		ms, _ = readSelector(f, "selector", "")
+	}
+	c.by = readLabelNames(f, "by")
+	if !f.Has("max") && !f.Has("warn_max") {
+		f.Errorf("max", "required field is missing")
+	}
+	count := func(key string) *float64 {
+		v, ok := f.Float(key)
+		if !ok {
+			return nil
+		}
+		if v < 0 {
+			f.Errorf(key, "a number of series cannot be negative")
+		}
+		return F(v)
+	}
+	c.limits = Limits{Max: count("max"), WarnMax: count("warn_max")}
+	if c.limits.Max != nil && c.limits.WarnMax != nil && *c.limits.WarnMax > *c.limits.Max {
+		f.Errorf("warn_max", "warn_max is greater than max: it would never warn")
+	}
+	sel := selector("", ms)
+	c.query = fmt.Sprintf("count%s(%s)", byClause(c.by...), sel)
+	if len(c.by) == 0 {
+		c.topQuery = fmt.Sprintf("topk(%d, count by (__name__) (%s))", topOffenders, sel)
+	}
+	return c
+}
+
+// Queries implements Check.
+func (c *CardinalityCheck) Queries() []Query {
+	q := []Query{{Lang: "promql", Text: c.query}}
+	if c.topQuery != "" {
+		q = append(q, Query{Lang: "promql", Text: c.topQuery, Note: "only when the budget is over its limit"})
+	}
+	return q
+}
+
+// Evaluate implements Check.
+func (c *CardinalityCheck) Evaluate(ctx context.Context, env Env) (Evaluation, error) {
+	vec, err := env.Prometheus.Query(ctx, c.query, env.At)
+	if err != nil {
+		return Evaluation{}, err
+	}
+	if len(vec) == 0 {
+		return Evaluation{Missing: "the selector matched no series"}, nil
+	}
+	sortVector(vec)
+	ev := Evaluation{}
+	type group struct {
+		labels string
+		n      float64
+	}
+	var over []group
+	for _, s := range vec {
+		r := Result{Subject: "series", Labels: labelMap(s.Metric), Unit: "series"}
+		c.limits.Judge(&r, float64(s.Value))
+		if r.Status != Pass {
+			over = append(over, group{FormatLabels(r.Labels), float64(s.Value)})
+		}
+		ev.Results = append(ev.Results, r)
+	}
+	if len(over) == 0 {
+		return ev, nil
+	}
+	if len(c.by) > 0 {
+		sort.SliceStable(over, func(i, j int) bool { return over[i].n > over[j].n })
+		for i, g := range over {
+			if i == topOffenders {
+				ev.Details = append(ev.Details, fmt.Sprintf("... and %d more groups over the limit", len(over)-topOffenders))
+				break
+			}
+			ev.Details = append(ev.Details, fmt.Sprintf("%s: %s series", g.labels, groupThousands(g.n)))
+		}
+		return ev, nil
+	}
+	top, err := env.Prometheus.Query(ctx, c.topQuery, env.At)
+	if err != nil {
+		ev.Notes = append(ev.Notes, fmt.Sprintf("could not list the largest metrics: %v", err))
+		return ev, nil
+	}
+	sort.SliceStable(top, func(i, j int) bool {
+		if top[i].Value != top[j].Value {
+			return top[i].Value > top[j].Value
+		}
+		return top[i].Metric.Before(top[j].Metric)
+	})
+	ev.Details = append(ev.Details, fmt.Sprintf("largest metrics (top %d):", topOffenders))
+	for _, s := range top {
+		ev.Details = append(ev.Details, fmt.Sprintf("%s: %s series", s.Metric["__name__"], groupThousands(float64(s.Value))))
+	}
+	return ev, nil
+}

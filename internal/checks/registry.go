@@ -1,0 +1,113 @@
+package checks
+
+import (
+	"context"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/secflow/secflow-budget/internal/config"
+	"github.com/secflow/secflow-budget/internal/sources"
+)
+
+// Check is one budget ready to run.
+type Check interface {
+	// Queries lists exactly what the check will ask its source, for `list`
+	// and the reports.
+	Queries() []Query
+	// Evaluate asks the source and judges the answers. A source failure is
+	// returned as the error; no data is an Evaluation with Missing set.
+	Evaluate(ctx context.Context, env Env) (Evaluation, error)
+}
+
+// Query is one query of a check, in its source's language.
+type Query struct {
+	Lang string // "promql" or "logql"
+	Text string
+	Note string // when it runs, if not always, e.g. "only when the budget fails"
+}
+
+// Env is what checks read from: the sources and the evaluation time.
+type Env struct {
+	Prometheus sources.PromQL
+	At         time.Time
+}
+
+// builder reads a budget's type-specific fields and returns its check.
+// Errors go through f; the returned check is used only when there were none.
+type builder func(b *config.Budget, f *config.Fields) Check
+
+type budgetType struct {
+	build    builder
+	category string   // the report area when the budget sets none
+	fields   []string // the type's own keys, beyond config.CommonFields
+	needs    string   // the source it reads: "prometheus"
+}
+
+// types is the registry of budget types. Adding a type means a file with
+// its builder and check, an entry here, docs and tests.
+func types() map[string]budgetType {
+	return map[string]budgetType{
+		"metric":          {build: buildMetric, category: "metrics", fields: metricFields, needs: "prometheus"},
+		"metrics_present": {build: buildPresent, category: "metrics", fields: presentFields, needs: "prometheus"},
+		"cardinality":     {build: buildCardinality, category: "metrics", fields: cardinalityFields, needs: "prometheus"},
+		"latency":         {build: buildLatency, category: "performance", fields: latencyFields, needs: "prometheus"},
+	}
+}
+
+// TypeNames lists the known budget types, sorted.
+func TypeNames() []string {
+	var names []string
+	for n := range types() {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// Planned is a budget with its check, ready for Run.
+type Planned struct {
+	Budget   *config.Budget
+	Check    Check
+	Category string
+	Needs    string // the source the check reads
+}
+
+// Load reads and validates a budgets file, type-specific fields included,
+// and returns the checks in file order. The error is a config.Errors naming
+// every problem, each with file, line, column and field path.
+func Load(path string) (*config.Config, []*Planned, error) {
+	reg := types()
+	var planned []*Planned
+	cfg, err := config.Load(path, func(b *config.Budget) []string {
+		t, ok := reg[b.Type]
+		if !ok {
+			b.Fields.Errorf("type", "unknown budget type %q (known: %s)", b.Type, strings.Join(TypeNames(), ", "))
+			return allTypeFields(reg) // only the type is wrong; don't also flag its fields
+		}
+		c := t.build(b, b.Fields)
+		cat := b.Category
+		if cat == "" {
+			cat = t.category
+		}
+		planned = append(planned, &Planned{Budget: b, Check: c, Category: cat, Needs: t.needs})
+		return t.fields
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return cfg, planned, nil
+}
+
+func allTypeFields(reg map[string]budgetType) []string {
+	var all []string
+	for _, t := range reg {
+		for _, f := range t.fields {
+			if !slices.Contains(all, f) {
+				all = append(all, f)
+			}
+		}
+	}
+	return all
+}

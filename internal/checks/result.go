@@ -1,0 +1,73 @@
+package checks
+
+import (
+	"time"
+)
+
+// Result is one judged value: a percentile of a group, a series of a metric
+// query, a metric's presence.
+type Result struct {
+	Subject   string
+	Labels    map[string]string
+	Value     *float64 // nil: no data for this result
+	Unit      string   // seconds, series, bytes, ratio, lines, or a budget's own
+	Limit     *float64 // the hard limit shown; nil when only a soft one exists
+	Op        string   // "<=" or ">=": how Value must relate to Limit
+	WarnLimit *float64
+	Status    Status
+	// Missing marks a result without data; Run sets its status from the
+	// budget's on_missing.
+	Missing bool
+	// Extra holds type-specific facts in display order, e.g. bucket bounds
+	// and observations of a percentile.
+	Extra []KV
+	Note  string
+}
+
+// KV is one extra fact of a result; Value is a float64 or a string.
+type KV struct {
+	Key   string
+	Value any
+}
+
+// Evaluation is what a check found, before on_missing and severity apply.
+type Evaluation struct {
+	Results []Result
+	// Missing, when set, says that the budget's data is absent altogether
+	// ("selector matched no series"); on_missing decides the status.
+	Missing string
+	// Message overrides the one Run derives from the worst result.
+	Message string
+	// Notes are remarks for a person, e.g. a limit between bucket bounds.
+	Notes []string
+	// Details list offenders, e.g. the top groups of a cardinality budget.
+	Details []string
+}
+
+// Outcome is a budget's judged evaluation, ready for the reporters.
+type Outcome struct {
+	Name        string
+	Type        string
+	Category    string
+	Description string
+	Runbook     string
+	Severity    string
+	Tags        []string
+	Status      Status
+	Message     string
+	Queries     []string
+	Results     []Result
+	Notes       []string
+	Details     []string
+	Err         *OutcomeError
+	Duration    time.Duration
+}
+
+// OutcomeError is why a budget could not be decided.
+type OutcomeError struct {
+	Kind    string `json:"kind"`
+	Message string `json:"message"`
+}
+
+// F returns a pointer to x, for Result's optional numbers.
+func F(x float64) *float64 { return &x }

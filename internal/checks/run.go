@@ -1,0 +1,187 @@
+package checks
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/secflow/secflow-budget/internal/config"
+	"github.com/secflow/secflow-budget/internal/sources"
+)
+
+// Run evaluates the planned checks, at most concurrency at a time, and
+// returns their outcomes in plan order. Failed queries become error
+// outcomes; other budgets still run. When ctx expires, the budgets not yet
+// decided are error outcomes of kind "timeout" and timedOut is true.
+func Run(ctx context.Context, plan []*Planned, env Env, concurrency int, now func() time.Time) (out []Outcome, timedOut bool) {
+	if concurrency < 1 {
+		concurrency = 1
+	}
+	out = make([]Outcome, len(plan))
+	sem := make(chan struct{}, concurrency)
+	var wg sync.WaitGroup
+	for i, p := range plan {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			select {
+			case sem <- struct{}{}:
+				defer func() { <-sem }()
+			case <-ctx.Done():
+				out[i] = judge(p, Evaluation{}, ctx.Err(), 0, ctx)
+				return
+			}
+			start := now()
+			ev, err := p.Check.Evaluate(ctx, env)
+			out[i] = judge(p, ev, err, now().Sub(start), ctx)
+		}()
+	}
+	wg.Wait()
+	return out, errors.Is(ctx.Err(), context.DeadlineExceeded)
+}
+
+// judge turns a check's evaluation into an outcome: on_missing for absent
+// data, severity for violations, the worst result for the status.
+func judge(p *Planned, ev Evaluation, err error, d time.Duration, ctx context.Context) Outcome {
+	b := p.Budget
+	o := Outcome{
+		Name: b.Name, Type: b.Type, Category: p.Category, Description: b.Description,
+		Runbook: b.Runbook, Severity: b.Severity.String(), Tags: b.Tags, Duration: d,
+		Notes: ev.Notes, Details: ev.Details,
+	}
+	for _, q := range p.Check.Queries() {
+		o.Queries = append(o.Queries, q.Text)
+	}
+	if err != nil {
+		o.Status = Error
+		o.Err = &OutcomeError{Kind: sources.KindOf(err).String(), Message: err.Error()}
+		if ctx.Err() != nil && errors.Is(err, ctx.Err()) || errors.Is(ctx.Err(), context.DeadlineExceeded) && sources.KindOf(err) == sources.Timeout {
+			o.Err = &OutcomeError{Kind: "timeout", Message: "the run's --timeout expired before this budget was decided"}
+		}
+		if o.Err.Kind == "unknown" {
+			o.Err.Kind = "error"
+		}
+		o.Message = o.Err.Message
+		return o
+	}
+	if ev.Missing != "" {
+		o.Status = missingStatus(b.OnMissing)
+		o.Message = fmt.Sprintf("no data: %s (on_missing: %s)", ev.Missing, b.OnMissing)
+		return o
+	}
+	for _, r := range ev.Results {
+		if r.Missing {
+			r.Status = missingStatus(b.OnMissing)
+		}
+		if r.Status == Fail && b.Severity == config.SeverityWarning {
+			r.Status = Warn
+		}
+		o.Results = append(o.Results, r)
+		o.Status = max(o.Status, r.Status)
+	}
+	o.Message = ev.Message
+	if o.Message == "" {
+		o.Message = summarize(o.Results, b.OnMissing, b.Name)
+	}
+	if ev.Message != "" && o.Status == Warn && b.Severity == config.SeverityWarning {
+		o.Message += " (severity: warning)"
+	}
+	return o
+}
+
+func missingStatus(m config.OnMissing) Status {
+	switch m {
+	case config.MissingPass:
+		return Pass
+	case config.MissingWarn:
+		return Warn
+	case config.MissingSkip:
+		return Skip
+	}
+	return Fail
+}
+
+// summarize describes the worst result, the one nearest its limit among
+// equals, and how many others share its status.
+func summarize(rs []Result, onMissing config.OnMissing, budget string) string {
+	if len(rs) == 0 {
+		return "no results"
+	}
+	worst := 0
+	for i, r := range rs {
+		w := rs[worst]
+		if r.Status > w.Status || r.Status == w.Status && closer(r, w) {
+			worst = i
+		}
+	}
+	w := rs[worst]
+	shown := w
+	if shown.Subject == budget {
+		shown.Subject = "" // a metric budget's results are named after it: don't say it twice
+	}
+	msg := DescribeResult(shown, onMissing)
+	same := 0
+	for _, r := range rs {
+		if r.Status == w.Status {
+			same++
+		}
+	}
+	if same > 1 && w.Status != Pass {
+		msg += fmt.Sprintf(" (and %d more %s)", same-1, w.Status)
+	}
+	return msg
+}
+
+func closer(a, b Result) bool {
+	ha, oka := Headroom(a)
+	hb, okb := Headroom(b)
+	return oka && (!okb || ha < hb)
+}
+
+// DescribeResult renders one result as "p95 212s <= 300s" or
+// "p99 712s > 600s" or "p95 250s > warn 240s".
+func DescribeResult(r Result, onMissing config.OnMissing) string {
+	subject := r.Subject + FormatLabels(r.Labels)
+	if r.Value == nil || r.Missing {
+		note := r.Note
+		if note == "" {
+			note = "no data"
+		}
+		if subject == "" {
+			return fmt.Sprintf("%s (on_missing: %s)", note, onMissing)
+		}
+		return fmt.Sprintf("%s: %s (on_missing: %s)", subject, note, onMissing)
+	}
+	v := FormatValue(*r.Value, r.Unit)
+	hard, soft := r.Op, r.Op
+	switch r.Status {
+	case Fail:
+		hard = negate(r.Op)
+	case Warn:
+		soft = negate(r.Op)
+	}
+	var s string
+	switch {
+	case r.Status == Warn && r.WarnLimit != nil:
+		s = fmt.Sprintf("%s %s warn %s", v, soft, FormatValue(*r.WarnLimit, r.Unit))
+	case r.Limit != nil:
+		s = fmt.Sprintf("%s %s %s", v, hard, FormatValue(*r.Limit, r.Unit))
+	case r.WarnLimit != nil:
+		s = fmt.Sprintf("%s %s warn %s", v, soft, FormatValue(*r.WarnLimit, r.Unit))
+	default:
+		s = v
+	}
+	if subject == "" {
+		return s
+	}
+	return subject + " " + s
+}
+
+func negate(op string) string {
+	if op == ">=" {
+		return "<"
+	}
+	return ">"
+}

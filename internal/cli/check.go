@@ -1,0 +1,353 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/prometheus/common/model"
+	"github.com/spf13/cobra"
+
+	"github.com/secflow/secflow-budget/internal/checks"
+	"github.com/secflow/secflow-budget/internal/config"
+	"github.com/secflow/secflow-budget/internal/report"
+	"github.com/secflow/secflow-budget/internal/sources"
+	"github.com/secflow/secflow-budget/internal/sources/prometheus"
+	"github.com/secflow/secflow-budget/internal/sources/snapshot"
+)
+
+// DefaultRunTimeout bounds a whole run when --timeout is not given, so that
+// a hung source can never hang a pipeline.
+const DefaultRunTimeout = 5 * time.Minute
+
+type checkOptions struct {
+	io IO
+
+	configPath  string
+	offline     string
+	prometheus  string
+	loki        string
+	at          string
+	only, skip  []string
+	format      string
+	output      string
+	reports     []string
+	failOn      string
+	timeout     time.Duration
+	concurrency int
+	noColor     bool
+	noEmoji     bool
+	quiet       bool
+
+	// resolved from the flags
+	atTime  time.Time
+	failAt  checks.Status
+	targets []reportTarget
+}
+
+// reportTarget is one report to write: stdout when path is empty.
+type reportTarget struct {
+	format string
+	path   string
+}
+
+func newCheckCmd(io IO) *cobra.Command {
+	opts := &checkOptions{io: io}
+	c := &cobra.Command{
+		Use:   "check",
+		Short: "Evaluate budgets, write reports, exit with the gate's code",
+		Example: `  secflow-budget check --offline testdata/snapshots/healthy
+  secflow-budget check --prometheus http://localhost:9090 --only performance
+  secflow-budget check --format json -o report.json --report junit=junit.xml`,
+		Args: noArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			if err := opts.resolve(); err != nil {
+				return usageError(err)
+			}
+			return runCheck(c.Context(), opts)
+		},
+	}
+	f := c.Flags()
+	configFlag(c, &opts.configPath)
+	f.StringVar(&opts.offline, "offline", "", "evaluate against the snapshot directory `DIR` instead of live sources")
+	f.StringVar(&opts.prometheus, "prometheus", "", "Prometheus `URL` (overrides budgets.yaml; env SECFLOW_PROMETHEUS_URL)")
+	f.StringVar(&opts.loki, "loki", "", "Loki `URL` (overrides budgets.yaml; env SECFLOW_LOKI_URL)")
+	f.StringVar(&opts.at, "at", "", "evaluation `TIME`, RFC3339 or unix seconds (default: now live, the snapshot's evaluated_at offline)")
+	f.StringSliceVar(&opts.only, "only", nil, "run only these budgets or tags (`NAME|TAG,...`)")
+	f.StringSliceVar(&opts.skip, "skip", nil, "skip these budgets or tags (`NAME|TAG,...`)")
+	f.StringVarP(&opts.format, "format", "f", "console", "report `FORMAT`: "+strings.Join(report.Formats, "|"))
+	f.StringVarP(&opts.output, "output", "o", "", "write the report to `FILE` instead of stdout")
+	f.StringArrayVar(&opts.reports, "report", nil, "also write a report, `FORMAT=FILE` (repeatable)")
+	f.StringVar(&opts.failOn, "fail-on", "fail", "the status that fails the run: `fail|warn`")
+	f.DurationVar(&opts.timeout, "timeout", DefaultRunTimeout, "time limit for the whole run (`DURATION`, 0 for none)")
+	f.IntVar(&opts.concurrency, "concurrency", 8, "budgets evaluated at once (`N`)")
+	f.BoolVar(&opts.noColor, "no-color", false, "no ANSI colors (also NO_COLOR)")
+	f.BoolVar(&opts.noEmoji, "no-emoji", false, "ASCII status markers instead of emoji")
+	f.BoolVarP(&opts.quiet, "quiet", "q", false, "console: show only budgets that did not pass, and the summary")
+	return c
+}
+
+// resolve validates the flags that need no file or network.
+func (o *checkOptions) resolve() error {
+	if o.at != "" {
+		t, err := parseTime(o.at)
+		if err != nil {
+			return fmt.Errorf("--at: %w", err)
+		}
+		o.atTime = t
+	}
+	switch o.failOn {
+	case "fail":
+		o.failAt = checks.Fail
+	case "warn":
+		o.failAt = checks.Warn
+	default:
+		return fmt.Errorf("--fail-on: invalid value %q: want fail or warn", o.failOn)
+	}
+	if o.concurrency < 1 {
+		return fmt.Errorf("--concurrency: must be at least 1, got %d", o.concurrency)
+	}
+	if o.timeout < 0 {
+		return fmt.Errorf("--timeout: must not be negative")
+	}
+	if _, err := report.ParseFormat(o.format); err != nil {
+		return fmt.Errorf("--format: %w", err)
+	}
+	o.targets = []reportTarget{{format: o.format, path: o.output}}
+	for _, r := range o.reports {
+		format, path, ok := strings.Cut(r, "=")
+		if !ok || path == "" {
+			return fmt.Errorf("--report: invalid value %q: want FORMAT=FILE, e.g. junit=report.xml", r)
+		}
+		if _, err := report.ParseFormat(format); err != nil {
+			return fmt.Errorf("--report: %w", err)
+		}
+		o.targets = append(o.targets, reportTarget{format: format, path: path})
+	}
+	for _, u := range []struct{ flag, val string }{{"--prometheus", o.prometheus}, {"--loki", o.loki}} {
+		if u.val != "" {
+			if err := config.CheckURL(u.val); err != nil {
+				return fmt.Errorf("%s: %w", u.flag, err)
+			}
+		}
+	}
+	return nil
+}
+
+// parseTime reads RFC3339 or unix seconds (fractions allowed).
+func parseTime(s string) (time.Time, error) {
+	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+		return t.UTC(), nil
+	}
+	if f, err := strconv.ParseFloat(s, 64); err == nil && !math.IsNaN(f) && !math.IsInf(f, 0) {
+		sec, frac := math.Modf(f)
+		return time.Unix(int64(sec), int64(frac*1e9)).UTC(), nil
+	}
+	return time.Time{}, fmt.Errorf("invalid time %q: want RFC3339 (2026-11-26T12:00:00Z) or unix seconds", s)
+}
+
+func runCheck(ctx context.Context, o *checkOptions) error {
+	cfg, plan, err := checks.Load(o.configPath)
+	if err != nil {
+		return usageError(err)
+	}
+	plan, err = selectBudgets(plan, o.only, o.skip)
+	if err != nil {
+		return usageError(err)
+	}
+	if o.timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, o.timeout)
+		defer cancel()
+	}
+
+	run := &report.Run{ToolName: "secflow-budget", Version: version, FailOn: o.failAt}
+	env := checks.Env{At: o.atTime}
+	if o.offline != "" {
+		snap, err := snapshot.Open(o.offline)
+		if err != nil {
+			return usageError(fmt.Errorf("reading snapshot: %w", err))
+		}
+		defer snap.Close()
+		run.Mode, run.Target = "offline", o.offline
+		if o.at == "" {
+			env.At = snap.EvaluatedAt()
+		}
+		if needs(plan, "prometheus") {
+			q, err := snap.PromQL(ctx)
+			var corrupt *snapshot.CorruptError
+			switch {
+			case errors.As(err, &corrupt):
+				return usageError(fmt.Errorf("reading snapshot: %w", err))
+			case err != nil && sources.KindOf(err) == sources.Missing:
+				env.Prometheus = failingSource{err}
+			case err != nil && ctx.Err() != nil:
+				env.Prometheus = failingSource{err}
+			case err != nil:
+				return usageError(fmt.Errorf("reading snapshot: %w", err))
+			default:
+				env.Prometheus = q
+			}
+		}
+	} else {
+		run.Mode = "live"
+		if o.at == "" {
+			env.At = o.io.Now().UTC()
+		}
+		promURL := firstNonEmpty(o.prometheus, o.io.Getenv("SECFLOW_PROMETHEUS_URL"))
+		if needs(plan, "prometheus") {
+			src := sourceConfig(cfg.Sources.Prometheus, promURL)
+			if src.URL == "" {
+				return usageError(fmt.Errorf("no Prometheus to ask: set --prometheus URL, SECFLOW_PROMETHEUS_URL or sources.prometheus.url in %s, or run offline with --offline DIR", cfg.File))
+			}
+			if err := config.CheckURL(src.URL); err != nil {
+				return usageError(fmt.Errorf("SECFLOW_PROMETHEUS_URL: %w", err))
+			}
+			client, err := prometheus.New(src)
+			if err != nil {
+				return usageError(fmt.Errorf("configuring the Prometheus source: %w", err))
+			}
+			env.Prometheus = client
+			run.Target = config.RedactURL(src.URL)
+		}
+	}
+	run.EvaluatedAt = env.At
+
+	outcomes, timedOut := checks.Run(ctx, plan, env, o.concurrency, o.io.Now)
+	run.Outcomes = outcomes
+	for _, oc := range outcomes {
+		run.Status = max(run.Status, oc.Status)
+	}
+	run.ExitCode = verdict(outcomes, timedOut, o.failAt)
+
+	if err := o.writeReports(run); err != nil {
+		return usageError(err)
+	}
+	if timedOut {
+		fmt.Fprintf(o.io.Err, "error: the run's --timeout (%s) expired; budgets not decided by then are reported as errors\n", o.timeout)
+	}
+	if run.ExitCode != ExitOK {
+		return &exitError{code: run.ExitCode, silent: true}
+	}
+	return nil
+}
+
+// sourceConfig applies the URL override to the file's source settings.
+func sourceConfig(fromFile *config.Source, url string) *config.Source {
+	src := &config.Source{Timeout: config.DefaultSourceTimeout}
+	if fromFile != nil {
+		cp := *fromFile
+		src = &cp
+	}
+	if url != "" {
+		src.URL = url
+	}
+	return src
+}
+
+func needs(plan []*checks.Planned, source string) bool {
+	for _, p := range plan {
+		if p.Needs == source {
+			return true
+		}
+	}
+	return false
+}
+
+// failingSource answers every query with the same error, e.g. a snapshot
+// that holds no metrics: each budget then says why it has no data.
+type failingSource struct{ err error }
+
+func (f failingSource) Query(context.Context, string, time.Time) (model.Vector, error) {
+	return nil, f.err
+}
+
+// selectBudgets applies --only and --skip, each naming budgets or tags.
+func selectBudgets(plan []*checks.Planned, only, skip []string) ([]*checks.Planned, error) {
+	matches := func(p *checks.Planned, sel string) bool {
+		return p.Budget.Name == sel || p.Budget.HasTag(sel)
+	}
+	for _, list := range []struct {
+		flag string
+		sels []string
+	}{{"--only", only}, {"--skip", skip}} {
+		for _, sel := range list.sels {
+			if !slices.ContainsFunc(plan, func(p *checks.Planned) bool { return matches(p, sel) }) {
+				return nil, fmt.Errorf("%s: no budget or tag named %q", list.flag, sel)
+			}
+		}
+	}
+	var out []*checks.Planned
+	for _, p := range plan {
+		if len(only) > 0 && !slices.ContainsFunc(only, func(s string) bool { return matches(p, s) }) {
+			continue
+		}
+		if slices.ContainsFunc(skip, func(s string) bool { return matches(p, s) }) {
+			continue
+		}
+		out = append(out, p)
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("--only/--skip selected no budget")
+	}
+	return out, nil
+}
+
+// writeReports writes every requested report: stdout, or a file written
+// atomically.
+func (o *checkOptions) writeReports(run *report.Run) error {
+	for _, t := range o.targets {
+		opts := report.Options{Emoji: o.emoji(), Quiet: o.quiet}
+		if t.path == "" {
+			opts.Color = o.color()
+			if err := report.Write(o.io.Out, t.format, run, opts); err != nil {
+				return fmt.Errorf("writing the %s report: %w", t.format, err)
+			}
+			continue
+		}
+		err := report.WriteFileAtomic(t.path, func(w io.Writer) error {
+			return report.Write(w, t.format, run, opts)
+		})
+		if err != nil {
+			return fmt.Errorf("writing the %s report to %s: %w", t.format, t.path, err)
+		}
+	}
+	return nil
+}
+
+// color is decided once: only on a terminal, never with --no-color,
+// NO_COLOR or TERM=dumb.
+func (o *checkOptions) color() bool {
+	return o.io.StdoutIsTerminal && !o.noColor && o.io.Getenv("NO_COLOR") == "" && o.io.Getenv("TERM") != "dumb"
+}
+
+// emoji is off with --no-emoji or a locale that is explicitly not UTF-8
+// (LANG=C, POSIX, ISO-8859-1...). An unset locale keeps emoji: most
+// terminals and CI logs are UTF-8.
+func (o *checkOptions) emoji() bool {
+	if o.noEmoji {
+		return false
+	}
+	for _, k := range []string{"LC_ALL", "LC_CTYPE", "LANG"} {
+		if v := o.io.Getenv(k); v != "" {
+			v = strings.ToLower(v)
+			return strings.Contains(v, "utf-8") || strings.Contains(v, "utf8")
+		}
+	}
+	return true
+}
+
+func firstNonEmpty(s ...string) string {
+	for _, x := range s {
+		if x != "" {
+			return x
+		}
+	}
+	return ""
+}

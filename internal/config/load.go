@@ -1,0 +1,272 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"os"
+	"regexp"
+	"slices"
+	"strconv"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// TypeReader reads the type-specific fields of a budget (through b.Fields)
+// and returns the keys its type allows; Load reports any other key. It lets
+// the budget types live in package checks while one pass over the file finds
+// every error.
+type TypeReader func(b *Budget) (allowed []string)
+
+// Load reads and validates a budgets file; read (may be nil) validates each
+// budget's type-specific fields. The error is an Errors naming every problem.
+func Load(path string, read TypeReader) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, Errors{{File: path, Msg: "file not found (pass the budgets file with -c/--config)"}}
+		}
+		return nil, Errors{{File: path, Msg: err.Error()}}
+	}
+	return Parse(path, data, read)
+}
+
+var yamlLineRE = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+
+// Parse is Load on bytes already read; path names the file in errors.
+func Parse(path string, data []byte, read TypeReader) (*Config, error) {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		e := &Error{File: path, Msg: err.Error()}
+		if m := yamlLineRE.FindStringSubmatch(err.Error()); m != nil {
+			e.Line, _ = strconv.Atoi(m[1])
+			e.Col = 1
+			e.Msg = "invalid YAML: " + m[2]
+		}
+		return nil, Errors{e}
+	}
+	if len(doc.Content) == 0 {
+		return nil, Errors{{File: path, Msg: "file is empty: want version: 1 and a list of budgets"}}
+	}
+	errs := &Errors{}
+	top := newFields(path, "", "budgets file", doc.Content[0], errs)
+	cfg := &Config{File: path, Defaults: Defaults{Window: time.Hour, OnMissing: MissingFail}}
+
+	if top.Require("version") {
+		if v, ok := top.Int("version"); ok {
+			if v != 1 {
+				top.Errorf("version", "unsupported version %d: this secflow-budget reads version 1", v)
+			}
+			cfg.Version = v
+		}
+	}
+	if d, ok := top.Map("defaults"); ok {
+		if w, ok := d.Duration("window"); ok {
+			cfg.Defaults.Window = w
+		}
+		if m, ok := onMissing(d); ok {
+			cfg.Defaults.OnMissing = m
+		}
+		d.Done("window", "on_missing")
+	}
+	if s, ok := top.Map("sources"); ok {
+		if p, ok := s.Map("prometheus"); ok {
+			cfg.Sources.Prometheus = parseSource(p)
+		}
+		if l, ok := s.Map("loki"); ok {
+			cfg.Sources.Loki = parseSource(l)
+		}
+		s.Done("prometheus", "loki")
+	}
+	if top.Require("budgets") {
+		list, _ := top.List("budgets")
+		seen := map[string]*Budget{}
+		for i, bf := range list {
+			b := parseBudget(cfg, i, bf, read)
+			if b == nil {
+				continue
+			}
+			if prev, dup := seen[b.Name]; dup && b.Name != "" {
+				bf.Errorf("name", "duplicate budget name %q (first used by budgets[%d] at line %d)", b.Name, prev.Index, prev.Line)
+			}
+			seen[b.Name] = b
+			cfg.Budgets = append(cfg.Budgets, b)
+		}
+		if len(list) == 0 {
+			top.Errorf("budgets", "no budgets: add at least one")
+		}
+	}
+	top.Done("version", "defaults", "sources", "budgets")
+	if err := errs.Err(); err != nil {
+		return nil, SortErrors(*errs)
+	}
+	return cfg, nil
+}
+
+// commonFields are the keys every budget may have.
+var commonFields = []string{"name", "type", "description", "severity", "tags", "category", "window", "on_missing", "runbook"}
+
+// CommonFields returns the keys every budget may have, for unknown-key hints.
+func CommonFields() []string { return slices.Clone(commonFields) }
+
+func parseBudget(cfg *Config, i int, f *Fields, read TypeReader) *Budget {
+	if f.node.Kind != yaml.MappingNode {
+		return nil
+	}
+	b := &Budget{Index: i, Line: f.node.Line, Col: f.node.Column, Window: cfg.Defaults.Window, OnMissing: cfg.Defaults.OnMissing, Fields: f}
+	if f.Require("name") {
+		if n, ok := f.String("name"); ok {
+			if !nameRE.MatchString(n) {
+				f.Errorf("name", "invalid name %q: use lower-case letters, digits, '.', '_' and '-', starting with a letter or digit", n)
+			}
+			b.Name = n
+		}
+	}
+	if f.Require("type") {
+		b.Type, _ = f.String("type")
+	}
+	b.Description, _ = f.String("description")
+	b.Runbook, _ = f.String("runbook")
+	if s, ok := f.String("severity"); ok {
+		switch s {
+		case "error":
+			b.Severity = SeverityError
+		case "warning", "warn":
+			b.Severity = SeverityWarning
+		default:
+			f.Errorf("severity", "invalid severity %q: want error or warning", s)
+		}
+	}
+	if t, ok := f.Strings("tags"); ok {
+		b.Tags = t
+	}
+	if c, ok := f.String("category"); ok {
+		if !slices.Contains(Categories, c) {
+			f.Errorf("category", "invalid category %q: want one of metrics, logs, performance, alerting", c)
+		}
+		b.Category = c
+	}
+	if w, ok := f.Duration("window"); ok {
+		b.Window = w
+	}
+	if m, ok := onMissing(f); ok {
+		b.OnMissing = m
+	}
+	var allowed []string
+	if read != nil && b.Type != "" {
+		allowed = read(b)
+	}
+	f.Done(append(CommonFields(), allowed...)...)
+	return b
+}
+
+func onMissing(f *Fields) (OnMissing, bool) {
+	s, ok := f.String("on_missing")
+	if !ok {
+		return "", false
+	}
+	switch m := OnMissing(s); m {
+	case MissingFail, MissingWarn, MissingPass, MissingSkip:
+		return m, true
+	}
+	f.Errorf("on_missing", "invalid on_missing %q: want fail, warn, pass or skip", s)
+	return "", false
+}
+
+func parseSource(f *Fields) *Source {
+	s := &Source{Timeout: DefaultSourceTimeout}
+	if u, ok := f.String("url"); ok {
+		if err := CheckURL(u); err != nil {
+			f.Errorf("url", "%v", err)
+		}
+		s.URL = u
+	}
+	if t, ok := f.Duration("timeout"); ok {
+		s.Timeout = t
+	}
+	if h, ok := f.StringMap("headers"); ok {
+		s.Headers = h
+	}
+	s.Tenant, _ = f.String("tenant")
+	s.BearerTokenFile, _ = f.String("bearer_token_file")
+	s.BearerTokenEnv, _ = f.String("bearer_token_env")
+	if s.BearerTokenFile != "" && s.BearerTokenEnv != "" {
+		f.Errorf("bearer_token_env", "set only one of bearer_token_file and bearer_token_env")
+	}
+	if f.Has("bearer_token") || f.Has("password") {
+		key := "bearer_token"
+		if !f.Has(key) {
+			key = "password"
+		}
+		f.used[key] = true
+		f.Errorf(key, "secrets are not read from budgets.yaml: use %s_file or %s_env", key, key)
+	}
+	if ba, ok := f.Map("basic_auth"); ok {
+		s.BasicAuth = &BasicAuth{}
+		if ba.Require("username") {
+			s.BasicAuth.Username, _ = ba.String("username")
+		}
+		s.BasicAuth.PasswordFile, _ = ba.String("password_file")
+		s.BasicAuth.PasswordEnv, _ = ba.String("password_env")
+		if ba.Has("password") {
+			ba.used["password"] = true
+			ba.Errorf("password", "secrets are not read from budgets.yaml: use password_file or password_env")
+		}
+		ba.Done("username", "password_file", "password_env")
+	}
+	if t, ok := f.Map("tls"); ok {
+		s.TLS = &TLS{}
+		s.TLS.CAFile, _ = t.String("ca_file")
+		s.TLS.CertFile, _ = t.String("cert_file")
+		s.TLS.KeyFile, _ = t.String("key_file")
+		s.TLS.ServerName, _ = t.String("server_name")
+		s.TLS.InsecureSkipVerify, _ = t.Bool("insecure_skip_verify")
+		if (s.TLS.CertFile == "") != (s.TLS.KeyFile == "") {
+			t.Errorf("cert_file", "cert_file and key_file go together")
+		}
+		t.Done("ca_file", "cert_file", "key_file", "server_name", "insecure_skip_verify")
+	}
+	if p, ok := f.String("proxy_url"); ok {
+		if err := CheckURL(p); err != nil {
+			f.Errorf("proxy_url", "%v", err)
+		}
+		s.ProxyURL = p
+	}
+	f.Done("url", "timeout", "headers", "tenant", "bearer_token_file", "bearer_token_env", "basic_auth", "tls", "proxy_url")
+	return s
+}
+
+// CheckURL validates a source URL: http or https with a host.
+func CheckURL(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("invalid URL %q: want http://host:port or https://host:port", RedactURL(raw))
+	}
+	return nil
+}
+
+// RedactURL hides the userinfo of a URL so that it can be printed.
+func RedactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(unparsable URL)"
+	}
+	if u.User == nil {
+		return raw
+	}
+	u.User = url.User("xxxxx")
+	return u.String()
+}
+
+// SortErrors orders errors by line and column.
+func SortErrors(es Errors) Errors {
+	slices.SortStableFunc(es, func(a, b *Error) int {
+		if a.Line != b.Line {
+			return a.Line - b.Line
+		}
+		return a.Col - b.Col
+	})
+	return es
+}

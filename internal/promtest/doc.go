@@ -1,0 +1,17 @@
+// Package promtest runs a real, throwaway Prometheus for tests: Start
+// backfills OpenMetrics files (such as the snapshot fixtures' metrics.om)
+// with `promtool tsdb create-blocks-from openmetrics` into a per-test data
+// directory, starts `prometheus` on a free port of 127.0.0.1 and stops it when
+// the test ends. Tests of the live Prometheus source and end-to-end tests use
+// it to compare offline answers with the real engine's.
+//
+// The binaries are found on PATH (Debian's package `prometheus` installs
+// both). When either is missing the test is skipped, unless
+// SECFLOW_REQUIRE_PROMETHEUS=1, which CI sets so that a missing install fails
+// loudly instead of silently skipping the live tests.
+//
+// It owns only the process and its temporary files: no scrape jobs, no
+// network access beyond 127.0.0.1, nothing left behind after the test.
+// Rules evaluate at wall-clock time, not at the fixtures' time, so an alert
+// over backfilled data sees only what is within the lookback of now.
+package promtest

@@ -1,0 +1,15 @@
+// Package prometheus is the live PromQL source: it runs instant queries
+// against a Prometheus-compatible HTTP API (Prometheus, Thanos, Mimir,
+// VictoriaMetrics) and implements sources.PromQL.
+//
+// It owns the HTTP side of talking to Prometheus: credentials (bearer token,
+// basic auth, TLS client certificates, all read from files or environment
+// variables), proxy, extra headers and the tenant header, the per-request
+// timeout, the response size limit, and turning every failure into a
+// *sources.Error of the right kind with a message that is safe to print:
+// no URL userinfo, token or password ever reaches an error text.
+//
+// It does not decide what a failure means for a budget or for the exit code
+// (checks and cli do), and it never reads budgets.yaml itself: it is handed a
+// validated *config.Source.
+package prometheus

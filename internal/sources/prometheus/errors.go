@@ -1,0 +1,162 @@
+package prometheus
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"mime"
+	"net/http"
+	"net/url"
+	"strings"
+
+	v1 "github.com/prometheus/client_golang/api/prometheus/v1"
+
+	"github.com/secflow/secflow-budget/internal/sources"
+)
+
+// safeError carries a message that has been scrubbed of secrets and the
+// cause it was built from, for errors.Is/As. The cause never holds the URL:
+// url.Error is unwrapped before a safeError is built.
+type safeError struct {
+	msg   string
+	cause error
+}
+
+func (e *safeError) Error() string { return e.msg }
+func (e *safeError) Unwrap() error { return e.cause }
+
+func (c *Client) fail(kind sources.Kind, cause error, format string, args ...any) *sources.Error {
+	return &sources.Error{
+		Kind:   kind,
+		Source: sourceName,
+		Err:    &safeError{msg: c.scrub(fmt.Sprintf(format, args...)), cause: cause},
+	}
+}
+
+// classify turns a failed query into the error Query returns. ctx is the
+// caller's context, reqCtx the request's own (ctx plus the source timeout).
+func (c *Client) classify(ctx, reqCtx context.Context, info *responseInfo, err error) error {
+	// The caller gave up (the run's --timeout, or an interrupt): not this
+	// source's fault, and the caller must be able to recognise its own
+	// context error.
+	if ctxErr := ctx.Err(); ctxErr != nil {
+		return c.abandoned(ctxErr)
+	}
+	if reqCtx.Err() != nil && errors.Is(context.Cause(reqCtx), errRequestTimeout) {
+		return c.fail(sources.Timeout, context.DeadlineExceeded, "query timed out after %s", c.timeout)
+	}
+
+	var tooLarge *responseTooLargeError
+	if errors.As(err, &tooLarge) {
+		return c.fail(sources.BadResponse, tooLarge, "%s: %v", c.url, tooLarge)
+	}
+
+	var apiErr *v1.Error
+	if errors.As(err, &apiErr) {
+		// The error stays in the chain for errors.As; its Detail holds the
+		// raw body, which a server may fill with what we sent it.
+		clean := &v1.Error{Type: apiErr.Type, Msg: c.scrub(apiErr.Msg)}
+		return c.classifyAPIError(info, clean, apiErr.Detail)
+	}
+
+	// Everything else failed before an HTTP answer: refused connection,
+	// DNS, TLS handshake, proxy, unreadable credentials file. url.Error
+	// prints the request URL, userinfo included: keep only its cause.
+	cause := err
+	var uerr *url.Error
+	if errors.As(err, &uerr) {
+		cause = uerr.Err
+	}
+	return c.fail(sources.Unavailable, cause, "cannot reach %s: %v", c.url, cause)
+}
+
+func (c *Client) classifyAPIError(info *responseInfo, apiErr *v1.Error, body string) error {
+	status := fmt.Sprintf("HTTP %d %s", info.status, info.statusText)
+	errType, msg := apiErr.Type, apiErr.Msg
+	// client_golang decodes the JSON error body only for 400 and 422;
+	// Prometheus answers a query timeout with 503 and a JSON body, which
+	// we decode here to tell it apart from an unreachable backend.
+	if errType == v1.ErrServer || errType == v1.ErrClient {
+		if body, ok := decodeErrorBody(body); ok {
+			switch v1.ErrorType(body.ErrorType) {
+			case v1.ErrTimeout, v1.ErrCanceled:
+				errType, msg = v1.ErrorType(body.ErrorType), body.Error
+			default:
+				if body.Error != "" {
+					status += ": " + truncate(body.Error, 200)
+				}
+			}
+		}
+	}
+	switch errType {
+	case v1.ErrBadData, v1.ErrExec:
+		// Prometheus' own words are the most useful thing to show:
+		// "invalid parameter \"query\": 1:6: parse error: ...".
+		return c.fail(sources.BadQuery, apiErr, "%s", apiErr.Msg)
+	case v1.ErrTimeout:
+		return c.fail(sources.Timeout, apiErr, "query timed out after %s (%s)", c.timeout, msg)
+	case v1.ErrCanceled:
+		return c.fail(sources.Unavailable, apiErr, "%s canceled the query: %s", c.url, msg)
+	case v1.ErrServer:
+		return c.fail(sources.Unavailable, apiErr, "%s answered %s", c.url, status)
+	case v1.ErrBadResponse:
+		return c.badResponse(info, apiErr)
+	case v1.ErrClient:
+		switch info.status {
+		case http.StatusUnauthorized, http.StatusForbidden:
+			return c.fail(sources.Unauthorized, apiErr, "%s refused our credentials: %s", c.url, status)
+		case http.StatusTooManyRequests:
+			return c.fail(sources.Unavailable, apiErr, "%s is rate limiting us: %s", c.url, status)
+		case http.StatusBadRequest, http.StatusUnprocessableEntity:
+			return c.fail(sources.BadQuery, apiErr, "%s", apiErr.Msg)
+		case http.StatusNotFound, http.StatusMethodNotAllowed:
+			return c.fail(sources.BadResponse, apiErr, "%s answered %s to /api/v1/query: is this the base URL of a Prometheus-compatible API?", c.url, status)
+		}
+		return c.fail(sources.BadResponse, apiErr, "%s answered %s", c.url, status)
+	}
+	// An errorType we do not know, in a 400/422 JSON body: the server
+	// rejected the query in its own terms.
+	if info.status == http.StatusBadRequest || info.status == http.StatusUnprocessableEntity {
+		return c.fail(sources.BadQuery, apiErr, "%s", apiErr.Msg)
+	}
+	return c.fail(sources.BadResponse, apiErr, "%s answered %s: %s: %s", c.url, status, apiErr.Type, apiErr.Msg)
+}
+
+// badResponse describes a body that is not the JSON we expect. The decoder's
+// message quotes the body; we only pass it on when the body claims to be
+// JSON, where it names the field that was wrong. An HTML login page or an
+// error page of a proxy is better described by its content type.
+func (c *Client) badResponse(info *responseInfo, apiErr *v1.Error) error {
+	mt, _, _ := mime.ParseMediaType(info.contentType)
+	if mt == "application/json" {
+		return c.fail(sources.BadResponse, apiErr, "unreadable response from %s (HTTP %d): %s", c.url, info.status, truncate(apiErr.Msg, 200))
+	}
+	if mt == "" {
+		mt = "no content type"
+	}
+	return c.fail(sources.BadResponse, apiErr, "unreadable response from %s (HTTP %d, %s): not a Prometheus API answer", c.url, info.status, mt)
+}
+
+// errorBody is Prometheus' JSON error envelope.
+type errorBody struct {
+	Status    string `json:"status"`
+	ErrorType string `json:"errorType"`
+	Error     string `json:"error"`
+}
+
+func decodeErrorBody(detail string) (errorBody, bool) {
+	var b errorBody
+	if err := json.Unmarshal([]byte(detail), &b); err != nil || b.Status != "error" {
+		return errorBody{}, false
+	}
+	return b, true
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	// Cutting inside a multi-byte character would leave invalid UTF-8.
+	return strings.ToValidUTF8(s[:n], "") + "..."
+}

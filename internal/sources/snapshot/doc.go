@@ -1,0 +1,21 @@
+// Package snapshot is the offline source: it reads a snapshot directory
+// (see "Offline snapshots" in SPEC.md) and answers the same questions the
+// live sources answer, so that `check --offline DIR` runs the same check
+// code as a live run.
+//
+// It owns the snapshot's on-disk format as far as it reads it: manifest.yaml
+// (Open, WriteManifest) and the OpenMetrics metric files (*.om), which it
+// loads into Prometheus' own TSDB in a temporary directory and queries with
+// Prometheus' own PromQL engine, so that offline numbers are the numbers
+// Prometheus would give after `promtool tsdb create-blocks-from openmetrics`.
+// Loading streams the files in bounded chunks: memory does not grow with
+// the size of a file, only with the number of series in it.
+//
+// Errors: a file that is not what it claims to be is a *CorruptError
+// (FILE:LINE: msg), which the CLI reports as an unreadable snapshot (exit
+// 2); data a budget needs but the snapshot lacks is a *sources.Error of kind
+// Missing; a query PromQL rejects is a *sources.Error of kind BadQuery.
+//
+// It does not capture snapshots (the snapshot command does), and it does
+// not decide what a result means for a budget.
+package snapshot

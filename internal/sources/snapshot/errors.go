@@ -1,0 +1,20 @@
+package snapshot
+
+import "fmt"
+
+// CorruptError reports a snapshot file whose content is not what its name
+// promises: a malformed manifest, an OpenMetrics file that promtool would
+// reject or misread. Line is 1-based; 0 means the problem has no single
+// line (a required key is missing, say).
+type CorruptError struct {
+	File string
+	Line int
+	Msg  string
+}
+
+func (e *CorruptError) Error() string {
+	if e.Line > 0 {
+		return fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Msg)
+	}
+	return fmt.Sprintf("%s: %s", e.File, e.Msg)
+}

@@ -1,0 +1,222 @@
+package snapshot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"strconv"
+	"time"
+
+	"github.com/prometheus/prometheus/model/labels"
+	"github.com/prometheus/prometheus/model/textparse"
+	"github.com/prometheus/prometheus/storage"
+	"github.com/prometheus/prometheus/tsdb"
+)
+
+// appendBatch is how many samples go into one appender commit: the head
+// holds uncommitted samples in memory, so batches keep that bounded.
+const appendBatch = 50_000
+
+// maxTimestampMs is the start of the year 3000. OpenMetrics timestamps are
+// seconds; a millisecond timestamp read as seconds lands around the year
+// 57000, which promtool accepts without a word.
+var maxTimestampMs = time.Date(3000, 1, 1, 0, 0, 0, 0, time.UTC).UnixMilli()
+
+// tsdbSpan is used for the block durations and the out-of-order window: a
+// span longer than any data we accept (timestamps before the year 3000)
+// keeps the head from ever compacting or refusing a sample as too old.
+// 2000 years in milliseconds; the block ranges tsdb derives from it
+// (up to 3^9 times as long) still fit in an int64.
+const tsdbSpan = int64(2000 * 365.25 * 24 * 3600 * 1000)
+
+// openTSDB opens an empty TSDB in dir that accepts samples of any age.
+func openTSDB(dir string) (*tsdb.DB, error) {
+	opts := tsdb.DefaultOptions()
+	opts.WALSegmentSize = -1 // No WAL: the data is thrown away on Close.
+	opts.RetentionDuration = 0
+	opts.MinBlockDuration = tsdbSpan
+	opts.MaxBlockDuration = tsdbSpan
+	// Samples of one file must be in order (we check that ourselves), but
+	// two files may hold the same series at interleaved times; Prometheus
+	// merges the blocks promtool makes of them, the head merges them here.
+	opts.OutOfOrderTimeWindow = tsdbSpan
+	opts.NoLockfile = true
+	opts.IsolationDisabled = true // Everything is committed before any query.
+	return tsdb.Open(dir, nil, nil, opts, nil)
+}
+
+// seriesState is what the loader remembers of a series within one file.
+type seriesState struct {
+	lset     labels.Labels
+	ref      storage.SeriesRef
+	lastT    int64
+	lastV    float64
+	lastLine int
+}
+
+// fileLoader appends the samples of one OpenMetrics file to a TSDB.
+type fileLoader struct {
+	db      *tsdb.DB
+	file    string
+	symbols *labels.SymbolTable
+	app     storage.AppenderV2
+	pending int
+
+	// bySeries maps the series text as written (`name{a="b"}`) to its
+	// state; byHash finds the same series written differently (label
+	// order, `le="1"` vs `le="1.0"`).
+	bySeries map[string]*seriesState
+	byHash   map[uint64][]*seriesState
+}
+
+// loadFile streams one OpenMetrics file into db in chunks of chunkBytes.
+func loadFile(ctx context.Context, db *tsdb.DB, file string, chunkBytes int) (err error) {
+	f, err := os.Open(file)
+	if err != nil {
+		return fmt.Errorf("loading snapshot metrics: %w", err)
+	}
+	defer f.Close()
+
+	l := &fileLoader{
+		db:       db,
+		file:     file,
+		symbols:  labels.NewSymbolTable(),
+		app:      db.AppenderV2(ctx),
+		bySeries: map[string]*seriesState{},
+		byHash:   map[uint64][]*seriesState{},
+	}
+	defer func() {
+		if err != nil {
+			_ = l.app.Rollback()
+		}
+	}()
+
+	sp := newSplitter(f, file, chunkBytes)
+	for {
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("loading %s: %w", file, err)
+		}
+		c, err := sp.next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return err
+		}
+		if err := l.parse(ctx, c); err != nil {
+			return err
+		}
+	}
+	if err := l.app.Commit(); err != nil {
+		return fmt.Errorf("loading %s: storing samples: %w", file, err)
+	}
+	return nil
+}
+
+func (l *fileLoader) corrupt(line int, format string, args ...any) error {
+	return &CorruptError{File: l.file, Line: line, Msg: fmt.Sprintf(format, args...)}
+}
+
+// parse feeds one chunk to Prometheus' OpenMetrics parser, the one promtool
+// uses, and appends its samples. Every parser entry is one line
+// (OpenMetrics has no blank lines, and exemplars share their sample's
+// line), so counting entries gives exact line numbers.
+func (l *fileLoader) parse(ctx context.Context, c chunk) error {
+	p := textparse.NewOpenMetricsParser(c.data, l.symbols)
+	entries := 0
+	for {
+		et, err := p.Next()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		line := c.firstLine + entries - c.synthetic
+		if err != nil {
+			return l.corrupt(line, "%v", err)
+		}
+		entries++
+		switch et {
+		case textparse.EntrySeries:
+			if err := l.sample(ctx, p, line); err != nil {
+				return err
+			}
+		case textparse.EntryHistogram:
+			// The OpenMetrics 1.0 parser never returns native histograms.
+			return l.corrupt(line, "native histogram samples are not supported in .om files")
+		}
+	}
+}
+
+func (l *fileLoader) sample(ctx context.Context, p textparse.Parser, line int) error {
+	series, tsp, v := p.Series()
+	if tsp == nil {
+		return l.corrupt(line, "sample has no timestamp: every sample of a snapshot needs one (in seconds)")
+	}
+	ts := *tsp
+	if ts >= maxTimestampMs {
+		return l.corrupt(line, "timestamp %s is after the year 3000: OpenMetrics timestamps are seconds, this looks like milliseconds", formatSeconds(ts))
+	}
+
+	st := l.bySeries[string(series)]
+	if st == nil {
+		var lset labels.Labels
+		p.Labels(&lset)
+		h := lset.Hash()
+		for _, cand := range l.byHash[h] {
+			if labels.Equal(cand.lset, lset) {
+				st = cand
+				break
+			}
+		}
+		if st == nil {
+			st = &seriesState{lset: lset, lastT: math.MinInt64}
+			l.byHash[h] = append(l.byHash[h], st)
+		}
+		l.bySeries[string(series)] = st
+	}
+
+	switch {
+	case ts < st.lastT:
+		// promtool drops such a sample silently; a budget computed from a
+		// silently thinned series would be wrong without anyone knowing.
+		return l.corrupt(line, "out-of-order sample: %s at %s is older than the sample on line %d (%s); a series' samples must be in time order",
+			st.lset, formatTime(ts), st.lastLine, formatTime(st.lastT))
+	case ts == st.lastT:
+		if math.Float64bits(v) == math.Float64bits(st.lastV) {
+			return nil // An exact repeat: Prometheus ignores it as well.
+		}
+		return l.corrupt(line, "duplicate sample: %s at %s already has the value %g on line %d", st.lset, formatTime(ts), st.lastV, st.lastLine)
+	}
+
+	// Across files nothing is checked: an earlier file may hold later
+	// samples of the series (the head takes them out of order, as
+	// Prometheus merges the overlapping blocks promtool would make), and
+	// the same timestamp with another value goes undetected, as it does in
+	// Prometheus, which then answers with either value.
+	ref, err := l.app.Append(st.ref, st.lset, 0, ts, v, nil, nil, storage.AOptions{})
+	if err != nil {
+		return l.corrupt(line, "storing sample of %s at %s: %v", st.lset, formatTime(ts), err)
+	}
+	st.ref, st.lastT, st.lastV, st.lastLine = ref, ts, v, line
+
+	l.pending++
+	if l.pending >= appendBatch {
+		if err := l.app.Commit(); err != nil {
+			return fmt.Errorf("loading %s: storing samples: %w", l.file, err)
+		}
+		l.app = l.db.AppenderV2(ctx)
+		l.pending = 0
+	}
+	return nil
+}
+
+func formatTime(ms int64) string {
+	return time.UnixMilli(ms).UTC().Format(time.RFC3339Nano)
+}
+
+// formatSeconds prints a timestamp as the file wrote it: seconds.
+func formatSeconds(ms int64) string {
+	return strconv.FormatFloat(float64(ms)/1000, 'f', -1, 64)
+}

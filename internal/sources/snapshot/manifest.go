@@ -1,0 +1,224 @@
+package snapshot
+
+import (
+	"bytes"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// ManifestFile is the name of the manifest inside a snapshot directory.
+const ManifestFile = "manifest.yaml"
+
+// ManifestVersion is the only manifest version this package reads.
+const ManifestVersion = 1
+
+// Manifest is a snapshot's manifest.yaml.
+type Manifest struct {
+	// Version of the snapshot format; always ManifestVersion.
+	Version int
+	// EvaluatedAt is the time `check --offline` evaluates budgets at,
+	// unless --at says otherwise.
+	EvaluatedAt time.Time
+	// CapturedFrom says where the data came from, free text; the snapshot
+	// command writes the sources' redacted URLs. Optional.
+	CapturedFrom string
+	// CapturedAt is when the snapshot was taken. Optional (zero).
+	CapturedAt time.Time
+	// ConfigSHA256 is the hex SHA-256 of the budgets.yaml the snapshot was
+	// captured for. Optional.
+	ConfigSHA256 string
+	// ToolVersion is the secflow-budget version that wrote the snapshot.
+	// Optional.
+	ToolVersion string
+	// Description says what the snapshot shows, for people. Optional.
+	Description string
+}
+
+// manifestKeys are the keys manifest.yaml may hold, in the order
+// WriteManifest writes them.
+var manifestKeys = []string{"version", "evaluated_at", "captured_from", "captured_at", "config_sha256", "tool_version", "description"}
+
+// readManifest reads and validates dir/manifest.yaml. Unknown keys are
+// errors: a typo in evaluated_at must not silently become "now".
+func readManifest(dir string) (Manifest, error) {
+	file := filepath.Join(dir, ManifestFile)
+	data, err := os.ReadFile(file)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return Manifest{}, &CorruptError{File: file, Msg: "missing: a snapshot directory needs a manifest.yaml with version: 1 and evaluated_at"}
+		}
+		return Manifest{}, fmt.Errorf("reading snapshot manifest: %w", err)
+	}
+	return parseManifest(file, data)
+}
+
+func parseManifest(file string, data []byte) (Manifest, error) {
+	corrupt := func(line int, format string, args ...any) error {
+		return &CorruptError{File: file, Line: line, Msg: fmt.Sprintf(format, args...)}
+	}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		line, msg := yamlErrorLine(err)
+		return Manifest{}, corrupt(line, "%s", msg)
+	}
+	if doc.Kind == 0 || len(doc.Content) == 0 {
+		return Manifest{}, corrupt(0, "empty: want version: 1 and evaluated_at")
+	}
+	root := doc.Content[0]
+	if root.Kind != yaml.MappingNode {
+		return Manifest{}, corrupt(root.Line, "want a mapping with version: 1 and evaluated_at")
+	}
+
+	var m Manifest
+	seen := map[string]int{}
+	for i := 0; i+1 < len(root.Content); i += 2 {
+		k, v := root.Content[i], root.Content[i+1]
+		if k.Kind != yaml.ScalarNode {
+			return Manifest{}, corrupt(k.Line, "keys must be plain strings")
+		}
+		if prev, dup := seen[k.Value]; dup {
+			return Manifest{}, corrupt(k.Line, "duplicate key %q (first on line %d)", k.Value, prev)
+		}
+		seen[k.Value] = k.Line
+		if !slices.Contains(manifestKeys, k.Value) {
+			return Manifest{}, corrupt(k.Line, "unknown key %q (known: %s)", k.Value, strings.Join(manifestKeys, ", "))
+		}
+		if v.Kind != yaml.ScalarNode {
+			return Manifest{}, corrupt(v.Line, "%s: want a single value", k.Value)
+		}
+		var err error
+		switch k.Value {
+		case "version":
+			m.Version, err = strconv.Atoi(v.Value)
+			if err != nil || v.Tag != "!!int" {
+				return Manifest{}, corrupt(v.Line, "version: want the number %d, got %q", ManifestVersion, v.Value)
+			}
+			if m.Version != ManifestVersion {
+				return Manifest{}, corrupt(v.Line, "version %d is not supported: this secflow-budget reads version %d", m.Version, ManifestVersion)
+			}
+		case "evaluated_at":
+			if m.EvaluatedAt, err = parseTime(v.Value); err != nil {
+				return Manifest{}, corrupt(v.Line, "evaluated_at: %v", err)
+			}
+		case "captured_at":
+			if m.CapturedAt, err = parseTime(v.Value); err != nil {
+				return Manifest{}, corrupt(v.Line, "captured_at: %v", err)
+			}
+		case "captured_from":
+			m.CapturedFrom = v.Value
+		case "config_sha256":
+			if b, err := hex.DecodeString(v.Value); err != nil || len(b) != 32 {
+				return Manifest{}, corrupt(v.Line, "config_sha256: want 64 hex digits, got %q", v.Value)
+			}
+			m.ConfigSHA256 = strings.ToLower(v.Value)
+		case "tool_version":
+			m.ToolVersion = v.Value
+		case "description":
+			m.Description = v.Value
+		}
+	}
+	if _, ok := seen["version"]; !ok {
+		return Manifest{}, corrupt(0, "missing version: want version: %d", ManifestVersion)
+	}
+	if _, ok := seen["evaluated_at"]; !ok {
+		return Manifest{}, corrupt(0, "missing evaluated_at: the RFC3339 time budgets are evaluated at, e.g. evaluated_at: 2026-11-26T12:00:00Z")
+	}
+	return m, nil
+}
+
+func parseTime(s string) (time.Time, error) {
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("want an RFC3339 time like 2026-11-26T12:00:00Z, got %q", s)
+	}
+	return t, nil
+}
+
+// yamlErrorLine pulls the line out of a yaml.v3 syntax error ("yaml: line
+// 3: mapping values are not allowed in this context").
+func yamlErrorLine(err error) (int, string) {
+	msg := strings.TrimPrefix(err.Error(), "yaml: ")
+	if rest, ok := strings.CutPrefix(msg, "line "); ok {
+		if n, tail, ok := strings.Cut(rest, ": "); ok {
+			if line, err := strconv.Atoi(n); err == nil {
+				return line, tail
+			}
+		}
+	}
+	return 0, msg
+}
+
+// WriteManifest writes m as dir/manifest.yaml, atomically: a crash leaves
+// the old manifest or none, never half of one. Zero optional fields are
+// left out. EvaluatedAt and CapturedAt are written in UTC.
+func WriteManifest(dir string, m Manifest) error {
+	if m.Version == 0 {
+		m.Version = ManifestVersion
+	}
+	if m.EvaluatedAt.IsZero() {
+		return errors.New("writing snapshot manifest: evaluated_at is required")
+	}
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "version: %d\n", m.Version)
+	fmt.Fprintf(&b, "evaluated_at: %s\n", m.EvaluatedAt.UTC().Format(time.RFC3339Nano))
+	if m.CapturedFrom != "" {
+		fmt.Fprintf(&b, "captured_from: %s\n", yamlString(m.CapturedFrom))
+	}
+	if !m.CapturedAt.IsZero() {
+		fmt.Fprintf(&b, "captured_at: %s\n", m.CapturedAt.UTC().Format(time.RFC3339Nano))
+	}
+	if m.ConfigSHA256 != "" {
+		fmt.Fprintf(&b, "config_sha256: %s\n", m.ConfigSHA256)
+	}
+	if m.ToolVersion != "" {
+		fmt.Fprintf(&b, "tool_version: %s\n", yamlString(m.ToolVersion))
+	}
+	if m.Description != "" {
+		fmt.Fprintf(&b, "description: %s\n", yamlString(m.Description))
+	}
+	// Validate what we are about to write with the reader's own rules.
+	if _, err := parseManifest(ManifestFile, b.Bytes()); err != nil {
+		return fmt.Errorf("writing snapshot manifest: %w", err)
+	}
+
+	tmp, err := os.CreateTemp(dir, ".manifest-*.yaml")
+	if err != nil {
+		return fmt.Errorf("writing snapshot manifest: %w", err)
+	}
+	defer os.Remove(tmp.Name()) // after a successful rename this is a no-op
+	// CreateTemp makes the file private; a manifest is no secret and is
+	// meant to be shared as a CI artifact.
+	if err := tmp.Chmod(0o644); err != nil {
+		tmp.Close()
+		return fmt.Errorf("writing snapshot manifest: %w", err)
+	}
+	if _, err := tmp.Write(b.Bytes()); err != nil {
+		tmp.Close()
+		return fmt.Errorf("writing snapshot manifest: %w", err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("writing snapshot manifest: %w", err)
+	}
+	if err := os.Rename(tmp.Name(), filepath.Join(dir, ManifestFile)); err != nil {
+		return fmt.Errorf("writing snapshot manifest: %w", err)
+	}
+	return nil
+}
+
+// yamlString renders s as a YAML scalar that reads back as s.
+func yamlString(s string) string {
+	out, err := yaml.Marshal(s)
+	if err != nil {
+		return strconv.Quote(s)
+	}
+	return strings.TrimSuffix(string(out), "\n")
+}

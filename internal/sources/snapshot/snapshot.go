@@ -1,0 +1,178 @@
+package snapshot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/prometheus/prometheus/tsdb"
+
+	"github.com/secflow/secflow-budget/internal/sources"
+)
+
+// sourceName is the Source of every *sources.Error this package returns.
+const sourceName = "snapshot"
+
+// MetricsExt is the extension of the OpenMetrics files of a snapshot.
+const MetricsExt = ".om"
+
+// Snapshot is an opened snapshot directory. Its methods are safe for
+// concurrent use; Close must come after the last query.
+type Snapshot struct {
+	dir        string
+	manifest   Manifest
+	omFiles    []string // sorted, joined with dir
+	chunkBytes int
+
+	// loading is a one-slot semaphore guarding the fields below. It is a
+	// channel rather than a mutex so that a caller waiting for another's
+	// load can give up when its context ends.
+	loading chan struct{}
+	eval    *evaluator
+	loadErr error
+	tmpDir  string
+	db      *tsdb.DB
+	closed  bool
+}
+
+// Open reads the manifest of the snapshot in dir and lists its data
+// files. Metric files are only read by PromQL. Any error means the
+// directory is not a usable snapshot.
+func Open(dir string) (*Snapshot, error) {
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return nil, fmt.Errorf("opening snapshot: %w", err)
+	}
+	if !fi.IsDir() {
+		return nil, fmt.Errorf("opening snapshot: %s is not a directory", dir)
+	}
+	m, err := readManifest(dir)
+	if err != nil {
+		return nil, err
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("opening snapshot: %w", err)
+	}
+	s := &Snapshot{
+		dir:        dir,
+		manifest:   m,
+		chunkBytes: defaultChunkBytes,
+		loading:    make(chan struct{}, 1),
+	}
+	// ReadDir sorts by name, which fixes the load order.
+	for _, e := range entries {
+		if e.Type().IsRegular() && strings.HasSuffix(e.Name(), MetricsExt) {
+			s.omFiles = append(s.omFiles, filepath.Join(dir, e.Name()))
+		}
+	}
+	return s, nil
+}
+
+// Dir is the snapshot's directory as given to Open.
+func (s *Snapshot) Dir() string { return s.dir }
+
+// EvaluatedAt is the manifest's evaluated_at: the default evaluation time
+// of an offline check.
+func (s *Snapshot) EvaluatedAt() time.Time { return s.manifest.EvaluatedAt }
+
+// Manifest is the snapshot's parsed manifest.yaml.
+func (s *Snapshot) Manifest() Manifest { return s.manifest }
+
+// HasMetrics reports whether the snapshot holds any metric file (*.om).
+func (s *Snapshot) HasMetrics() bool { return len(s.omFiles) > 0 }
+
+// MetricFiles are the snapshot's metric files in load order.
+func (s *Snapshot) MetricFiles() []string { return append([]string(nil), s.omFiles...) }
+
+// PromQL returns an evaluator of PromQL instant queries over the
+// snapshot's metrics. The first call loads every *.om file into a
+// temporary TSDB; later and concurrent calls share that load and its
+// outcome. A load cut short by ctx is not remembered: the next call tries
+// again. Errors: *sources.Error of kind Missing when there are no metric
+// files, *CorruptError for a malformed file, or an error wrapping
+// ctx.Err().
+func (s *Snapshot) PromQL(ctx context.Context) (sources.PromQL, error) {
+	if !s.HasMetrics() {
+		return nil, sources.Errorf(sources.Missing, sourceName,
+			"snapshot %s has no metrics (*%s): metric budgets need a metrics.om captured with `secflow-budget snapshot`", s.dir, MetricsExt)
+	}
+	select {
+	case s.loading <- struct{}{}:
+	case <-ctx.Done():
+		return nil, fmt.Errorf("loading metrics of snapshot %s: %w", s.dir, ctx.Err())
+	}
+	defer func() { <-s.loading }()
+
+	switch {
+	case s.closed:
+		return nil, fmt.Errorf("snapshot %s is closed", s.dir)
+	case s.eval != nil:
+		return s.eval, nil
+	case s.loadErr != nil:
+		return nil, s.loadErr
+	}
+	if err := s.load(ctx); err != nil {
+		if ctxErr := ctx.Err(); ctxErr != nil {
+			return nil, fmt.Errorf("loading metrics of snapshot %s: %w", s.dir, ctxErr)
+		}
+		s.loadErr = err
+		return nil, err
+	}
+	return s.eval, nil
+}
+
+// load fills the TSDB. Called with the semaphore held.
+func (s *Snapshot) load(ctx context.Context) (err error) {
+	tmp, err := os.MkdirTemp("", "secflow-snapshot-")
+	if err != nil {
+		return fmt.Errorf("loading snapshot metrics: %w", err)
+	}
+	db, err := openTSDB(tmp)
+	if err != nil {
+		os.RemoveAll(tmp)
+		return fmt.Errorf("loading snapshot metrics: opening temporary TSDB: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			db.Close()
+			os.RemoveAll(tmp)
+		}
+	}()
+	for _, f := range s.omFiles {
+		if err := loadFile(ctx, db, f, s.chunkBytes); err != nil {
+			return err
+		}
+	}
+	s.tmpDir, s.db = tmp, db
+	s.eval = newEvaluator(db)
+	return nil
+}
+
+// Close releases the loaded metrics and removes their temporary directory.
+// It waits for a load in progress. Closing twice is harmless.
+func (s *Snapshot) Close() error {
+	s.loading <- struct{}{}
+	defer func() { <-s.loading }()
+	if s.closed {
+		return nil
+	}
+	s.closed = true
+	s.eval = nil
+	var errs []error
+	if s.db != nil {
+		if err := s.db.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("closing snapshot TSDB: %w", err))
+		}
+	}
+	if s.tmpDir != "" {
+		if err := os.RemoveAll(s.tmpDir); err != nil {
+			errs = append(errs, fmt.Errorf("removing snapshot TSDB: %w", err))
+		}
+	}
+	return errors.Join(errs...)
+}

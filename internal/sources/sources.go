@@ -1,0 +1,14 @@
+package sources
+
+import (
+	"context"
+	"time"
+
+	"github.com/prometheus/common/model"
+)
+
+// PromQL evaluates PromQL instant queries. A scalar answer comes back as a
+// vector of one sample with no labels.
+type PromQL interface {
+	Query(ctx context.Context, query string, at time.Time) (model.Vector, error)
+}

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Makes sure prometheus and promtool (Debian's package) are installed: the
+# tests backfill and start a real Prometheus. Installs them when missing and
+# we are root; otherwise says how.
+set -euo pipefail
+if command -v prometheus >/dev/null 2>&1 && command -v promtool >/dev/null 2>&1; then
+  exit 0
+fi
+if [ "$(id -u)" -ne 0 ]; then
+  echo "prometheus/promtool are missing: install them with 'sudo apt-get install -y prometheus'" >&2
+  exit 1
+fi
+echo "installing Debian's prometheus package (for the tests)..." >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends prometheus >/dev/null
+command -v promtool >/dev/null
