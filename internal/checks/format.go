@@ -78,6 +78,9 @@ func significant(v float64) string {
 	if v == 0 {
 		return "0"
 	}
+	if v == math.Trunc(v) && math.Abs(v) >= 1000 {
+		return groupThousands(v)
+	}
 	prec := 3 - int(math.Floor(math.Log10(math.Abs(v))))
 	return trimFloat(v, max(0, min(prec, 12)))
 }

@@ -70,7 +70,7 @@ func indent(s string) string {
 // runOne evaluates a single planned budget against the fake.
 func runOne(t *testing.T, p *Planned, f *fakeProm) Outcome {
 	t.Helper()
-	out, _ := Run(context.Background(), []*Planned{p}, Env{Prometheus: f, At: time.Unix(1795708807, 0)}, 1, time.Now)
+	out, _ := Run(context.Background(), []*Planned{p}, Env{Prometheus: f, At: time.Unix(1795694407, 0)}, 1, time.Now)
 	return out[0]
 }
 

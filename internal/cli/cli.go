@@ -59,8 +59,11 @@ func printError(w io.Writer, err error) {
 		}
 		return
 	}
-	for _, line := range strings.Split(err.Error(), "\n") {
-		fmt.Fprintln(w, "error: "+line)
+	// The first line is the error; more lines are hints (usage), as is.
+	first, rest, _ := strings.Cut(err.Error(), "\n")
+	fmt.Fprintln(w, "error: "+first)
+	if rest != "" {
+		fmt.Fprintln(w, rest)
 	}
 }
 

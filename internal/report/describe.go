@@ -489,7 +489,7 @@ func outcomeLines(o *checks.Outcome, sym symbols) []outcomeLine {
 	for _, d := range o.Details {
 		add(detailLine, checks.Pass, sym.bullet+" "+d)
 	}
-	if o.Err != nil {
+	if o.Err != nil && o.Err.Message != o.Message {
 		add(errorLine, checks.Error, "error: "+errorText(o.Err))
 	}
 	if o.Status != checks.Pass && o.Severity == "warning" {

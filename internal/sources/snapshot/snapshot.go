@@ -99,7 +99,7 @@ func (s *Snapshot) MetricFiles() []string { return append([]string(nil), s.omFil
 func (s *Snapshot) PromQL(ctx context.Context) (sources.PromQL, error) {
 	if !s.HasMetrics() {
 		return nil, sources.Errorf(sources.Missing, sourceName,
-			"snapshot %s has no metrics (*%s): metric budgets need a metrics.om captured with `secflow-budget snapshot`", s.dir, MetricsExt)
+			"no metrics in %s: metric budgets need an OpenMetrics file (*%s, e.g. metrics.om) in the snapshot", s.dir, MetricsExt)
 	}
 	select {
 	case s.loading <- struct{}{}:

@@ -273,7 +273,7 @@ func TestNoMetricsIsMissing(t *testing.T) {
 	if !errors.As(err, &se) || se.Kind != sources.Missing {
 		t.Fatalf("got %v, want a Missing *sources.Error", err)
 	}
-	if want := "snapshot " + dir + " has no metrics (*.om): "; !strings.Contains(err.Error(), want) {
+	if want := "no metrics in " + dir + ": metric budgets need an OpenMetrics file (*.om"; !strings.Contains(err.Error(), want) {
 		t.Errorf("error %q does not contain %q", err, want)
 	}
 }
