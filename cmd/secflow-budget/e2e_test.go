@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/secflow/secflow-budget/internal/lokitest"
 	"github.com/secflow/secflow-budget/internal/promtest"
 )
 
@@ -73,7 +74,7 @@ func expectCode(t *testing.T, r result, want int) {
 func TestOfflineHealthyPasses(t *testing.T) {
 	r := run(t, nil, "check", "--offline", "testdata/snapshots/healthy")
 	expectCode(t, r, 0)
-	for _, want := range []string{"🔍 metrics", "⚡ performance", "✅ core-metrics", "✅ task-duration", "9/9 metrics present"} {
+	for _, want := range []string{"🔍 metrics", "📊 logs", "⚡ performance", "✅ core-metrics", "✅ task-duration", "9/9 metrics present", "✅ log-volume", "✅ log-levels", "✅ log-redaction"} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("stdout lacks %q:\n%s", want, r.stdout)
 		}
@@ -92,6 +93,9 @@ func TestOfflineDegradedFails(t *testing.T) {
 	for _, want := range []string{
 		"❌ core-metrics", "missing: secflow_gc_reclaimed_bytes_total",
 		"❌ series-cardinality", "❌ task-duration", "⚠️ sandbox-failure-ratio", "✅ queue-depth",
+		"📊 logs", `❌ log-volume             bytes_per_1h{service="api"} 113.39 MB > 100 MB`,
+		`❌ log-levels             ERROR{service="worker"} 14.17% > 10%`,
+		"aws_access_key{service=\"api\"} 1 > 0", "bearer_token{service=\"worker\"} 1 > 0",
 	} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("stdout lacks %q:\n%s", want, r.stdout)
@@ -132,7 +136,7 @@ func TestFailOnWarn(t *testing.T) {
 }
 
 func TestSelection(t *testing.T) {
-	r := run(t, nil, "check", "--offline", "testdata/snapshots/degraded", "--skip", "core-metrics,series-cardinality,task-duration", "--format", "json")
+	r := run(t, nil, "check", "--offline", "testdata/snapshots/degraded", "--skip", "core-metrics,series-cardinality,task-duration,logs", "--format", "json")
 	expectCode(t, r, 0)
 	var rep report
 	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
@@ -188,7 +192,7 @@ func TestClosedPortExit3(t *testing.T) {
 	}
 	addr := l.Addr().String()
 	l.Close()
-	r := run(t, nil, "check", "--prometheus", "http://"+addr, "--only", "core-metrics,task-duration")
+	r := run(t, nil, "check", "--prometheus", "http://"+addr, "--loki", "http://"+addr, "--only", "core-metrics,task-duration,log-volume")
 	expectCode(t, r, 3)
 	if !strings.Contains(r.stdout, "💥") || !strings.Contains(r.stdout, "connection refused") {
 		t.Errorf("stdout should show the refused connection:\n%s", r.stdout)
@@ -217,7 +221,7 @@ func TestHungPrometheusExit4(t *testing.T) {
 		}
 	}()
 	start := time.Now()
-	r := run(t, nil, "check", "--prometheus", "http://"+l.Addr().String(), "--timeout", "1s")
+	r := run(t, nil, "check", "--prometheus", "http://"+l.Addr().String(), "--loki", "http://"+l.Addr().String(), "--timeout", "1s")
 	expectCode(t, r, 4)
 	if !strings.Contains(r.stderr, "--timeout") {
 		t.Errorf("stderr should say the run timed out: %s", r.stderr)
@@ -228,16 +232,21 @@ func TestHungPrometheusExit4(t *testing.T) {
 }
 
 // TestLiveOfflineParity backfills each snapshot into a real Prometheus and
-// asserts that the live check and the offline check agree on every verdict
-// and value.
+// serves its logs from the Loki test server, and asserts that the live
+// check and the offline check agree on every verdict and value.
 func TestLiveOfflineParity(t *testing.T) {
 	for _, name := range []string{"healthy", "degraded"} {
 		t.Run(name, func(t *testing.T) {
 			snap := filepath.Join(repo, "testdata", "snapshots", name)
 			srv := promtest.Start(t, filepath.Join(snap, "metrics.om"))
+			logs, _ := filepath.Glob(filepath.Join(snap, "logs.jsonl*"))
+			if len(logs) != 1 {
+				t.Fatalf("want one logs file in %s, got %v", snap, logs)
+			}
+			loki := lokitest.Start(t, lokitest.WithJSONL(logs[0]))
 			at := "2026-11-26T12:00:07Z"
 			offline := run(t, nil, "check", "--offline", "testdata/snapshots/"+name, "--format", "json")
-			live := run(t, nil, "check", "--prometheus", srv.URL, "--at", at, "--format", "json")
+			live := run(t, nil, "check", "--prometheus", srv.URL, "--loki", loki.URL, "--at", at, "--format", "json")
 			if offline.code != live.code {
 				t.Errorf("exit codes differ: offline %d, live %d\n%s", offline.code, live.code, live.stdout)
 			}

@@ -28,7 +28,7 @@ func FormatValue(v float64, unit string) string {
 	case "bytes":
 		return formatBytes(v)
 	case "ratio":
-		return trimFloat(v*100, 3) + "%"
+		return trimFloat(v*100, 2) + "%"
 	case "":
 		return significant(v)
 	}

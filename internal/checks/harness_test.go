@@ -74,4 +74,12 @@ func runOne(t *testing.T, p *Planned, f *fakeProm) Outcome {
 	return out[0]
 }
 
-var _ = config.MissingFail
+// loadText loads a whole budgets file given as text.
+func loadText(t *testing.T, text string) (*config.Config, []*Planned, error) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "budgets.yaml")
+	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return Load(path)
+}

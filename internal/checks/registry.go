@@ -31,6 +31,7 @@ type Query struct {
 // Env is what checks read from: the sources and the evaluation time.
 type Env struct {
 	Prometheus sources.PromQL
+	Loki       sources.LogQL
 	At         time.Time
 }
 
@@ -42,7 +43,7 @@ type budgetType struct {
 	build    builder
 	category string   // the report area when the budget sets none
 	fields   []string // the type's own keys, beyond config.CommonFields
-	needs    string   // the source it reads: "prometheus"
+	needs    string   // the source it reads: "prometheus" or "loki"
 }
 
 // types is the registry of budget types. Adding a type means a file with
@@ -53,6 +54,9 @@ func types() map[string]budgetType {
 		"metrics_present": {build: buildPresent, category: "metrics", fields: presentFields, needs: "prometheus"},
 		"cardinality":     {build: buildCardinality, category: "metrics", fields: cardinalityFields, needs: "prometheus"},
 		"latency":         {build: buildLatency, category: "performance", fields: latencyFields, needs: "prometheus"},
+		"log_volume":      {build: buildLogVolume, category: "logs", fields: logVolumeFields, needs: "loki"},
+		"log_levels":      {build: buildLogLevels, category: "logs", fields: logLevelsFields, needs: "loki"},
+		"log_redaction":   {build: buildLogRedaction, category: "logs", fields: logRedactionFields, needs: "loki"},
 	}
 }
 

@@ -18,6 +18,7 @@ import (
 	"github.com/secflow/secflow-budget/internal/config"
 	"github.com/secflow/secflow-budget/internal/report"
 	"github.com/secflow/secflow-budget/internal/sources"
+	"github.com/secflow/secflow-budget/internal/sources/loki"
 	"github.com/secflow/secflow-budget/internal/sources/prometheus"
 	"github.com/secflow/secflow-budget/internal/sources/snapshot"
 )
@@ -181,18 +182,23 @@ func runCheck(ctx context.Context, o *checkOptions) error {
 		}
 		if needs(plan, "prometheus") {
 			q, err := snap.PromQL(ctx)
-			var corrupt *snapshot.CorruptError
-			switch {
-			case errors.As(err, &corrupt):
-				return usageError(fmt.Errorf("reading snapshot: %w", err))
-			case err != nil && sources.KindOf(err) == sources.Missing:
+			if err := offlineSourceError(ctx, err); err != nil {
+				return err
+			}
+			env.Prometheus = q
+			if err != nil {
 				env.Prometheus = failingSource{err}
-			case err != nil && ctx.Err() != nil:
-				env.Prometheus = failingSource{err}
-			case err != nil:
-				return usageError(fmt.Errorf("reading snapshot: %w", err))
-			default:
-				env.Prometheus = q
+			}
+		}
+		if needs(plan, "loki") {
+			// One pass over the logs answers every log budget's queries.
+			q, err := snap.LogQL(ctx, env.At, queriesOf(plan, "logql"))
+			if err := offlineSourceError(ctx, err); err != nil {
+				return err
+			}
+			env.Loki = q
+			if err != nil {
+				env.Loki = failingSource{err}
 			}
 		}
 	} else {
@@ -200,22 +206,32 @@ func runCheck(ctx context.Context, o *checkOptions) error {
 		if o.at == "" {
 			env.At = o.io.Now().UTC()
 		}
-		promURL := firstNonEmpty(o.prometheus, o.io.Getenv("SECFLOW_PROMETHEUS_URL"))
+		var targets []string
 		if needs(plan, "prometheus") {
-			src := sourceConfig(cfg.Sources.Prometheus, promURL)
-			if src.URL == "" {
-				return usageError(fmt.Errorf("no Prometheus to ask: set --prometheus URL, SECFLOW_PROMETHEUS_URL or sources.prometheus.url in %s, or run offline with --offline DIR", cfg.File))
-			}
-			if err := config.CheckURL(src.URL); err != nil {
-				return usageError(fmt.Errorf("SECFLOW_PROMETHEUS_URL: %w", err))
+			src, err := o.liveSource(cfg, "Prometheus", cfg.Sources.Prometheus, o.prometheus)
+			if err != nil {
+				return err
 			}
 			client, err := prometheus.New(src)
 			if err != nil {
 				return usageError(fmt.Errorf("configuring the Prometheus source: %w", err))
 			}
 			env.Prometheus = client
-			run.Target = config.RedactURL(src.URL)
+			targets = append(targets, config.RedactURL(src.URL))
 		}
+		if needs(plan, "loki") {
+			src, err := o.liveSource(cfg, "Loki", cfg.Sources.Loki, o.loki)
+			if err != nil {
+				return err
+			}
+			client, err := loki.New(src)
+			if err != nil {
+				return usageError(fmt.Errorf("configuring the Loki source: %w", err))
+			}
+			env.Loki = client
+			targets = append(targets, config.RedactURL(src.URL))
+		}
+		run.Target = strings.Join(targets, ", ")
 	}
 	run.EvaluatedAt = env.At
 
@@ -238,17 +254,56 @@ func runCheck(ctx context.Context, o *checkOptions) error {
 	return nil
 }
 
-// sourceConfig applies the URL override to the file's source settings.
-func sourceConfig(fromFile *config.Source, url string) *config.Source {
+// offlineSourceError sorts a snapshot source's error: corrupt data is a
+// usage error (exit 2); missing data or an expired run leaves the budgets to
+// report it (nil here, the caller installs a failing source).
+func offlineSourceError(ctx context.Context, err error) error {
+	var corrupt *snapshot.CorruptError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &corrupt):
+		return usageError(fmt.Errorf("reading snapshot: %w", err))
+	case sources.KindOf(err) == sources.Missing, ctx.Err() != nil:
+		return nil
+	}
+	return usageError(fmt.Errorf("reading snapshot: %w", err))
+}
+
+// queriesOf lists the queries in lang of every planned check.
+func queriesOf(plan []*checks.Planned, lang string) []string {
+	var qs []string
+	for _, p := range plan {
+		for _, q := range p.Check.Queries() {
+			if q.Lang == lang {
+				qs = append(qs, q.Text)
+			}
+		}
+	}
+	return qs
+}
+
+// liveSource resolves a live source: the flag's URL wins over the
+// environment's (SECFLOW_<NAME>_URL), which wins over the file's; the other
+// settings come from the file.
+func (o *checkOptions) liveSource(cfg *config.Config, name string, fromFile *config.Source, flagURL string) (*config.Source, error) {
+	lower := strings.ToLower(name)
+	envVar := "SECFLOW_" + strings.ToUpper(name) + "_URL"
 	src := &config.Source{Timeout: config.DefaultSourceTimeout}
 	if fromFile != nil {
 		cp := *fromFile
 		src = &cp
 	}
-	if url != "" {
-		src.URL = url
+	if u := firstNonEmpty(flagURL, o.io.Getenv(envVar)); u != "" {
+		src.URL = u
 	}
-	return src
+	if src.URL == "" {
+		return nil, usageError(fmt.Errorf("no %s to ask: set --%s URL, %s or sources.%s.url in %s, or run offline with --offline DIR", name, lower, envVar, lower, cfg.File))
+	}
+	if err := config.CheckURL(src.URL); err != nil {
+		return nil, usageError(fmt.Errorf("%s URL: %w", name, err))
+	}
+	return src, nil
 }
 
 func needs(plan []*checks.Planned, source string) bool {

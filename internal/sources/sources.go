@@ -12,3 +12,10 @@ import (
 type PromQL interface {
 	Query(ctx context.Context, query string, at time.Time) (model.Vector, error)
 }
+
+// LogQL evaluates LogQL instant metric queries (bytes_over_time,
+// count_over_time and sums of them). Loki answers in Prometheus' envelope,
+// so the answer is a model.Vector too.
+type LogQL interface {
+	Query(ctx context.Context, query string, at time.Time) (model.Vector, error)
+}

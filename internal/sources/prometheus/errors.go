@@ -7,36 +7,21 @@ import (
 	"fmt"
 	"mime"
 	"net/http"
-	"net/url"
 	"strings"
 
 	v1 "github.com/prometheus/client_golang/api/prometheus/v1"
 
 	"github.com/secflow/secflow-budget/internal/sources"
+	"github.com/secflow/secflow-budget/internal/sources/httpclient"
 )
 
-// safeError carries a message that has been scrubbed of secrets and the
-// cause it was built from, for errors.Is/As. The cause never holds the URL:
-// url.Error is unwrapped before a safeError is built.
-type safeError struct {
-	msg   string
-	cause error
-}
-
-func (e *safeError) Error() string { return e.msg }
-func (e *safeError) Unwrap() error { return e.cause }
-
 func (c *Client) fail(kind sources.Kind, cause error, format string, args ...any) *sources.Error {
-	return &sources.Error{
-		Kind:   kind,
-		Source: sourceName,
-		Err:    &safeError{msg: c.scrub(fmt.Sprintf(format, args...)), cause: cause},
-	}
+	return c.http.Fail(kind, cause, format, args...)
 }
 
 // classify turns a failed query into the error Query returns. ctx is the
 // caller's context, reqCtx the request's own (ctx plus the source timeout).
-func (c *Client) classify(ctx, reqCtx context.Context, info *responseInfo, err error) error {
+func (c *Client) classify(ctx, reqCtx context.Context, info *httpclient.ResponseInfo, err error) error {
 	// The caller gave up (the run's --timeout, or an interrupt): not this
 	// source's fault, and the caller must be able to recognise its own
 	// context error.
@@ -47,7 +32,7 @@ func (c *Client) classify(ctx, reqCtx context.Context, info *responseInfo, err e
 		return c.fail(sources.Timeout, context.DeadlineExceeded, "query timed out after %s", c.timeout)
 	}
 
-	var tooLarge *responseTooLargeError
+	var tooLarge *httpclient.ResponseTooLargeError
 	if errors.As(err, &tooLarge) {
 		return c.fail(sources.BadResponse, tooLarge, "%s: %v", c.url, tooLarge)
 	}
@@ -63,16 +48,12 @@ func (c *Client) classify(ctx, reqCtx context.Context, info *responseInfo, err e
 	// Everything else failed before an HTTP answer: refused connection,
 	// DNS, TLS handshake, proxy, unreadable credentials file. url.Error
 	// prints the request URL, userinfo included: keep only its cause.
-	cause := err
-	var uerr *url.Error
-	if errors.As(err, &uerr) {
-		cause = uerr.Err
-	}
+	cause := httpclient.TransportCause(err)
 	return c.fail(sources.Unavailable, cause, "cannot reach %s: %v", c.url, cause)
 }
 
-func (c *Client) classifyAPIError(info *responseInfo, apiErr *v1.Error, body string) error {
-	status := fmt.Sprintf("HTTP %d %s", info.status, info.statusText)
+func (c *Client) classifyAPIError(info *httpclient.ResponseInfo, apiErr *v1.Error, body string) error {
+	status := fmt.Sprintf("HTTP %d %s", info.Status, info.StatusText)
 	errType, msg := apiErr.Type, apiErr.Msg
 	// client_golang decodes the JSON error body only for 400 and 422;
 	// Prometheus answers a query timeout with 503 and a JSON body, which
@@ -103,7 +84,7 @@ func (c *Client) classifyAPIError(info *responseInfo, apiErr *v1.Error, body str
 	case v1.ErrBadResponse:
 		return c.badResponse(info, apiErr)
 	case v1.ErrClient:
-		switch info.status {
+		switch info.Status {
 		case http.StatusUnauthorized, http.StatusForbidden:
 			return c.fail(sources.Unauthorized, apiErr, "%s refused our credentials: %s", c.url, status)
 		case http.StatusTooManyRequests:
@@ -117,7 +98,7 @@ func (c *Client) classifyAPIError(info *responseInfo, apiErr *v1.Error, body str
 	}
 	// An errorType we do not know, in a 400/422 JSON body: the server
 	// rejected the query in its own terms.
-	if info.status == http.StatusBadRequest || info.status == http.StatusUnprocessableEntity {
+	if info.Status == http.StatusBadRequest || info.Status == http.StatusUnprocessableEntity {
 		return c.fail(sources.BadQuery, apiErr, "%s", apiErr.Msg)
 	}
 	return c.fail(sources.BadResponse, apiErr, "%s answered %s: %s: %s", c.url, status, apiErr.Type, apiErr.Msg)
@@ -127,15 +108,15 @@ func (c *Client) classifyAPIError(info *responseInfo, apiErr *v1.Error, body str
 // message quotes the body; we only pass it on when the body claims to be
 // JSON, where it names the field that was wrong. An HTML login page or an
 // error page of a proxy is better described by its content type.
-func (c *Client) badResponse(info *responseInfo, apiErr *v1.Error) error {
-	mt, _, _ := mime.ParseMediaType(info.contentType)
+func (c *Client) badResponse(info *httpclient.ResponseInfo, apiErr *v1.Error) error {
+	mt, _, _ := mime.ParseMediaType(info.ContentType)
 	if mt == "application/json" {
-		return c.fail(sources.BadResponse, apiErr, "unreadable response from %s (HTTP %d): %s", c.url, info.status, truncate(apiErr.Msg, 200))
+		return c.fail(sources.BadResponse, apiErr, "unreadable response from %s (HTTP %d): %s", c.url, info.Status, truncate(apiErr.Msg, 200))
 	}
 	if mt == "" {
 		mt = "no content type"
 	}
-	return c.fail(sources.BadResponse, apiErr, "unreadable response from %s (HTTP %d, %s): not a Prometheus API answer", c.url, info.status, mt)
+	return c.fail(sources.BadResponse, apiErr, "unreadable response from %s (HTTP %d, %s): not a Prometheus API answer", c.url, info.Status, mt)
 }
 
 // errorBody is Prometheus' JSON error envelope.

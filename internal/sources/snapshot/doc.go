@@ -10,6 +10,8 @@
 // Prometheus would give after `promtool tsdb create-blocks-from openmetrics`.
 // Loading streams the files in bounded chunks: memory does not grow with
 // the size of a file, only with the number of series in it.
+// Log files (*.jsonl, *.jsonl.gz) are read by LogQL in one streaming pass
+// for all log queries, which internal/logql evaluates as Loki would.
 //
 // Errors: a file that is not what it claims to be is a *CorruptError
 // (FILE:LINE: msg), which the CLI reports as an unreadable snapshot (exit

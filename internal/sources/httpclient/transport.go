@@ -1,4 +1,4 @@
-package prometheus
+package httpclient
 
 import (
 	"context"
@@ -10,17 +10,17 @@ import (
 // DefaultMaxResponseBytes caps the body of one API response. An instant
 // query answer of this size means hundreds of thousands of series: far past
 // any budget's use, and a sign that a selector is wrong, not something to
-// buffer in memory (client_golang reads the whole body before decoding).
+// buffer in memory.
 const DefaultMaxResponseBytes = 64 << 20
 
-// responseTooLargeError is returned, by the transport or while reading the
+// ResponseTooLargeError is returned, by the transport or while reading the
 // body, when a response exceeds the size limit.
-type responseTooLargeError struct {
-	limit int64
+type ResponseTooLargeError struct {
+	Limit int64
 }
 
-func (e *responseTooLargeError) Error() string {
-	return fmt.Sprintf("response is larger than the %s limit", formatBytes(e.limit))
+func (e *ResponseTooLargeError) Error() string {
+	return fmt.Sprintf("response is larger than the %s limit", formatBytes(e.Limit))
 }
 
 func formatBytes(n int64) string {
@@ -33,23 +33,24 @@ func formatBytes(n int64) string {
 	return fmt.Sprintf("%d bytes", n)
 }
 
-// responseInfo records what the server answered to one Query call.
-// client_golang hides the status code behind an error string ("client
-// error: 401"); recording it here lets us classify by the code itself.
-type responseInfo struct {
-	status      int
-	statusText  string
-	contentType string
+// ResponseInfo records what the server answered to one request, for
+// clients (client_golang) that hide the status code behind an error string.
+type ResponseInfo struct {
+	Status      int
+	StatusText  string
+	ContentType string
 }
 
 type responseInfoKey struct{}
 
-func withResponseInfo(ctx context.Context, info *responseInfo) context.Context {
+// WithResponseInfo makes the transport fill info with the final response
+// of requests made with the returned context.
+func WithResponseInfo(ctx context.Context, info *ResponseInfo) context.Context {
 	return context.WithValue(ctx, responseInfoKey{}, info)
 }
 
 // limitTransport is the outermost round tripper: it records the status of
-// the final response in the request's responseInfo and enforces the size
+// the final response in the request's ResponseInfo and enforces the size
 // limit, both on the declared Content-Length and on the bytes actually read.
 type limitTransport struct {
 	next  http.RoundTripper
@@ -61,21 +62,21 @@ func (t *limitTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if err != nil {
 		return nil, err
 	}
-	if info, ok := req.Context().Value(responseInfoKey{}).(*responseInfo); ok {
-		info.status = resp.StatusCode
-		info.statusText = http.StatusText(resp.StatusCode)
-		info.contentType = resp.Header.Get("Content-Type")
+	if info, ok := req.Context().Value(responseInfoKey{}).(*ResponseInfo); ok {
+		info.Status = resp.StatusCode
+		info.StatusText = http.StatusText(resp.StatusCode)
+		info.ContentType = resp.Header.Get("Content-Type")
 	}
 	if resp.ContentLength > t.limit {
 		resp.Body.Close()
-		return nil, &responseTooLargeError{limit: t.limit}
+		return nil, &ResponseTooLargeError{Limit: t.limit}
 	}
 	resp.Body = &limitedBody{rc: resp.Body, left: t.limit, limit: t.limit}
 	return resp, nil
 }
 
-// CloseIdleConnections lets api.Client release idle connections through
-// the wrapper.
+// CloseIdleConnections lets clients release idle connections through the
+// wrapper.
 func (t *limitTransport) CloseIdleConnections() {
 	if ci, ok := t.next.(interface{ CloseIdleConnections() }); ok {
 		ci.CloseIdleConnections()
@@ -93,7 +94,7 @@ type limitedBody struct {
 
 func (b *limitedBody) Read(p []byte) (int, error) {
 	if b.left < 0 {
-		return 0, &responseTooLargeError{limit: b.limit}
+		return 0, &ResponseTooLargeError{Limit: b.limit}
 	}
 	// Read one byte past the limit so that a body of exactly limit bytes
 	// passes and one byte more fails.
@@ -103,7 +104,7 @@ func (b *limitedBody) Read(p []byte) (int, error) {
 	n, err := b.rc.Read(p)
 	if int64(n) > b.left {
 		b.left = -1
-		return 0, &responseTooLargeError{limit: b.limit}
+		return 0, &ResponseTooLargeError{Limit: b.limit}
 	}
 	b.left -= int64(n)
 	return n, err

@@ -1,0 +1,201 @@
+package checks
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/prometheus/common/model"
+
+	"github.com/secflow/secflow-budget/internal/config"
+)
+
+var logLevelsFields = []string{"selector", "by", "level_label", "parser", "level_field", "max_share", "min_share", "warn_max_share", "warn_min_share"}
+
+// LogLevelsCheck holds each level's share of log lines, per group, within
+// limits. Levels are normalized (case-insensitive, with aliases); lines
+// with no level, or one outside the table, count as UNKNOWN and every line
+// is part of the total.
+type LogLevelsCheck struct {
+	window time.Duration
+	by     []string
+	level  string // the label that holds the level: level_label or level_field
+	parser string // "", "json" or "logfmt"
+	limits map[string]Limits
+	// levelsQ counts lines by group and level; totalQ, for json, counts
+	// every line by group, since lines that are not JSON are filtered out
+	// of levelsQ (else Loki fails the whole query) and must stay in the
+	// total as UNKNOWN.
+	levelsQ, totalQ string
+}
+
+func buildLogLevels(b *config.Budget, f *config.Fields) Check {
+	c := &LogLevelsCheck{window: b.Window, limits: map[string]Limits{}}
+	sel, _ := readStreamSelector(f)
+	c.by = readLogBy(f, []string{"service"})
+	c.parser, _ = f.String("parser")
+	switch c.parser {
+	case "", "json", "logfmt":
+	default:
+		f.Errorf("parser", "invalid parser %q: want json or logfmt", c.parser)
+	}
+	label, hasLabel := f.String("level_label")
+	field, hasField := f.String("level_field")
+	switch {
+	case hasLabel && c.parser != "":
+		f.Errorf("level_label", "level_label reads a stream label; with parser %s, name the body field with level_field", c.parser)
+	case hasField && c.parser == "":
+		f.Errorf("level_field", "level_field needs a parser: set parser: json or parser: logfmt (or use level_label for a stream label)")
+	}
+	c.level = "level"
+	if hasLabel {
+		c.level = label
+	}
+	if hasField {
+		c.level = field
+	}
+	if !model.LabelName(c.level).IsValidLegacy() {
+		key := "level_label"
+		if hasField {
+			key = "level_field"
+		}
+		f.Errorf(key, "invalid label name %q", c.level)
+	}
+	for _, l := range c.by {
+		if l == c.level {
+			f.Errorf("by", "%q is the level itself: group by other labels", l)
+		}
+	}
+	shares := func(key string, set func(*Limits, float64)) {
+		m, ok := f.Map(key)
+		if !ok {
+			return
+		}
+		for _, k := range m.Keys() {
+			level := strings.ToUpper(k)
+			if _, ok := levelAliases[strings.ToLower(k)]; ok {
+				level = normalizeLevel(k)
+			} else {
+				m.ErrorfKey(k, "unknown level %q: want one of %s", k, strings.Join(logLevels, ", "))
+				continue
+			}
+			if v, ok := m.Share(k); ok {
+				l := c.limits[level]
+				set(&l, v)
+				c.limits[level] = l
+			}
+		}
+		m.Done()
+	}
+	shares("max_share", func(l *Limits, v float64) { l.Max = F(v) })
+	shares("min_share", func(l *Limits, v float64) { l.Min = F(v) })
+	shares("warn_max_share", func(l *Limits, v float64) { l.WarnMax = F(v) })
+	shares("warn_min_share", func(l *Limits, v float64) { l.WarnMin = F(v) })
+	if !f.Has("max_share") && !f.Has("min_share") && !f.Has("warn_max_share") && !f.Has("warn_min_share") {
+		f.Errorf("max_share", "no limit: set max_share or min_share, e.g. {ERROR: 10%%}")
+	}
+
+	pipeline := ""
+	switch c.parser {
+	case "json":
+		pipeline = `| json | __error__=""`
+	case "logfmt":
+		pipeline = "| logfmt"
+	}
+	c.levelsQ = fmt.Sprintf("sum%s(count_over_time(%s))", byClause(append(append([]string{}, c.by...), c.level)...), logRange(sel, pipeline, c.window))
+	if c.parser == "json" {
+		c.totalQ = fmt.Sprintf("sum%s(count_over_time(%s))", byClause(c.by...), logRange(sel, "", c.window))
+	}
+	return c
+}
+
+// Queries implements Check.
+func (c *LogLevelsCheck) Queries() []Query {
+	q := []Query{{Lang: "logql", Text: c.levelsQ}}
+	if c.totalQ != "" {
+		q = append(q, Query{Lang: "logql", Text: c.totalQ})
+	}
+	return q
+}
+
+type levelGroup struct {
+	labels model.Metric
+	counts map[string]float64
+	total  float64
+}
+
+// Evaluate implements Check.
+func (c *LogLevelsCheck) Evaluate(ctx context.Context, env Env) (Evaluation, error) {
+	vec, err := env.Loki.Query(ctx, c.levelsQ, env.At)
+	if err != nil {
+		return Evaluation{}, err
+	}
+	groups := map[string]*levelGroup{}
+	group := func(m model.Metric) *levelGroup {
+		k := groupKey(m, c.by)
+		g := groups[k]
+		if g == nil {
+			g = &levelGroup{labels: model.Metric{}, counts: map[string]float64{}}
+			for _, l := range c.by {
+				if v, ok := m[model.LabelName(l)]; ok {
+					g.labels[model.LabelName(l)] = v
+				}
+			}
+			groups[k] = g
+		}
+		return g
+	}
+	for _, s := range vec {
+		g := group(s.Metric)
+		g.counts[normalizeLevel(string(s.Metric[model.LabelName(c.level)]))] += float64(s.Value)
+		g.total += float64(s.Value)
+	}
+	if c.totalQ != "" {
+		totals, err := env.Loki.Query(ctx, c.totalQ, env.At)
+		if err != nil {
+			return Evaluation{}, err
+		}
+		for _, s := range totals {
+			g := group(s.Metric)
+			// Lines the parser could not read have no level: UNKNOWN.
+			if extra := float64(s.Value) - g.total; extra > 0 {
+				g.counts["UNKNOWN"] += extra
+			}
+			g.total = float64(s.Value)
+		}
+	}
+	if len(groups) == 0 {
+		return Evaluation{Missing: fmt.Sprintf("no log lines in the last %s", promDuration(c.window))}, nil
+	}
+	keys := make([]string, 0, len(groups))
+	for k := range groups {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool { return groups[keys[i]].labels.Before(groups[keys[j]].labels) })
+	ev := Evaluation{}
+	for _, k := range keys {
+		g := groups[k]
+		for _, level := range logLevels {
+			n, seen := g.counts[level]
+			lim, limited := c.limits[level]
+			if !seen && !limited {
+				continue
+			}
+			r := Result{Subject: level, Labels: labelMap(g.labels), Unit: "ratio"}
+			share := 0.0
+			if g.total > 0 {
+				share = n / g.total
+			}
+			if limited {
+				lim.Judge(&r, share)
+			} else {
+				r.Value = F(share)
+			}
+			r.Extra = []KV{{"count", n}, {"total", g.total}}
+			ev.Results = append(ev.Results, r)
+		}
+	}
+	return ev, nil
+}

@@ -1,0 +1,74 @@
+package checks
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/secflow/secflow-budget/internal/config"
+)
+
+var logVolumeFields = []string{"selector", "by", "per", "max", "warn_max"}
+
+// LogVolumeCheck holds the bytes of log lines per group, scaled to `per`,
+// within limits. Bytes are what Loki's bytes_over_time counts: the UTF-8
+// length of each line as pushed, labels excluded.
+type LogVolumeCheck struct {
+	window time.Duration
+	per    time.Duration
+	by     []string
+	limits Limits
+	query  string
+}
+
+func buildLogVolume(b *config.Budget, f *config.Fields) Check {
+	c := &LogVolumeCheck{window: b.Window, per: time.Hour}
+	sel, _ := readStreamSelector(f)
+	c.by = readLogBy(f, []string{"service"})
+	if d, ok := f.Duration("per"); ok {
+		c.per = d
+	}
+	c.limits = Limits{}
+	if v, ok := f.Size("max"); ok {
+		c.limits.Max = F(v)
+	}
+	if v, ok := f.Size("warn_max"); ok {
+		c.limits.WarnMax = F(v)
+	}
+	if c.limits.Max == nil && c.limits.WarnMax == nil {
+		f.Errorf("max", "required field is missing: a size such as 100MB")
+	}
+	if c.limits.Max != nil && c.limits.WarnMax != nil && *c.limits.WarnMax > *c.limits.Max {
+		f.Errorf("warn_max", "warn_max is greater than max: it would never warn")
+	}
+	c.query = fmt.Sprintf("sum%s(bytes_over_time(%s))", byClause(c.by...), logRange(sel, "", c.window))
+	return c
+}
+
+// Queries implements Check.
+func (c *LogVolumeCheck) Queries() []Query { return []Query{{Lang: "logql", Text: c.query}} }
+
+// Evaluate implements Check.
+func (c *LogVolumeCheck) Evaluate(ctx context.Context, env Env) (Evaluation, error) {
+	vec, err := env.Loki.Query(ctx, c.query, env.At)
+	if err != nil {
+		return Evaluation{}, err
+	}
+	if len(vec) == 0 {
+		return Evaluation{Missing: fmt.Sprintf("no log lines in the last %s", promDuration(c.window))}, nil
+	}
+	sortVector(vec)
+	scale := c.per.Seconds() / c.window.Seconds()
+	subject := "bytes_per_" + promDuration(c.per)
+	ev := Evaluation{}
+	for _, s := range vec {
+		r := Result{Subject: subject, Labels: labelMap(s.Metric), Unit: "bytes"}
+		c.limits.Judge(&r, float64(s.Value)*scale)
+		r.Extra = append(r.Extra, KV{"bytes_in_window", float64(s.Value)})
+		ev.Results = append(ev.Results, r)
+	}
+	if scale != 1 {
+		ev.Notes = append(ev.Notes, fmt.Sprintf("bytes over %s scaled ×%s to %s", promDuration(c.window), significant(scale), promDuration(c.per)))
+	}
+	return ev, nil
+}

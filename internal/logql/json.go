@@ -1,0 +1,518 @@
+package logql
+
+import (
+	"encoding/json"
+	"errors"
+	"unicode/utf8"
+)
+
+// The JSON reading here follows the lenient object walk Loki's `| json`
+// does (the buger/jsonparser library's): values are delimited, not fully
+// validated, text after the closing brace is ignored, and each failure
+// has the library's message, which Loki puts in __error_details__.
+
+type jsonType int
+
+const (
+	jsonNotExist jsonType = iota
+	jsonString
+	jsonNumber
+	jsonObject
+	jsonArray
+	jsonBoolean
+	jsonNull
+	jsonUnknown
+)
+
+// The texts Loki reports in __error_details__.
+var (
+	errJSONNotFound      = errors.New("Key path not found")
+	errJSONUnknownType   = errors.New("Unknown value type")
+	errJSONMalformed     = errors.New("Malformed JSON error")
+	errJSONBadString     = errors.New("Value is string, but can't find closing '\"' symbol")
+	errJSONBadArray      = errors.New("Value is array, but can't find closing ']' symbol")
+	errJSONBadObject     = errors.New("Value looks like object, but can't find closing '}' symbol")
+	errJSONBadValue      = errors.New("Value looks like Number/Boolean/None, but can't find its end: ',' or '}' symbol")
+	errJSONBadEscape     = errors.New("Encountered an invalid escape sequence in a string")
+	errJSONStopIteration = errors.New("stop") // internal: a member callback is done
+)
+
+// jsonParserErr is the __error__ value of a line `| json` cannot read.
+const jsonParserErr = "JSONParserErr"
+
+func jsonNextToken(d []byte) int {
+	for i, c := range d {
+		switch c {
+		case ' ', '\n', '\r', '\t':
+		default:
+			return i
+		}
+	}
+	return -1
+}
+
+// jsonStringEnd returns the offset just past the closing quote of the
+// string whose body starts d, and whether the body holds escapes.
+func jsonStringEnd(d []byte) (int, bool) {
+	escaped := false
+	for i, c := range d {
+		if c == '"' {
+			if !escaped {
+				return i + 1, false
+			}
+			// Count the backslashes before the quote.
+			j := i - 1
+			for j >= 0 && d[j] == '\\' {
+				j--
+			}
+			if (i-1-j)%2 == 0 {
+				return i + 1, true
+			}
+		} else if c == '\\' {
+			escaped = true
+		}
+	}
+	return -1, escaped
+}
+
+func jsonBlockEnd(d []byte, open, close byte) int {
+	level := 0
+	for i := 0; i < len(d); i++ {
+		switch d[i] {
+		case '"':
+			se, _ := jsonStringEnd(d[i+1:])
+			if se == -1 {
+				return -1
+			}
+			i += se
+		case open:
+			level++
+		case close:
+			level--
+			if level == 0 {
+				return i + 1
+			}
+		}
+	}
+	return -1
+}
+
+func jsonTokenEnd(d []byte) int {
+	for i, c := range d {
+		switch c {
+		case ' ', '\n', '\r', '\t', ',', '}', ']':
+			return i
+		}
+	}
+	return len(d)
+}
+
+// jsonValue reads the value at the start of d (after blanks). It returns
+// the value (a string without its quotes, still escaped), its type, and
+// the offset just past it.
+func jsonValue(d []byte) ([]byte, jsonType, int, error) {
+	off := jsonNextToken(d)
+	if off == -1 {
+		return nil, jsonNotExist, 0, errJSONMalformed
+	}
+	switch c := d[off]; c {
+	case '"':
+		n, _ := jsonStringEnd(d[off+1:])
+		if n == -1 {
+			return nil, jsonString, 0, errJSONBadString
+		}
+		return d[off+1 : off+n], jsonString, off + 1 + n, nil
+	case '[':
+		n := jsonBlockEnd(d[off:], '[', ']')
+		if n == -1 {
+			return nil, jsonArray, 0, errJSONBadArray
+		}
+		return d[off : off+n], jsonArray, off + n, nil
+	case '{':
+		n := jsonBlockEnd(d[off:], '{', '}')
+		if n == -1 {
+			return nil, jsonObject, 0, errJSONBadObject
+		}
+		return d[off : off+n], jsonObject, off + n, nil
+	default:
+		n := jsonTokenEnd(d[off:])
+		v := d[off : off+n]
+		t := jsonUnknown
+		switch c {
+		case 't', 'f':
+			if string(v) == "true" || string(v) == "false" {
+				t = jsonBoolean
+			}
+		case 'u', 'n':
+			if string(v) == "null" {
+				t = jsonNull
+			}
+		case '0', '1', '2', '3', '4', '5', '6', '7', '8', '9', '-':
+			t = jsonNumber
+		}
+		if t == jsonUnknown {
+			return nil, jsonUnknown, 0, errJSONUnknownType
+		}
+		return v, t, off + n, nil
+	}
+}
+
+// jsonMembers receives the members of an object in order. Returning
+// errJSONStopIteration ends the walk without error.
+type jsonMembers interface {
+	member(key []byte, val []byte, t jsonType) error
+}
+
+// jsonObjectEach walks the object at the start of d. Escaped keys are
+// unescaped into *arena.
+func jsonObjectEach(d []byte, fn jsonMembers, arena *[]byte) error {
+	off := jsonNextToken(d)
+	if off == -1 || d[off] != '{' {
+		return errJSONBadObject
+	}
+	off++
+	n := jsonNextToken(d[off:])
+	if n == -1 {
+		return errJSONMalformed
+	}
+	off += n
+	if d[off] == '}' {
+		return nil
+	}
+	for off < len(d) {
+		switch d[off] {
+		case '"':
+			off++
+		case '}':
+			return nil
+		default:
+			return errJSONBadObject
+		}
+		n, esc := jsonStringEnd(d[off:])
+		if n == -1 {
+			return errJSONMalformed
+		}
+		key := d[off : off+n-1]
+		off += n
+		if esc {
+			start := len(*arena)
+			var ok bool
+			if *arena, ok = jsonUnescape(*arena, key); !ok {
+				return errJSONBadEscape
+			}
+			key = (*arena)[start:]
+		}
+		n = jsonNextToken(d[off:])
+		if n == -1 {
+			return errJSONMalformed
+		}
+		off += n
+		if d[off] != ':' {
+			return errJSONMalformed
+		}
+		off++
+		val, t, end, err := jsonValue(d[off:])
+		if err != nil {
+			return err
+		}
+		if err := fn.member(key, val, t); err != nil {
+			if err == errJSONStopIteration {
+				return nil
+			}
+			return err
+		}
+		off += end
+		n = jsonNextToken(d[off:])
+		if n == -1 {
+			return errJSONBadArray
+		}
+		off += n
+		switch d[off] {
+		case '}':
+			return nil
+		case ',':
+			off++
+		default:
+			return errJSONBadObject
+		}
+		n = jsonNextToken(d[off:])
+		if n == -1 {
+			return errJSONBadArray
+		}
+		off += n
+	}
+	return errJSONBadObject
+}
+
+// jsonUnescape appends the unescaped body of a JSON string to dst.
+func jsonUnescape(dst, s []byte) ([]byte, bool) {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c != '\\' {
+			dst = append(dst, c)
+			continue
+		}
+		i++
+		if i >= len(s) {
+			return dst, false
+		}
+		switch s[i] {
+		case '"', '\\', '/':
+			dst = append(dst, s[i])
+		case 'b':
+			dst = append(dst, '\b')
+		case 'f':
+			dst = append(dst, '\f')
+		case 'n':
+			dst = append(dst, '\n')
+		case 'r':
+			dst = append(dst, '\r')
+		case 't':
+			dst = append(dst, '\t')
+		case 'u':
+			r, ok := hex4(s[i+1:])
+			if !ok {
+				return dst, false
+			}
+			i += 4
+			if r >= 0xD800 && r < 0xDC00 {
+				// A surrogate pair.
+				if i+6 < len(s) && s[i+1] == '\\' && s[i+2] == 'u' {
+					if r2, ok := hex4(s[i+3:]); ok && r2 >= 0xDC00 && r2 < 0xE000 {
+						r = (r-0xD800)<<10 + (r2 - 0xDC00) + 0x10000
+						i += 6
+					} else {
+						r = utf8.RuneError
+					}
+				} else {
+					r = utf8.RuneError
+				}
+			} else if r >= 0xDC00 && r < 0xE000 {
+				r = utf8.RuneError
+			}
+			dst = utf8.AppendRune(dst, r)
+		default:
+			return dst, false
+		}
+	}
+	return dst, true
+}
+
+func hex4(s []byte) (rune, bool) {
+	if len(s) < 4 {
+		return 0, false
+	}
+	var r rune
+	for _, c := range s[:4] {
+		switch {
+		case c >= '0' && c <= '9':
+			r = r<<4 | rune(c-'0')
+		case c >= 'a' && c <= 'f':
+			r = r<<4 | rune(c-'a'+10)
+		case c >= 'A' && c <= 'F':
+			r = r<<4 | rune(c-'A'+10)
+		default:
+			return 0, false
+		}
+	}
+	return r, true
+}
+
+// jsonExtractor runs `| json` without parameters on one line: every
+// string, number and boolean field becomes a label, nested objects'
+// keys joined with "_", arrays and nulls skipped.
+type jsonExtractor struct {
+	res    *parseResult
+	base   *Stream
+	prefix []string // the sanitized keys of the enclosing objects
+}
+
+func (x *jsonExtractor) member(key, val []byte, t jsonType) error {
+	switch t {
+	case jsonString, jsonNumber, jsonBoolean:
+		if !x.res.wantAll && len(x.prefix) == 0 && !x.res.wants(view(key)) && isLabelName(key) {
+			return nil // A label no query reads.
+		}
+		name := x.name(key)
+		if name == "" || !x.res.wants(name) || x.res.has(name) {
+			return nil // The first of duplicate keys wins.
+		}
+		var v string
+		if t == jsonString {
+			v = x.res.stringValue(val)
+		} else {
+			v = view(val)
+		}
+		x.res.pairs = append(x.res.pairs, kv{name, v})
+	case jsonObject:
+		part := x.res.sanitize(key, len(x.prefix) == 0)
+		if part == "" {
+			return nil
+		}
+		x.prefix = append(x.prefix, part)
+		err := jsonObjectEach(val, x, &x.res.arena)
+		x.prefix = x.prefix[:len(x.prefix)-1]
+		return err
+	}
+	return nil
+}
+
+// name is the label name of a field: sanitized, prefixed with its
+// parents', and suffixed _extracted when a stream label has the name.
+func (x *jsonExtractor) name(key []byte) string {
+	part := x.res.sanitize(key, len(x.prefix) == 0)
+	if part == "" {
+		return ""
+	}
+	name := part
+	if len(x.prefix) > 0 {
+		a := &x.res.arena
+		start := len(*a)
+		for _, p := range x.prefix {
+			*a = append(*a, p...)
+			*a = append(*a, '_')
+		}
+		*a = append(*a, part...)
+		name = view((*a)[start:])
+	}
+	return x.res.dedupName(name, x.base)
+}
+
+// extractJSON runs `| json` (every field) on line.
+func extractJSON(res *parseResult, st *Stream, line []byte) {
+	x := &res.jx
+	x.res, x.base, x.prefix = res, st, x.prefix[:0]
+	if err := jsonObjectEach(line, x, &res.arena); err != nil {
+		res.errType, res.errDetails = jsonParserErr, err.Error()
+	}
+}
+
+// extractJSONParams runs `| json name="path", ...` on line: a missing
+// path gives name="", a string its text, any other value its JSON.
+func extractJSONParams(res *parseResult, st *Stream, line []byte, params []jsonParam) {
+	if !json.Valid(line) {
+		res.errType = jsonParserErr
+		return
+	}
+	for _, p := range params {
+		name := res.dedupName(p.name, st)
+		if res.has(name) {
+			continue
+		}
+		val, t := jsonLookup(line, p.path, &res.arena)
+		v := ""
+		switch t {
+		case jsonString:
+			v = res.stringValue(val)
+		case jsonNumber, jsonBoolean, jsonObject, jsonArray:
+			v = view(val)
+		}
+		res.pairs = append(res.pairs, kv{name, v})
+	}
+}
+
+// isLabelName: key is its own label name, sanitizing changes nothing.
+func isLabelName(key []byte) bool {
+	if len(key) == 0 || (key[0] >= '0' && key[0] <= '9') {
+		return false
+	}
+	for _, c := range key {
+		if !isIdentChar(c) {
+			return false
+		}
+	}
+	return true
+}
+
+// jsonFinder stops at the first member named key.
+type jsonFinder struct {
+	key   string
+	val   []byte
+	typ   jsonType
+	found bool
+}
+
+func (f *jsonFinder) member(key, val []byte, t jsonType) error {
+	if string(key) == f.key {
+		f.val, f.typ, f.found = val, t, true
+		return errJSONStopIteration
+	}
+	return nil
+}
+
+// jsonLookup follows path in the JSON document d.
+func jsonLookup(d []byte, path []pathElem, arena *[]byte) ([]byte, jsonType) {
+	cur, t := d, jsonObject
+	for _, el := range path {
+		if el.isIdx {
+			if t != jsonArray {
+				return nil, jsonNotExist
+			}
+			v, vt, ok := jsonArrayIndex(cur, el.index)
+			if !ok {
+				return nil, jsonNotExist
+			}
+			cur, t = v, vt
+			continue
+		}
+		if t != jsonObject {
+			return nil, jsonNotExist
+		}
+		f := jsonFinder{key: el.key}
+		if err := jsonObjectEach(cur, &f, arena); err != nil || !f.found {
+			return nil, jsonNotExist
+		}
+		cur, t = f.val, f.typ
+	}
+	return cur, t
+}
+
+func jsonArrayIndex(d []byte, idx int) ([]byte, jsonType, bool) {
+	off := jsonNextToken(d)
+	if off == -1 || d[off] != '[' {
+		return nil, 0, false
+	}
+	off++
+	for i := 0; ; i++ {
+		n := jsonNextToken(d[off:])
+		if n == -1 || d[off+n] == ']' {
+			return nil, 0, false
+		}
+		v, t, end, err := jsonValue(d[off:])
+		if err != nil {
+			return nil, 0, false
+		}
+		if i == idx {
+			return v, t, true
+		}
+		off += end
+		n = jsonNextToken(d[off:])
+		if n == -1 || d[off+n] != ',' {
+			return nil, 0, false
+		}
+		off += n + 1
+	}
+}
+
+// jsonLevelFinder finds the body's level for detected_level: the first
+// string value of the top-level field that comes first in levelFields.
+type jsonLevelFinder struct {
+	best int // index in levelFields; len(levelFields) when none
+	val  []byte
+}
+
+func (f *jsonLevelFinder) member(key, val []byte, t jsonType) error {
+	if t != jsonString {
+		return nil
+	}
+	for i := 0; i < f.best; i++ {
+		if string(key) == levelFields[i] {
+			f.best, f.val = i, val
+			if i == 0 {
+				return errJSONStopIteration
+			}
+			break
+		}
+	}
+	return nil
+}

@@ -1,0 +1,286 @@
+package httpclient
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+
+	promconfig "github.com/prometheus/common/config"
+
+	"github.com/secflow/secflow-budget/internal/config"
+	"github.com/secflow/secflow-budget/internal/sources"
+)
+
+// TenantHeader is how Mimir, Cortex and Loki are told the tenant.
+const TenantHeader = "X-Scope-OrgID"
+
+// UserAgent identifies us in the server's logs.
+const UserAgent = "secflow-budget"
+
+// Options says how New builds a client.
+type Options struct {
+	// Name is the source's name ("prometheus", "loki"): the start of
+	// configuration error messages and the name of the round tripper.
+	Name string
+	// MaxResponseBytes caps each response body; 0 means
+	// DefaultMaxResponseBytes.
+	MaxResponseBytes int64
+}
+
+// Client is the HTTP side of one configured source. It is safe for
+// concurrent use.
+type Client struct {
+	// Name is Options.Name.
+	Name string
+	// URL is the base URL as configured. It may hold userinfo, which
+	// net/http sends as basic auth: never print it, print Redacted.
+	URL *url.URL
+	// Redacted is the base URL with any userinfo masked, for messages.
+	Redacted string
+	// Timeout is the per-request timeout (DefaultSourceTimeout when the
+	// source sets none).
+	Timeout time.Duration
+	// Transport sends requests with the source's credentials, TLS, proxy
+	// and headers, and enforces the response size limit.
+	Transport http.RoundTripper
+
+	// secrets are the credential strings known to this client; they are
+	// masked in every error text as a last line of defence.
+	secrets []string
+}
+
+// New builds the HTTP side of src. Credentials named by environment
+// variables are read now; credential files are checked now and re-read on
+// every request, so a rotated token is picked up. An error means the source
+// is misconfigured (a usage error, not a source failure); its text is safe
+// to print.
+func New(src *config.Source, opts Options) (*Client, error) {
+	name := opts.Name
+	limit := opts.MaxResponseBytes
+	if limit <= 0 {
+		limit = DefaultMaxResponseBytes
+	}
+	c := &Client{Name: name, Redacted: config.RedactURL(src.URL), Timeout: src.Timeout}
+	if c.Timeout <= 0 {
+		c.Timeout = config.DefaultSourceTimeout
+	}
+	u, err := url.Parse(src.URL)
+	if err != nil {
+		// url.Parse errors quote the input, userinfo included.
+		return nil, fmt.Errorf("%s URL %s: not a valid URL", name, c.Redacted)
+	}
+	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("%s URL %s: want http:// or https:// and a host", name, c.Redacted)
+	}
+	c.URL = u
+	c.addSecretsOf(u)
+
+	cfg := promconfig.HTTPClientConfig{
+		FollowRedirects: true,
+		EnableHTTP2:     true,
+		TLSConfig:       tlsConfig(src.TLS),
+	}
+	if src.ProxyURL != "" {
+		pu, err := url.Parse(src.ProxyURL)
+		if err != nil || pu.Host == "" {
+			return nil, fmt.Errorf("%s proxy_url %s: not a valid URL", name, config.RedactURL(src.ProxyURL))
+		}
+		c.addSecretsOf(pu)
+		cfg.ProxyURL = promconfig.URL{URL: pu}
+	}
+	if hs := headers(src); len(hs) > 0 {
+		cfg.HTTPHeaders = &promconfig.Headers{Headers: hs}
+	}
+
+	// Credentials that live in files stay in files: common/config re-reads
+	// them per request. Credentials from the environment are read once here
+	// and wrapped below, around the round tripper common/config builds.
+	var envAuth func(http.RoundTripper) http.RoundTripper
+	if src.BearerTokenFile != "" && src.BearerTokenEnv != "" {
+		return nil, fmt.Errorf("%s source: set only one of bearer_token_file and bearer_token_env", name)
+	}
+	if (src.BearerTokenFile != "" || src.BearerTokenEnv != "") && src.BasicAuth != nil {
+		return nil, fmt.Errorf("%s source: set either a bearer token or basic_auth, not both", name)
+	}
+	switch {
+	case src.BearerTokenFile != "":
+		tok, err := c.readSecretFile("bearer_token_file", src.BearerTokenFile)
+		if err != nil {
+			return nil, err
+		}
+		c.addSecret(tok)
+		cfg.Authorization = &promconfig.Authorization{Type: "Bearer", CredentialsFile: src.BearerTokenFile}
+	case src.BearerTokenEnv != "":
+		tok, err := c.readSecretEnv("bearer_token_env", src.BearerTokenEnv)
+		if err != nil {
+			return nil, err
+		}
+		c.addSecret(tok)
+		envAuth = func(rt http.RoundTripper) http.RoundTripper {
+			return promconfig.NewAuthorizationCredentialsRoundTripper("Bearer", promconfig.NewInlineSecret(tok), rt)
+		}
+	case src.BasicAuth != nil:
+		ba := src.BasicAuth
+		if ba.PasswordFile != "" && ba.PasswordEnv != "" {
+			return nil, fmt.Errorf("%s source: basic_auth: set only one of password_file and password_env", name)
+		}
+		c.addSecret(ba.Username)
+		switch {
+		case ba.PasswordFile != "":
+			pw, err := c.readSecretFile("basic_auth.password_file", ba.PasswordFile)
+			if err != nil {
+				return nil, err
+			}
+			c.addSecret(pw)
+			cfg.BasicAuth = &promconfig.BasicAuth{Username: ba.Username, PasswordFile: ba.PasswordFile}
+		case ba.PasswordEnv != "":
+			pw, err := c.readSecretEnv("basic_auth.password_env", ba.PasswordEnv)
+			if err != nil {
+				return nil, err
+			}
+			c.addSecret(pw)
+			envAuth = func(rt http.RoundTripper) http.RoundTripper {
+				return promconfig.NewBasicAuthRoundTripper(promconfig.NewInlineSecret(ba.Username), promconfig.NewInlineSecret(pw), rt)
+			}
+		default:
+			cfg.BasicAuth = &promconfig.BasicAuth{Username: ba.Username}
+		}
+	}
+
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("%s source: %s", name, c.Scrub(err.Error()))
+	}
+	rt, err := promconfig.NewRoundTripperFromConfig(cfg, name, promconfig.WithUserAgent(UserAgent))
+	if err != nil {
+		// Typically an unreadable CA, certificate or key file.
+		return nil, fmt.Errorf("%s source: setting up HTTP client: %s", name, c.Scrub(err.Error()))
+	}
+	if envAuth != nil {
+		rt = envAuth(rt)
+	}
+	c.Transport = &limitTransport{next: rt, limit: limit}
+	return c, nil
+}
+
+// HTTPClient returns an *http.Client over Transport. It has no timeout of
+// its own: each request carries its deadline in its context.
+func (c *Client) HTTPClient() *http.Client {
+	return &http.Client{Transport: c.Transport}
+}
+
+func (c *Client) readSecretFile(field, path string) (string, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		// The *PathError names the file, never its content.
+		return "", fmt.Errorf("%s source: %s: %w", c.Name, field, err)
+	}
+	s := strings.TrimSpace(string(b))
+	if s == "" {
+		return "", fmt.Errorf("%s source: %s: %s is empty", c.Name, field, path)
+	}
+	return s, nil
+}
+
+func (c *Client) readSecretEnv(field, name string) (string, error) {
+	s := strings.TrimSpace(os.Getenv(name))
+	if s == "" {
+		return "", fmt.Errorf("%s source: %s: environment variable %s is not set or empty", c.Name, field, name)
+	}
+	return s, nil
+}
+
+// minSecretLen keeps scrubbing from mangling messages: masking a one- or
+// two-letter user name everywhere would garble the text and hide nothing.
+const minSecretLen = 4
+
+func (c *Client) addSecret(s string) {
+	if len(s) >= minSecretLen {
+		c.secrets = append(c.secrets, s)
+	}
+}
+
+func (c *Client) addSecretsOf(u *url.URL) {
+	if u.User == nil {
+		return
+	}
+	c.addSecret(u.User.Username())
+	if pw, ok := u.User.Password(); ok {
+		c.addSecret(pw)
+		// net/http and url.Error print the escaped form.
+		c.addSecret(url.QueryEscape(pw))
+	}
+}
+
+// Scrub masks every known secret in s.
+func (c *Client) Scrub(s string) string {
+	for _, sec := range c.secrets {
+		s = strings.ReplaceAll(s, sec, "xxxxx")
+	}
+	return s
+}
+
+// SafeError carries a message that has been scrubbed of secrets and the
+// cause it was built from, for errors.Is/As. Build it with Fail, after
+// unwrapping any url.Error (which prints the request URL).
+type SafeError struct {
+	msg   string
+	cause error
+}
+
+func (e *SafeError) Error() string { return e.msg }
+func (e *SafeError) Unwrap() error { return e.cause }
+
+// Fail builds a *sources.Error of kind for this source, its message
+// formatted and scrubbed.
+func (c *Client) Fail(kind sources.Kind, cause error, format string, args ...any) *sources.Error {
+	return &sources.Error{
+		Kind:   kind,
+		Source: c.Name,
+		Err:    &SafeError{msg: c.Scrub(fmt.Sprintf(format, args...)), cause: cause},
+	}
+}
+
+// TransportCause returns what made a request fail before any answer:
+// url.Error prints the request URL, userinfo included, so only its cause
+// is kept.
+func TransportCause(err error) error {
+	var uerr *url.Error
+	if errors.As(err, &uerr) {
+		return uerr.Err
+	}
+	return err
+}
+
+func tlsConfig(t *config.TLS) promconfig.TLSConfig {
+	if t == nil {
+		return promconfig.TLSConfig{}
+	}
+	return promconfig.TLSConfig{
+		CAFile:             t.CAFile,
+		CertFile:           t.CertFile,
+		KeyFile:            t.KeyFile,
+		ServerName:         t.ServerName,
+		InsecureSkipVerify: t.InsecureSkipVerify,
+	}
+}
+
+// headers merges the extra headers and the tenant. The tenant wins over an
+// X-Scope-OrgID header of any spelling: sending both would make Mimir or
+// Loki see two tenants.
+func headers(src *config.Source) map[string]promconfig.Header {
+	hs := make(map[string]promconfig.Header, len(src.Headers)+1)
+	for name, value := range src.Headers {
+		if src.Tenant != "" && http.CanonicalHeaderKey(name) == http.CanonicalHeaderKey(TenantHeader) {
+			continue
+		}
+		hs[http.CanonicalHeaderKey(name)] = promconfig.Header{Values: []string{value}}
+	}
+	if src.Tenant != "" {
+		hs[TenantHeader] = promconfig.Header{Values: []string{src.Tenant}}
+	}
+	return hs
+}

@@ -1,0 +1,131 @@
+package loki
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/common/model"
+
+	"github.com/secflow/secflow-budget/internal/config"
+	"github.com/secflow/secflow-budget/internal/sources"
+	"github.com/secflow/secflow-budget/internal/sources/httpclient"
+)
+
+// sourceName is the Source of every *sources.Error this package returns.
+const sourceName = "loki"
+
+// queryPath is Loki's instant query endpoint, relative to the base URL.
+const queryPath = "loki/api/v1/query"
+
+// DefaultMaxResponseBytes caps the body of one response. A metric query
+// answer this large means hundreds of thousands of groups: a wrong `by`,
+// not something to buffer.
+const DefaultMaxResponseBytes = httpclient.DefaultMaxResponseBytes
+
+// Client runs LogQL instant metric queries against one Loki. It is safe for
+// concurrent use.
+type Client struct {
+	http     *httpclient.Client
+	hc       *http.Client
+	queryURL *url.URL // base URL + queryPath; may hold userinfo, never printed
+	// sendsTenant is whether requests carry X-Scope-OrgID (tenant, or a
+	// header of that name): without it, Loki's "no org id" gets a hint.
+	sendsTenant bool
+	// bytesRead counts response body bytes, error bodies included.
+	bytesRead atomic.Int64
+}
+
+var _ sources.LogQL = (*Client)(nil)
+
+// New builds a client for src. It takes the same options as the Prometheus
+// source; src.Tenant is sent as X-Scope-OrgID. Credentials named by
+// environment variables are read now; credential files are checked now and
+// re-read on every request. An error means the source is misconfigured (a
+// usage error, not a source failure); its text is safe to print.
+func New(src *config.Source) (*Client, error) {
+	return newClient(src, DefaultMaxResponseBytes)
+}
+
+func newClient(src *config.Source, maxResponseBytes int64) (*Client, error) {
+	if src == nil || src.URL == "" {
+		return nil, sources.Errorf(sources.NotConfigured, sourceName, "no Loki URL configured (sources.loki.url, --loki or SECFLOW_LOKI_URL)")
+	}
+	h, err := httpclient.New(src, httpclient.Options{Name: sourceName, MaxResponseBytes: maxResponseBytes})
+	if err != nil {
+		return nil, err
+	}
+	c := &Client{
+		http:        h,
+		hc:          h.HTTPClient(),
+		queryURL:    h.URL.JoinPath(queryPath),
+		sendsTenant: src.Tenant != "",
+	}
+	for name := range src.Headers {
+		if http.CanonicalHeaderKey(name) == http.CanonicalHeaderKey(httpclient.TenantHeader) {
+			c.sendsTenant = true
+		}
+	}
+	return c, nil
+}
+
+// BytesRead is the number of response body bytes this client has read so
+// far, over all queries.
+func (c *Client) BytesRead() int64 { return c.bytesRead.Load() }
+
+// errRequestTimeout is the cause of a request's own deadline, which tells it
+// apart from the caller's (the run's) deadline.
+var errRequestTimeout = errors.New("loki request timeout")
+
+// Query runs query as an instant query at time at (sent in unix
+// nanoseconds, so window edges are exact). It must be a metric query: a log
+// query's lines are a BadResponse. A scalar result comes back as one sample
+// without labels. Failures are *sources.Error, except when ctx itself ends:
+// then the error wraps ctx.Err(), so that errors.Is(err,
+// context.DeadlineExceeded) tells the run's timeout apart from this
+// request's own (sources.Timeout).
+func (c *Client) Query(ctx context.Context, query string, at time.Time) (model.Vector, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, c.abandoned(err)
+	}
+	reqCtx, cancel := context.WithTimeoutCause(ctx, c.http.Timeout, errRequestTimeout)
+	defer cancel()
+
+	u := *c.queryURL
+	params := url.Values{"query": {query}}
+	if !at.IsZero() {
+		params.Set("time", strconv.FormatInt(at.UnixNano(), 10))
+	}
+	u.RawQuery = params.Encode()
+	req, err := http.NewRequestWithContext(reqCtx, http.MethodGet, u.String(), nil)
+	if err != nil {
+		// Only an unusable base URL gets here, and New refuses those.
+		return nil, c.http.Fail(sources.BadResponse, nil, "cannot build a request for %s", c.http.Redacted)
+	}
+	req.Header.Set("Accept", "application/json")
+
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		return nil, c.requestFailed(ctx, reqCtx, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	c.bytesRead.Add(int64(len(body)))
+	if err != nil {
+		return nil, c.requestFailed(ctx, reqCtx, err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		return nil, c.statusError(resp, body)
+	}
+	return c.decode(resp, body)
+}
+
+func (c *Client) abandoned(err error) error {
+	return fmt.Errorf("loki query at %s abandoned: %w", c.http.Redacted, err)
+}

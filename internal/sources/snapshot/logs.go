@@ -1,0 +1,961 @@
+package snapshot
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"math/bits"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/prometheus/common/model"
+
+	"github.com/secflow/secflow-budget/internal/logql"
+	"github.com/secflow/secflow-budget/internal/sources"
+)
+
+// The extensions of a snapshot's log files: JSON lines, optionally
+// gzipped. Each line is one entry:
+//
+//	{"ts":"<unix ns, or RFC3339Nano>","labels":{"service":"api",...},"line":"..."}
+const (
+	LogsExt   = ".jsonl"
+	LogsGzExt = ".jsonl.gz"
+)
+
+// MaxLogLineBytes is the longest line a log file may have. Loki's own
+// default limit on a log line is 256 KB; this leaves room for the JSON
+// around it while keeping a broken file from exhausting memory.
+const MaxLogLineBytes = 16 << 20
+
+// maxRawLabelSets bounds the cache from a line's labels text to its
+// stream; spellings of one stream's labels are few in practice.
+const maxRawLabelSets = 100_000
+
+// HasLogs reports whether the snapshot holds any log file (*.jsonl,
+// *.jsonl.gz).
+func (s *Snapshot) HasLogs() bool {
+	files, err := s.logFiles()
+	return err == nil && len(files) > 0
+}
+
+func (s *Snapshot) logFiles() ([]string, error) {
+	entries, err := os.ReadDir(s.dir)
+	if err != nil {
+		return nil, err
+	}
+	var files []string
+	// ReadDir sorts by name, which fixes the read order.
+	for _, e := range entries {
+		if e.Type().IsRegular() && (strings.HasSuffix(e.Name(), LogsExt) || strings.HasSuffix(e.Name(), LogsGzExt)) {
+			files = append(files, filepath.Join(s.dir, e.Name()))
+		}
+	}
+	return files, nil
+}
+
+// LogQL evaluates queries at time at over the snapshot's log files, read
+// once, line by line, for all queries together: memory grows with the
+// number of streams and result series, not with the files. The answer
+// serves exactly these queries at exactly this time.
+//
+// Errors: *sources.Error of kind Missing when there is no log file,
+// *CorruptError for a malformed line (FILE:LINE), or an error wrapping
+// ctx.Err(). A query that does not parse, or that Loki would fail (a
+// pipeline error), fails only its own Query call, with kind BadQuery and
+// Loki's message.
+func (s *Snapshot) LogQL(ctx context.Context, at time.Time, queries []string) (sources.LogQL, error) {
+	files, err := s.logFiles()
+	if err != nil {
+		return nil, fmt.Errorf("listing logs of snapshot %s: %w", s.dir, err)
+	}
+	if len(files) == 0 {
+		return nil, sources.Errorf(sources.Missing, sourceName,
+			"no logs in %s: log budgets need logs.jsonl (any *%s or *%s file, one JSON entry a line) in the snapshot", s.dir, LogsExt, LogsGzExt)
+	}
+
+	ans := &logAnswers{at: at, byText: map[string]*logAnswer{}, byCanon: map[string]*logAnswer{}}
+	var parsed []*logql.Query
+	var slots []*logAnswer
+	for _, text := range queries {
+		if _, seen := ans.byText[text]; seen {
+			continue
+		}
+		q, err := logql.Parse(text)
+		if err != nil {
+			ans.byText[text] = &logAnswer{err: badLogQuery(err)}
+			continue
+		}
+		canon := q.String()
+		a, seen := ans.byCanon[canon]
+		if !seen {
+			a = &logAnswer{}
+			ans.byCanon[canon] = a
+			parsed = append(parsed, q)
+			slots = append(slots, a)
+		}
+		ans.byText[text] = a
+	}
+
+	if len(parsed) == 0 {
+		return ans, nil // Nothing to count: no need to read the logs.
+	}
+	ev := logql.NewEvaluator(at, parsed...)
+	r := &logReader{ev: ev, streams: map[string]*logql.Stream{}, labels: map[string]string{}}
+	if err := r.readAll(ctx, files); err != nil {
+		return nil, err
+	}
+	for i, a := range slots {
+		v, err := ev.Result(i)
+		if err != nil {
+			a.err = badLogQuery(err)
+			continue
+		}
+		a.vec = v
+	}
+	return ans, nil
+}
+
+func badLogQuery(err error) error {
+	return &sources.Error{Kind: sources.BadQuery, Source: sourceName, Err: err}
+}
+
+// logAnswers are the results of the queries given to LogQL.
+type logAnswers struct {
+	at      time.Time
+	byText  map[string]*logAnswer // as given, parse failures included
+	byCanon map[string]*logAnswer // by the query's canonical text
+}
+
+type logAnswer struct {
+	vec model.Vector
+	err error
+}
+
+var _ sources.LogQL = (*logAnswers)(nil)
+
+// Query returns the precomputed answer to query, which must be one of the
+// queries given to LogQL (or another spelling of one), at the same time.
+func (a *logAnswers) Query(ctx context.Context, query string, at time.Time) (model.Vector, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("snapshot query abandoned: %w", err)
+	}
+	if !at.Equal(a.at) {
+		return nil, sources.Errorf(sources.BadQuery, sourceName,
+			"the snapshot's logs were evaluated at %s, not %s: every log query and its time must be given to LogQL up front",
+			a.at.UTC().Format(time.RFC3339Nano), at.UTC().Format(time.RFC3339Nano))
+	}
+	ans, ok := a.byText[query]
+	if !ok {
+		q, err := logql.Parse(query)
+		if err != nil {
+			return nil, badLogQuery(err)
+		}
+		if ans, ok = a.byCanon[q.String()]; !ok {
+			return nil, sources.Errorf(sources.BadQuery, sourceName,
+				"log query %s was not given to LogQL up front: the snapshot's logs are read once for a known set of queries", query)
+		}
+	}
+	if ans.err != nil {
+		return nil, ans.err
+	}
+	out := make(model.Vector, len(ans.vec))
+	for i, s := range ans.vec {
+		c := *s
+		c.Metric = s.Metric.Clone()
+		out[i] = &c
+	}
+	return out, nil
+}
+
+// logReader feeds the entries of log files to an evaluator. Two
+// goroutines share the work: one reads and decodes lines into batches,
+// the other (the caller's) looks up streams and evaluates, so that both
+// halves of the cost run at once. Batches are recycled: memory stays at
+// a few of them whatever the size of the files.
+type logReader struct {
+	ev *logql.Evaluator
+	// streams maps the labels object of a line, as written, to its
+	// stream, so that a line's labels are decoded once per spelling.
+	streams map[string]*logql.Stream
+	labels  map[string]string // scratch for decoding a labels object
+}
+
+const (
+	batchBytes   = 512 << 10 // a batch is sent when its buffer holds this much
+	batchEntries = 4096      // or this many entries
+	batchesAhead = 2         // decoded batches waiting for the evaluator
+)
+
+// logBatch is a run of decoded entries of one file, with their labels
+// and lines copied into buf.
+type logBatch struct {
+	file string
+	buf  []byte
+	ents []batchEntry
+	err  error // what stopped the reading after these entries, if anything
+}
+
+type batchEntry struct {
+	ts         int64
+	lineNo     int
+	labelStart int
+	labelEnd   int
+	textStart  int
+	textEnd    int // -1: outside every window, the line was not kept
+}
+
+func (r *logReader) readAll(ctx context.Context, files []string) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	after, until := r.ev.Window()
+	batches := make(chan *logBatch, batchesAhead)
+	free := make(chan *logBatch, batchesAhead+2)
+	go func() {
+		defer close(batches)
+		d := &logDecoder{ctx: ctx, out: batches, free: free, after: after, until: until}
+		for _, f := range files {
+			if !d.readFile(f) {
+				return
+			}
+		}
+		d.flush()
+	}()
+
+	var err error
+	for b := range batches {
+		if err == nil {
+			if err = r.consume(b); err != nil {
+				cancel() // stops the decoder; the loop drains what it sent
+			}
+		}
+		if cap(b.buf) <= 4*batchBytes {
+			select {
+			case free <- b:
+			default:
+			}
+		}
+	}
+	if err == nil && ctx.Err() != nil {
+		err = fmt.Errorf("reading snapshot logs: %w", ctx.Err())
+	}
+	return err
+}
+
+// consume evaluates the entries of a batch, then reports its error.
+func (r *logReader) consume(b *logBatch) error {
+	for i := range b.ents {
+		e := &b.ents[i]
+		raw := b.buf[e.labelStart:e.labelEnd]
+		st, ok := r.streams[string(raw)]
+		if !ok {
+			if msg := r.decodeLabels(raw); msg != "" {
+				return &CorruptError{File: b.file, Line: e.lineNo, Msg: "labels: " + msg}
+			}
+			st = r.ev.Stream(r.labels)
+			if len(r.streams) >= maxRawLabelSets {
+				clear(r.streams)
+			}
+			r.streams[string(raw)] = st
+		}
+		if e.textEnd >= 0 {
+			r.ev.AddLine(st, e.ts, b.buf[e.textStart:e.textEnd])
+		}
+	}
+	return b.err
+}
+
+// logDecoder reads files into batches.
+type logDecoder struct {
+	ctx          context.Context
+	out          chan<- *logBatch
+	free         chan *logBatch
+	after, until int64
+	cur          *logBatch
+}
+
+// send passes the current batch on; false when the reading is abandoned.
+func (d *logDecoder) send() bool {
+	select {
+	case d.out <- d.cur:
+		d.cur = nil
+		return true
+	case <-d.ctx.Done():
+		return false
+	}
+}
+
+func (d *logDecoder) flush() {
+	if d.cur != nil && (len(d.cur.ents) > 0 || d.cur.err != nil) {
+		d.send()
+	}
+}
+
+func (d *logDecoder) batch(file string) *logBatch {
+	if d.cur != nil && d.cur.file != file {
+		if !d.send() {
+			return nil
+		}
+	}
+	if d.cur == nil {
+		select {
+		case b := <-d.free:
+			b.buf, b.ents, b.err = b.buf[:0], b.ents[:0], nil
+			d.cur = b
+		default:
+			d.cur = &logBatch{buf: make([]byte, 0, batchBytes+64<<10), ents: make([]batchEntry, 0, batchEntries)}
+		}
+		d.cur.file = file
+	}
+	return d.cur
+}
+
+// fail ends the reading with err after the entries decoded so far.
+func (d *logDecoder) fail(file string, err error) bool {
+	if b := d.batch(file); b != nil {
+		b.err = err
+		d.send()
+	}
+	return false
+}
+
+// readFile decodes one file; false when reading must stop.
+func (d *logDecoder) readFile(file string) bool {
+	f, err := os.Open(file)
+	if err != nil {
+		return d.fail(file, fmt.Errorf("reading snapshot logs: %w", err))
+	}
+	defer f.Close()
+	var in io.Reader = f
+	if strings.HasSuffix(file, ".gz") {
+		gz, err := gzip.NewReader(bufio.NewReaderSize(f, 256<<10))
+		if err != nil {
+			return d.fail(file, &CorruptError{File: file, Msg: fmt.Sprintf("not gzip data: %v", err)})
+		}
+		defer gz.Close()
+		in = gz
+	}
+
+	sc := bufio.NewScanner(in)
+	sc.Buffer(make([]byte, 256<<10), MaxLogLineBytes)
+	n := 0
+	for sc.Scan() {
+		n++
+		b := d.batch(file)
+		if b == nil {
+			return false
+		}
+		start := len(b.buf)
+		e, msg := decodeEntry(sc.Bytes(), &b.buf, d.after, d.until)
+		if msg != "" {
+			b.buf = b.buf[:start]
+			return d.fail(file, &CorruptError{File: file, Line: n, Msg: msg})
+		}
+		if e.blank {
+			continue
+		}
+		be := batchEntry{ts: e.ts, lineNo: n, textStart: e.textStart, textEnd: e.textEnd}
+		if be.textEnd < 0 && e.ts > d.after && e.ts <= d.until {
+			// The line came before the time: unescape it now.
+			be.textStart = len(b.buf)
+			b.buf = appendUnescaped(b.buf, e.line)
+			be.textEnd = len(b.buf)
+		}
+		be.labelStart = len(b.buf)
+		b.buf = append(b.buf, e.labels...)
+		be.labelEnd = len(b.buf)
+		b.ents = append(b.ents, be)
+		if len(b.buf) >= batchBytes || len(b.ents) >= batchEntries {
+			if err := d.ctx.Err(); err != nil {
+				return d.fail(file, fmt.Errorf("reading %s: %w", file, err))
+			}
+			if !d.send() {
+				return false
+			}
+		}
+	}
+	switch err := sc.Err(); {
+	case err == nil:
+		if err := d.ctx.Err(); err != nil {
+			return d.fail(file, fmt.Errorf("reading %s: %w", file, err))
+		}
+		return true
+	case errors.Is(err, bufio.ErrTooLong):
+		return d.fail(file, &CorruptError{File: file, Line: n + 1, Msg: fmt.Sprintf("line longer than %d MiB", MaxLogLineBytes>>20)})
+	case errors.Is(err, gzip.ErrChecksum), errors.Is(err, gzip.ErrHeader), errors.Is(err, io.ErrUnexpectedEOF):
+		return d.fail(file, &CorruptError{File: file, Line: n + 1, Msg: fmt.Sprintf("broken gzip data: %v", err)})
+	default:
+		return d.fail(file, fmt.Errorf("reading %s: %w", file, err))
+	}
+}
+
+const entryShape = `want {"ts":"<unix ns or RFC3339>","labels":{...},"line":"..."}`
+
+// rawEntry is a decoded line of a log file; labels and line point into
+// the line.
+type rawEntry struct {
+	blank  bool // a blank line, which holds no entry
+	ts     int64
+	labels []byte // the labels object as written
+	// The entry's line: unescaped in (*dst)[textStart:textEnd] when its
+	// time, known before it, is in (after, until]; else textEnd is -1
+	// and line is the JSON string body, still escaped.
+	textStart, textEnd int
+	line               []byte
+}
+
+// decodeEntry decodes one line of a log file, or says what is wrong
+// with it. Label names and values are checked by decodeLabels.
+func decodeEntry(b []byte, dst *[]byte, after, until int64) (rawEntry, string) {
+	e := rawEntry{textEnd: -1}
+	var tsMsg string
+	i := skipBlank(b, 0)
+	if i == len(b) {
+		e.blank = true
+		return e, ""
+	}
+	if b[i] != '{' {
+		return e, "not a JSON object: " + entryShape
+	}
+	var (
+		tsRaw                        []byte
+		tsQuoted                     bool
+		haveTS, haveLabels, haveLine bool
+	)
+	i = skipBlank(b, i+1)
+	if i < len(b) && b[i] == '}' {
+		return e, "empty object: " + entryShape
+	}
+	for {
+		if i >= len(b) || b[i] != '"' {
+			return e, syntaxError(b, i, "a key in double quotes")
+		}
+		end, esc, msg := scanJSONString(b, i)
+		if msg != "" {
+			return e, msg
+		}
+		key := b[i+1 : end-1]
+		if esc {
+			key = appendUnescaped(nil, key)
+		}
+		i = skipBlank(b, end)
+		if i >= len(b) || b[i] != ':' {
+			return e, syntaxError(b, i, "':'")
+		}
+		i = skipBlank(b, i+1)
+		if i >= len(b) {
+			return e, syntaxError(b, i, "a value")
+		}
+		switch string(key) {
+		case "ts":
+			if haveTS {
+				return e, `duplicate key "ts"`
+			}
+			haveTS = true
+			switch c := b[i]; {
+			case c == '"':
+				end, esc, msg = scanJSONString(b, i)
+				if msg != "" {
+					return e, "ts: " + msg
+				}
+				if esc {
+					return e, fmt.Sprintf("ts: bad timestamp %s: want unix nanoseconds or RFC3339", b[i:end])
+				}
+				tsRaw, tsQuoted = b[i+1:end-1], true
+			case c == '-' || (c >= '0' && c <= '9'):
+				end = scanJSONNumber(b, i)
+				tsRaw = b[i:end]
+			default:
+				return e, "ts: want a string of unix nanoseconds or an RFC3339 time"
+			}
+			e.ts, tsMsg = parseTS(tsRaw, tsQuoted)
+		case "labels":
+			if haveLabels {
+				return e, `duplicate key "labels"`
+			}
+			haveLabels = true
+			if b[i] != '{' {
+				return e, `labels: want an object of strings, e.g. {"service":"api"}`
+			}
+			if end, msg = scanLabels(b, i); msg != "" {
+				return e, "labels: " + msg
+			}
+			e.labels = b[i:end]
+		case "line":
+			if haveLine {
+				return e, `duplicate key "line"`
+			}
+			haveLine = true
+			if b[i] != '"' {
+				return e, "line: want a string"
+			}
+			if haveTS && tsMsg == "" && e.ts > after && e.ts <= until {
+				e.textStart = len(*dst)
+				if end, *dst, msg = scanUnescapeJSONString(b, i, *dst); msg != "" {
+					return e, "line: " + msg
+				}
+				e.textEnd = len(*dst)
+				break
+			}
+			if end, _, msg = scanJSONString(b, i); msg != "" {
+				return e, "line: " + msg
+			}
+			e.line = b[i+1 : end-1]
+		default:
+			// Keys we do not know are skipped: later versions may add some.
+			if end, msg = skipJSONValue(b, i, 0); msg != "" {
+				return e, msg
+			}
+		}
+		i = skipBlank(b, end)
+		if i >= len(b) {
+			return e, syntaxError(b, i, "',' or '}'")
+		}
+		if b[i] == '}' {
+			i++
+			break
+		}
+		if b[i] != ',' {
+			return e, syntaxError(b, i, "',' or '}'")
+		}
+		i = skipBlank(b, i+1)
+	}
+	if i = skipBlank(b, i); i != len(b) {
+		return e, syntaxError(b, i, "the end of the line after the entry")
+	}
+	switch {
+	case !haveTS:
+		return e, `missing "ts": ` + entryShape
+	case !haveLabels:
+		return e, `missing "labels": ` + entryShape
+	case !haveLine:
+		return e, `missing "line": ` + entryShape
+	}
+	return e, tsMsg
+}
+
+// parseTS reads unix nanoseconds (digits, quoted or not) or, quoted, an
+// RFC3339 time.
+func parseTS(raw []byte, quoted bool) (int64, string) {
+	if len(raw) > 0 && len(raw) <= 18 && raw[0] != '-' {
+		// The common case, fast: up to 18 digits cannot overflow.
+		var ns int64
+		for _, c := range raw {
+			if c < '0' || c > '9' {
+				ns = -1
+				break
+			}
+			ns = ns*10 + int64(c-'0')
+		}
+		if ns >= 0 {
+			return ns, ""
+		}
+	}
+	allDigits := len(raw) > 0
+	for j, c := range raw {
+		if !(c >= '0' && c <= '9') && !(j == 0 && c == '-' && len(raw) > 1) {
+			allDigits = false
+			break
+		}
+	}
+	if allDigits {
+		ns, err := strconv.ParseInt(string(raw), 10, 64)
+		if err != nil {
+			return 0, fmt.Sprintf("ts: %s is out of range for unix nanoseconds", raw)
+		}
+		return ns, ""
+	}
+	if quoted {
+		if t, err := time.Parse(time.RFC3339Nano, string(raw)); err == nil {
+			return t.UnixNano(), ""
+		}
+	}
+	return 0, fmt.Sprintf("ts: bad timestamp %q: want unix nanoseconds (\"1795718400000000000\") or RFC3339 (\"2026-11-26T18:40:00.123456789Z\")", raw)
+}
+
+// decodeLabels fills r.labels from a labels object scanLabels accepted.
+func (r *logReader) decodeLabels(b []byte) string {
+	clear(r.labels)
+	i := skipBlank(b, 1)
+	for i < len(b) && b[i] == '"' {
+		end, esc, _ := scanJSONString(b, i)
+		name := string(b[i+1 : end-1])
+		if esc {
+			name = unescapeString(b[i+1 : end-1])
+		}
+		i = skipBlank(b, end)
+		i = skipBlank(b, i+1) // ':'
+		end, esc, _ = scanJSONString(b, i)
+		value := string(b[i+1 : end-1])
+		if esc {
+			value = unescapeString(b[i+1 : end-1])
+		}
+		i = skipBlank(b, end)
+		if i < len(b) && b[i] == ',' {
+			i = skipBlank(b, i+1)
+		}
+		if !model.LabelName(name).IsValidLegacy() {
+			return fmt.Sprintf("invalid label name %q: Loki takes [a-zA-Z_][a-zA-Z0-9_]*", name)
+		}
+		if _, dup := r.labels[name]; dup {
+			return fmt.Sprintf("duplicate label %q", name)
+		}
+		if !utf8.ValidString(value) {
+			return fmt.Sprintf("label %q: value is not valid UTF-8", name)
+		}
+		r.labels[name] = value
+	}
+	for _, v := range r.labels {
+		if v != "" {
+			return ""
+		}
+	}
+	return "no label with a value: a Loki stream needs at least one"
+}
+
+func skipBlank(b []byte, i int) int {
+	for i < len(b) {
+		switch b[i] {
+		case ' ', '\t', '\r', '\n':
+			i++
+		default:
+			return i
+		}
+	}
+	return i
+}
+
+func syntaxError(b []byte, i int, want string) string {
+	if i >= len(b) {
+		return "invalid JSON: unexpected end of line, want " + want
+	}
+	r, _ := utf8.DecodeRune(b[i:])
+	return fmt.Sprintf("invalid JSON: unexpected %q at byte %d, want %s", r, i+1, want)
+}
+
+// stringSpecial marks the bytes that end the fast scan of a string.
+var stringSpecial = func() (t [256]bool) {
+	for c := range 0x20 {
+		t[c] = true
+	}
+	t['"'], t['\\'] = true, true
+	return t
+}()
+
+// scanJSONString checks the string at b[i] (a '"') and returns the index
+// just past its closing quote and whether it holds escapes.
+func scanJSONString(b []byte, i int) (int, bool, string) {
+	esc := false
+	i++
+	for {
+		i = skipPlain(b, i)
+		if i >= len(b) {
+			return 0, false, "invalid JSON: unterminated string"
+		}
+		switch c := b[i]; {
+		case c == '"':
+			return i + 1, esc, ""
+		case c == '\\':
+			esc = true
+			if i+1 >= len(b) {
+				return 0, false, "invalid JSON: unterminated string"
+			}
+			switch b[i+1] {
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+				i += 2
+			case 'u':
+				if i+6 > len(b) || !isHex4(b[i+2:i+6]) {
+					return 0, false, fmt.Sprintf("invalid JSON: bad \\u escape at byte %d", i+1)
+				}
+				i += 6
+			default:
+				return 0, false, fmt.Sprintf("invalid JSON: bad escape \\%c at byte %d", b[i+1], i+1)
+			}
+		default:
+			return 0, false, fmt.Sprintf("invalid JSON: control character %#02x in a string at byte %d (escape it)", c, i+1)
+		}
+	}
+}
+
+// skipPlain returns the index of the first byte from i that ends the
+// fast scan of a string: a quote, a backslash or a control character.
+// It tests eight bytes at a time.
+func skipPlain(b []byte, i int) int {
+	const (
+		ones  = 0x0101010101010101
+		highs = 0x8080808080808080
+	)
+	for ; i+8 <= len(b); i += 8 {
+		x := binary.LittleEndian.Uint64(b[i:])
+		q := x ^ (ones * '"')
+		bs := x ^ (ones * '\\')
+		// A byte is zero in q or bs, or below 0x20 in x, exactly when
+		// its high bit is set here (the usual "has zero byte" trick;
+		// bytes >= 0x80 never count as below 0x20).
+		// The lowest flagged byte is always a true hit.
+		if hit := ((q - ones) &^ q) | ((bs - ones) &^ bs) | ((x - ones*0x20) &^ x); hit&highs != 0 {
+			return i + bits.TrailingZeros64(hit&highs)/8
+		}
+	}
+	for i < len(b) && !stringSpecial[b[i]] {
+		i++
+	}
+	return i
+}
+
+// scanUnescapeJSONString is scanJSONString that also appends the
+// string's value to dst, in one pass.
+func scanUnescapeJSONString(b []byte, i int, dst []byte) (int, []byte, string) {
+	i++
+	for {
+		j := skipPlain(b, i)
+		dst = append(dst, b[i:j]...)
+		i = j
+		if i >= len(b) {
+			return 0, dst, "invalid JSON: unterminated string"
+		}
+		switch c := b[i]; {
+		case c == '"':
+			return i + 1, dst, ""
+		case c == '\\':
+			if i+1 >= len(b) {
+				return 0, dst, "invalid JSON: unterminated string"
+			}
+			switch e := b[i+1]; e {
+			case '"', '\\', '/':
+				dst = append(dst, e)
+			case 'b':
+				dst = append(dst, '\b')
+			case 'f':
+				dst = append(dst, '\f')
+			case 'n':
+				dst = append(dst, '\n')
+			case 'r':
+				dst = append(dst, '\r')
+			case 't':
+				dst = append(dst, '\t')
+			case 'u':
+				if i+6 > len(b) || !isHex4(b[i+2:i+6]) {
+					return 0, dst, fmt.Sprintf("invalid JSON: bad \\u escape at byte %d", i+1)
+				}
+				r := hexRune(b[i+2 : i+6])
+				if utf16IsHigh(r) && i+12 <= len(b) && b[i+6] == '\\' && b[i+7] == 'u' && isHex4(b[i+8:i+12]) {
+					if r2 := hexRune(b[i+8 : i+12]); utf16IsLow(r2) {
+						r = (r-0xD800)<<10 + (r2 - 0xDC00) + 0x10000
+						i += 6
+					}
+				}
+				if r >= 0xD800 && r < 0xE000 {
+					r = utf8.RuneError
+				}
+				dst = utf8.AppendRune(dst, r)
+				i += 4
+			default:
+				return 0, dst, fmt.Sprintf("invalid JSON: bad escape \\%c at byte %d", e, i+1)
+			}
+			i += 2
+		default:
+			return 0, dst, fmt.Sprintf("invalid JSON: control character %#02x in a string at byte %d (escape it)", c, i+1)
+		}
+	}
+}
+
+func isHex4(b []byte) bool {
+	for _, c := range b {
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F') {
+			return false
+		}
+	}
+	return true
+}
+
+// scanJSONNumber returns the end of the number at b[i]; it is checked
+// by whoever reads it.
+func scanJSONNumber(b []byte, i int) int {
+	for i < len(b) {
+		switch c := b[i]; {
+		case c >= '0' && c <= '9', c == '-', c == '+', c == '.', c == 'e', c == 'E':
+			i++
+		default:
+			return i
+		}
+	}
+	return i
+}
+
+// scanLabels checks the labels object at b[i] (a '{'): string keys and
+// string values only. It returns the index just past it.
+func scanLabels(b []byte, i int) (int, string) {
+	i = skipBlank(b, i+1)
+	if i < len(b) && b[i] == '}' {
+		return i + 1, ""
+	}
+	for {
+		if i >= len(b) || b[i] != '"' {
+			return 0, syntaxError(b, i, "a label name in double quotes")
+		}
+		end, _, msg := scanJSONString(b, i)
+		if msg != "" {
+			return 0, msg
+		}
+		name := b[i+1 : end-1]
+		i = skipBlank(b, end)
+		if i >= len(b) || b[i] != ':' {
+			return 0, syntaxError(b, i, "':'")
+		}
+		i = skipBlank(b, i+1)
+		if i >= len(b) || b[i] != '"' {
+			return 0, fmt.Sprintf("the value of %q is not a string", name)
+		}
+		if end, _, msg = scanJSONString(b, i); msg != "" {
+			return 0, msg
+		}
+		i = skipBlank(b, end)
+		if i < len(b) && b[i] == '}' {
+			return i + 1, ""
+		}
+		if i >= len(b) || b[i] != ',' {
+			return 0, syntaxError(b, i, "',' or '}'")
+		}
+		i = skipBlank(b, i+1)
+	}
+}
+
+// skipJSONValue checks any JSON value at b[i] and returns its end.
+func skipJSONValue(b []byte, i, depth int) (int, string) {
+	if depth > 100 {
+		return 0, "invalid JSON: nested too deep"
+	}
+	if i >= len(b) {
+		return 0, syntaxError(b, i, "a value")
+	}
+	switch c := b[i]; {
+	case c == '"':
+		end, _, msg := scanJSONString(b, i)
+		return end, msg
+	case c == '{' || c == '[':
+		closing := byte('}')
+		if c == '[' {
+			closing = ']'
+		}
+		i = skipBlank(b, i+1)
+		if i < len(b) && b[i] == closing {
+			return i + 1, ""
+		}
+		for {
+			if c == '{' {
+				if i >= len(b) || b[i] != '"' {
+					return 0, syntaxError(b, i, "a key in double quotes")
+				}
+				end, _, msg := scanJSONString(b, i)
+				if msg != "" {
+					return 0, msg
+				}
+				i = skipBlank(b, end)
+				if i >= len(b) || b[i] != ':' {
+					return 0, syntaxError(b, i, "':'")
+				}
+				i = skipBlank(b, i+1)
+			}
+			end, msg := skipJSONValue(b, i, depth+1)
+			if msg != "" {
+				return 0, msg
+			}
+			i = skipBlank(b, end)
+			if i < len(b) && b[i] == closing {
+				return i + 1, ""
+			}
+			if i >= len(b) || b[i] != ',' {
+				return 0, syntaxError(b, i, fmt.Sprintf("',' or '%c'", closing))
+			}
+			i = skipBlank(b, i+1)
+		}
+	case c == '-' || (c >= '0' && c <= '9'):
+		end := scanJSONNumber(b, i)
+		if _, err := strconv.ParseFloat(string(b[i:end]), 64); err != nil {
+			return 0, fmt.Sprintf("invalid JSON: bad number %q", b[i:end])
+		}
+		return end, ""
+	default:
+		for _, lit := range []string{"true", "false", "null"} {
+			if len(b)-i >= len(lit) && string(b[i:i+len(lit)]) == lit {
+				return i + len(lit), ""
+			}
+		}
+		return 0, syntaxError(b, i, "a value")
+	}
+}
+
+func unescapeString(b []byte) string { return string(appendUnescaped(nil, b)) }
+
+// appendUnescaped appends the body of a JSON string scanJSONString
+// accepted, unescaped, to dst. Lone surrogates become U+FFFD, as
+// encoding/json does.
+func appendUnescaped(dst, b []byte) []byte {
+	for i := 0; i < len(b); i++ {
+		if b[i] != '\\' {
+			n := bytes.IndexByte(b[i:], '\\')
+			if n < 0 {
+				return append(dst, b[i:]...)
+			}
+			dst = append(dst, b[i:i+n]...)
+			i += n
+		}
+		i++
+		switch b[i] {
+		case 'b':
+			dst = append(dst, '\b')
+		case 'f':
+			dst = append(dst, '\f')
+		case 'n':
+			dst = append(dst, '\n')
+		case 'r':
+			dst = append(dst, '\r')
+		case 't':
+			dst = append(dst, '\t')
+		case 'u':
+			r := hexRune(b[i+1 : i+5])
+			i += 4
+			if utf16IsHigh(r) && i+6 < len(b) && b[i+1] == '\\' && b[i+2] == 'u' {
+				if r2 := hexRune(b[i+3 : i+7]); utf16IsLow(r2) {
+					r = (r-0xD800)<<10 + (r2 - 0xDC00) + 0x10000
+					i += 6
+				}
+			}
+			if r >= 0xD800 && r < 0xE000 {
+				r = utf8.RuneError
+			}
+			dst = utf8.AppendRune(dst, r)
+		default: // " \ /
+			dst = append(dst, b[i])
+		}
+	}
+	return dst
+}
+
+func utf16IsHigh(r rune) bool { return r >= 0xD800 && r < 0xDC00 }
+func utf16IsLow(r rune) bool  { return r >= 0xDC00 && r < 0xE000 }
+
+func hexRune(b []byte) rune {
+	var r rune
+	for _, c := range b {
+		switch {
+		case c >= '0' && c <= '9':
+			r = r<<4 | rune(c-'0')
+		case c >= 'a' && c <= 'f':
+			r = r<<4 | rune(c-'a'+10)
+		default:
+			r = r<<4 | rune(c-'A'+10)
+		}
+	}
+	return r
+}
