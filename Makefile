@@ -24,8 +24,11 @@ lint:
 fixtures:
 	$(GO) run ./internal/fixtures/gen -out testdata/snapshots
 
+# Go benchmarks (offline load MB/s and peak heap), then the 1 GB logs run
+# next to grep -c on the same file.
 bench:
 	$(GO) test -run '^$$' -bench . -benchtime 1x ./...
+	scripts/bench-logs.sh 1000
 
 clean:
 	rm -rf bin

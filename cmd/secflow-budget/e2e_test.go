@@ -350,3 +350,31 @@ func js(v any) string {
 	b, _ := json.Marshal(v)
 	return string(b)
 }
+
+// TestLokiTenant runs the log budgets against a Loki that demands a tenant:
+// without one, Loki's own text comes through and the run exits 3; with the
+// tenant of budgets.yaml it passes.
+func TestLokiTenant(t *testing.T) {
+	loki := lokitest.Start(t, lokitest.WithJSONL(filepath.Join(repo, "testdata/snapshots/healthy/logs.jsonl")), lokitest.WithAuth())
+	budgets, err := os.ReadFile(filepath.Join(repo, "budgets.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	noTenant := filepath.Join(dir, "no-tenant.yaml")
+	withTenant := filepath.Join(dir, "tenant.yaml")
+	text := strings.Replace(string(budgets), "    tenant: secflow\n", "", 1)
+	if text == string(budgets) {
+		t.Fatal("budgets.yaml no longer sets sources.loki.tenant: update this test")
+	}
+	os.WriteFile(noTenant, []byte(text), 0o644)
+	os.WriteFile(withTenant, []byte(strings.Replace(string(budgets), "tenant: secflow", "tenant: fake", 1)), 0o644)
+
+	r := run(t, nil, "check", "-c", noTenant, "--loki", loki.URL, "--only", "logs", "--at", "2026-11-26T12:00:07Z")
+	expectCode(t, r, 3)
+	if !strings.Contains(r.stdout, "401 Unauthorized: no org id") {
+		t.Errorf("stdout should carry Loki's 401 text:\n%s", r.stdout)
+	}
+	r = run(t, nil, "check", "-c", withTenant, "--loki", loki.URL, "--only", "logs", "--at", "2026-11-26T12:00:07Z")
+	expectCode(t, r, 0)
+}
