@@ -183,6 +183,14 @@ func TestCorruptSnapshotExit2(t *testing.T) {
 	if !strings.Contains(r.stderr, "metrics.om:3") {
 		t.Errorf("stderr should name metrics.om line 3: %s", r.stderr)
 	}
+
+	write("metrics.om", "# EOF\n")
+	write("logs.jsonl", `{"ts":"1795694400000000000","labels":{"service":"api"},"line":"ok"}`+"\n"+`{"ts":"1795694401000000000","labels":{"service":"api"},"line":`+"\n")
+	r = run(t, nil, "check", "--offline", dir, "--only", "logs")
+	expectCode(t, r, 2)
+	if !strings.Contains(r.stderr, "logs.jsonl:2") {
+		t.Errorf("stderr should name logs.jsonl line 2: %s", r.stderr)
+	}
 }
 
 func TestClosedPortExit3(t *testing.T) {

@@ -31,7 +31,10 @@ type Query struct {
 // Env is what checks read from: the sources and the evaluation time.
 type Env struct {
 	Prometheus sources.PromQL
+	PromAPI    sources.PromAPI
 	Loki       sources.LogQL
+	LokiAPI    sources.LokiAPI
+	Endpoints  sources.Endpoints
 	At         time.Time
 }
 
@@ -43,7 +46,7 @@ type budgetType struct {
 	build    builder
 	category string   // the report area when the budget sets none
 	fields   []string // the type's own keys, beyond config.CommonFields
-	needs    string   // the source it reads: "prometheus" or "loki"
+	needs    string   // the source it reads: "prometheus", "loki" or "endpoint"
 }
 
 // types is the registry of budget types. Adding a type means a file with

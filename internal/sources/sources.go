@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	v1 "github.com/prometheus/client_golang/api/prometheus/v1"
 	"github.com/prometheus/common/model"
 )
 
@@ -18,4 +19,46 @@ type PromQL interface {
 // so the answer is a model.Vector too.
 type LogQL interface {
 	Query(ctx context.Context, query string, at time.Time) (model.Vector, error)
+}
+
+// PromAPI reads Prometheus' state beyond queries, for the alert_rules,
+// scrape and retention budgets: the bodies of /api/v1/rules, /api/v1/alerts,
+// /api/v1/targets and /api/v1/status/runtimeinfo. Live, the Prometheus
+// client implements it; offline, the snapshot reads rules.json, alerts.json,
+// targets.json and runtime.json.
+type PromAPI interface {
+	Rules(ctx context.Context) (v1.RulesResult, error)
+	Alerts(ctx context.Context) (v1.AlertsResult, error)
+	Targets(ctx context.Context) (v1.TargetsResult, error)
+	Runtimeinfo(ctx context.Context) (v1.RuntimeinfoResult, error)
+}
+
+// LokiAPI reads Loki's state beyond queries, for the retention budget.
+type LokiAPI interface {
+	// RetentionPeriod is limits_config.retention_period of Loki's effective
+	// configuration (GET /config live, runtime.json offline).
+	RetentionPeriod(ctx context.Context) (time.Duration, error)
+}
+
+// Endpoints fetches /metrics expositions for endpoint budgets. Live, it
+// GETs the URL (with the Prometheus source's auth unless anonymous);
+// offline, the snapshot reads endpoints/NAME.prom.
+type Endpoints interface {
+	Fetch(ctx context.Context, req EndpointRequest) (*Exposition, error)
+}
+
+// EndpointRequest names an exposition to fetch.
+type EndpointRequest struct {
+	Name      string // the budget's name: endpoints/NAME.prom offline
+	URL       string
+	Anonymous bool // without credentials, to check that they are required
+}
+
+// Exposition is what a /metrics GET returned.
+type Exposition struct {
+	StatusCode  int
+	ContentType string
+	Body        []byte
+	// Size is the body's full length, even when Body was cut at a cap.
+	Size int64
 }
