@@ -248,6 +248,15 @@ func (c *LatencyCheck) judge(p percentile, v float64, g *bucketCounts, obs float
 	delete(groupLabels, model.MetricNameLabel)
 	r := Result{Subject: p.name, Labels: groupLabels, Unit: "seconds"}
 	lim := Limits{Max: p.limit, WarnMax: p.warn}
+	if math.IsNaN(v) && obs > 0 {
+		// Observations but no percentile: the histogram holds NaN
+		// observations above every bucket. The true value is unbounded,
+		// so judge it as +Inf rather than as missing data.
+		lim.Judge(&r, math.Inf(1))
+		r.Note = fmt.Sprintf("histogram_quantile returned NaN although the window holds %s observations (NaN observations?): judged as +Inf", FormatValue(obs, "series"))
+		r.Extra = append(r.Extra, KV{"observations", obs})
+		return r
+	}
 	if math.IsNaN(v) {
 		r.Missing, r.Limit, r.Op, r.WarnLimit = true, p.limit, "<=", p.warn
 		r.Note = "no observations in the window"
