@@ -54,6 +54,11 @@ func formatSeconds(v float64) string {
 		return significant(v*1000) + "ms"
 	case a < 10:
 		return significant(v) + "s"
+	case a >= 86400:
+		// Retention and other long spans read in days, as they are written.
+		return trimFloat(v/86400, 2) + "d"
+	case a >= 7200:
+		return trimFloat(v/3600, 2) + "h"
 	default:
 		return trimFloat(v, 1) + "s"
 	}

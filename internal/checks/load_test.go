@@ -52,7 +52,7 @@ func TestLoadErrors(t *testing.T) {
 		{
 			name: "unknown type",
 			text: head + "  - name: m\n    type: latncy\n",
-			want: `budgets.yaml:4:11: budgets[0].type: unknown budget type "latncy" (known: cardinality, latency, log_levels, log_redaction, log_volume, metric, metrics_present)`,
+			want: `budgets.yaml:4:11: budgets[0].type: unknown budget type "latncy" (known: alert_rules, cardinality, endpoint, latency, log_levels, log_redaction, log_volume, metric, metrics_present, retention, scrape)`,
 		},
 		{
 			name: "bad name",

@@ -60,6 +60,10 @@ func types() map[string]budgetType {
 		"log_volume":      {build: buildLogVolume, category: "logs", fields: logVolumeFields, needs: "loki"},
 		"log_levels":      {build: buildLogLevels, category: "logs", fields: logLevelsFields, needs: "loki"},
 		"log_redaction":   {build: buildLogRedaction, category: "logs", fields: logRedactionFields, needs: "loki"},
+		"scrape":          {build: buildScrape, category: "metrics", fields: scrapeFields, needs: "prometheus"},
+		"endpoint":        {build: buildEndpoint, category: "metrics", fields: endpointFields, needs: "endpoint"},
+		"alert_rules":     {build: buildAlertRules, category: "alerting", fields: alertRulesFields, needs: "prometheus"},
+		"retention":       {build: buildRetention, category: "retention", fields: retentionFields, needs: "prometheus"},
 	}
 }
 
@@ -98,7 +102,11 @@ func Load(path string) (*config.Config, []*Planned, error) {
 		if cat == "" {
 			cat = t.category
 		}
-		planned = append(planned, &Planned{Budget: b, Check: c, Category: cat, Needs: t.needs})
+		needs := t.needs
+		if n, ok := c.(interface{ Needs() string }); ok {
+			needs = n.Needs() // e.g. retention: the source the budget names
+		}
+		planned = append(planned, &Planned{Budget: b, Check: c, Category: cat, Needs: needs})
 		return t.fields
 	})
 	if err != nil {

@@ -18,6 +18,7 @@ import (
 	"github.com/secflow/secflow-budget/internal/config"
 	"github.com/secflow/secflow-budget/internal/report"
 	"github.com/secflow/secflow-budget/internal/sources"
+	"github.com/secflow/secflow-budget/internal/sources/endpoint"
 	"github.com/secflow/secflow-budget/internal/sources/loki"
 	"github.com/secflow/secflow-budget/internal/sources/prometheus"
 	"github.com/secflow/secflow-budget/internal/sources/snapshot"
@@ -190,6 +191,16 @@ func runCheck(ctx context.Context, o *checkOptions) error {
 				env.Prometheus = failingSource{err}
 			}
 		}
+		if needs(plan, "prometheus") || needs(plan, "loki") {
+			st, err := snap.State()
+			if err != nil {
+				return usageError(fmt.Errorf("reading snapshot: %w", err))
+			}
+			env.PromAPI, env.LokiAPI = st, st
+		}
+		if needs(plan, "endpoint") {
+			env.Endpoints = snap.Endpoints()
+		}
 		if needs(plan, "loki") {
 			// One pass over the logs answers every log budget's queries.
 			q, err := snap.LogQL(ctx, env.At, queriesOf(plan, "logql"))
@@ -201,6 +212,9 @@ func runCheck(ctx context.Context, o *checkOptions) error {
 				env.Loki = failingSource{err}
 			}
 		}
+		// A snapshot recorded for other queries (budgets.yaml changed
+		// since) says so, rather than answering from partial data.
+		env.Prometheus, env.Loki = snap.CoveringPromQL(env.Prometheus), snap.CoveringLogQL(env.Loki)
 	} else {
 		run.Mode = "live"
 		if o.at == "" {
@@ -216,7 +230,7 @@ func runCheck(ctx context.Context, o *checkOptions) error {
 			if err != nil {
 				return usageError(fmt.Errorf("configuring the Prometheus source: %w", err))
 			}
-			env.Prometheus = client
+			env.Prometheus, env.PromAPI = client, client
 			targets = append(targets, config.RedactURL(src.URL))
 		}
 		if needs(plan, "loki") {
@@ -228,8 +242,17 @@ func runCheck(ctx context.Context, o *checkOptions) error {
 			if err != nil {
 				return usageError(fmt.Errorf("configuring the Loki source: %w", err))
 			}
-			env.Loki = client
+			env.Loki, env.LokiAPI = client, client
 			targets = append(targets, config.RedactURL(src.URL))
+		}
+		if needs(plan, "endpoint") {
+			// /metrics endpoints get the Prometheus source's credentials,
+			// not its URL: an endpoint budget needs no Prometheus.
+			client, err := endpoint.New(cfg.Sources.Prometheus, endpoint.Options{})
+			if err != nil {
+				return usageError(fmt.Errorf("configuring the endpoint source: %w", err))
+			}
+			env.Endpoints = client
 		}
 		run.Target = strings.Join(targets, ", ")
 	}

@@ -86,7 +86,7 @@ configuration error, 3 a source failed, 4 the run's --timeout expired.`,
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return usageError(fmt.Errorf("%w\nrun '%s --help' for usage", err, c.CommandPath()))
 	})
-	root.AddCommand(newCheckCmd(io), newValidateCmd(io), newListCmd(io), newVersionCmd(io))
+	root.AddCommand(newCheckCmd(io), newValidateCmd(io), newSnapshotCmd(io), newListCmd(io), newVersionCmd(io))
 	return root
 }
 

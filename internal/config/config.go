@@ -70,6 +70,12 @@ type Source struct {
 	BasicAuth       *BasicAuth
 	TLS             *TLS
 	ProxyURL        string
+	// Retries is how many times a failed request is sent again (nil: the
+	// client's default); RetryBackoff is the first wait (0: default).
+	Retries      *int
+	RetryBackoff time.Duration
+	// MaxResponseSize caps each response body in bytes (0: default).
+	MaxResponseSize int64
 }
 
 // BasicAuth is HTTP basic authentication.
@@ -122,6 +128,6 @@ func (b *Budget) HasTag(t string) bool {
 }
 
 // Categories are the report areas, in display order.
-var Categories = []string{"metrics", "logs", "performance", "alerting"}
+var Categories = []string{"metrics", "logs", "performance", "alerting", "retention"}
 
 var nameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]*$`)

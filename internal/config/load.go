@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"gopkg.in/yaml.v3"
@@ -144,7 +145,7 @@ func parseBudget(cfg *Config, i int, f *Fields, read TypeReader) *Budget {
 	}
 	if c, ok := f.String("category"); ok {
 		if !slices.Contains(Categories, c) {
-			f.Errorf("category", "invalid category %q: want one of metrics, logs, performance, alerting", c)
+			f.Errorf("category", "invalid category %q: want one of %s", c, strings.Join(Categories, ", "))
 		}
 		b.Category = c
 	}
@@ -234,7 +235,29 @@ func parseSource(f *Fields) *Source {
 		}
 		s.ProxyURL = p
 	}
-	f.Done("url", "timeout", "headers", "tenant", "bearer_token_file", "bearer_token_env", "basic_auth", "tls", "proxy_url")
+	if n, ok := f.Int("retries"); ok {
+		if n < 0 || n > 10 {
+			f.Errorf("retries", "retries must be between 0 and 10, got %d", n)
+		}
+		s.Retries = &n
+	}
+	if d, ok := f.Duration("retry_backoff"); ok {
+		s.RetryBackoff = d
+	}
+	if v, ok := f.Size("max_response_size"); ok {
+		if v < 1024 {
+			f.Errorf("max_response_size", "max_response_size must be at least 1KiB")
+		}
+		s.MaxResponseSize = int64(v)
+	}
+	if s.Tenant != "" {
+		for h := range s.Headers {
+			if strings.EqualFold(h, "X-Scope-OrgID") {
+				f.Errorf("tenant", "set the tenant once: tenant and headers.%s both send X-Scope-OrgID", h)
+			}
+		}
+	}
+	f.Done("url", "timeout", "headers", "tenant", "bearer_token_file", "bearer_token_env", "basic_auth", "tls", "proxy_url", "retries", "retry_backoff", "max_response_size")
 	return s
 }
 

@@ -53,8 +53,10 @@ func (s *Server) routes() http.Handler {
 	api("GET /loki/api/v1/label/{name}/values", s.handleLabelValues)
 	api("POST /loki/api/v1/label/{name}/values", s.handleLabelValues)
 	api("POST /loki/api/v1/push", s.handlePush)
+	api("GET /loki/api/v1/query_range", s.handleQueryRange)
+	api("POST /loki/api/v1/query_range", s.handleQueryRange)
 	for _, p := range []string{
-		"/loki/api/v1/query_range", "/loki/api/v1/series", "/loki/api/v1/tail",
+		"/loki/api/v1/series", "/loki/api/v1/tail",
 		"/loki/api/v1/index/stats", "/loki/api/v1/index/volume", "/loki/api/v1/index/volume_range",
 		"/loki/api/v1/patterns", "/loki/api/v1/detected_labels", "/loki/api/v1/detected_fields",
 	} {

@@ -144,9 +144,9 @@ func TestErrorsAreTextPlain(t *testing.T) {
 	if status != 404 || !strings.HasPrefix(ct, "text/plain") || body != "404 page not found\n" {
 		t.Errorf("unknown path: %d %q %q", status, ct, body)
 	}
-	status, _, _ = get(t, srv, "/loki/api/v1/query_range", nil, nil)
+	status, _, _ = get(t, srv, "/loki/api/v1/series", nil, nil)
 	if status != http.StatusNotImplemented {
-		t.Errorf("query_range: %d, want 501", status)
+		t.Errorf("series: %d, want 501", status)
 	}
 	status, _, body = get(t, srv, "/ready", nil, nil)
 	if status != 200 || body != "ready\n" {

@@ -10,6 +10,7 @@ import (
 	"unicode"
 
 	"github.com/secflow/secflow-budget/internal/checks"
+	"github.com/secflow/secflow-budget/internal/config"
 )
 
 // symbols are the characters that differ between an emoji/UTF-8 report and
@@ -32,13 +33,14 @@ func symbolsFor(emoji bool) symbols {
 
 // Areas are the report groups, in display order, with their headers.
 // Outcomes of any other category follow them, alphabetically.
-var Areas = []string{"metrics", "logs", "performance", "alerting"}
+var Areas = config.Categories
 
 var areaEmoji = map[string]string{
 	"metrics":     "🔍",
 	"logs":        "📊",
 	"performance": "⚡",
 	"alerting":    "🚨",
+	"retention":   "🗄️",
 }
 
 // otherArea holds outcomes without a category; checks should always set one.
@@ -232,6 +234,17 @@ func describeMeasure(r checks.Result, sym symbols) string {
 		return fmt.Sprintf("%s (limit %s %s)", checks.FormatValue(v, r.Unit), r.Op, limitText)
 	}
 	within := holds(v, r.Op, *limit)
+	if soft {
+		// Only a warn limit: say so in words rather than as a hard bound.
+		side := "above"
+		if r.Op == ">=" {
+			side = "below"
+		}
+		if within {
+			return fmt.Sprintf("%s (warns %s %s)", checks.FormatValue(v, r.Unit), side, checks.FormatValue(*limit, r.Unit))
+		}
+		return fmt.Sprintf("%s, %s the warn limit %s", checks.FormatValue(v, r.Unit), side, checks.FormatValue(*limit, r.Unit))
+	}
 	s := fmt.Sprintf("%s %s %s", checks.FormatPlain(v, r.Unit), opSymbol(r.Op, within, sym), limitText)
 	rr := r
 	rr.Limit = limit

@@ -433,7 +433,7 @@ func TestDescribeMeasure(t *testing.T) {
 		{checks.Result{Value: f(0.1), Unit: "ratio", Limit: f(0.5), Op: ">="}, "10% < 50%, 80% under"},
 		{checks.Result{Value: f(250), Unit: "seconds", Limit: f(300), WarnLimit: f(240), Op: "<="}, "250s ≤ 300s, 17% headroom, over warn limit 240s"},
 		{checks.Result{Value: f(0.4), Unit: "ratio", Limit: f(0.2), WarnLimit: f(0.5), Op: ">="}, "40% ≥ 20%, 100% headroom, under warn limit 50%"},
-		{checks.Result{Value: f(250), Unit: "seconds", WarnLimit: f(240), Op: "<="}, "250s > 240s warn limit, 4.2% over"},
+		{checks.Result{Value: f(250), Unit: "seconds", WarnLimit: f(240), Op: "<="}, "250s, above the warn limit 240s"},
 		{checks.Result{Value: f(3), Unit: "lines", Limit: f(0), Op: "<="}, "3 > 0"},
 		{checks.Result{Value: f(12), Unit: "requests", Limit: f(100), Op: "<="}, "12 ≤ 100 requests, 88% headroom"},
 		{checks.Result{Value: nil, Unit: "seconds", Limit: f(300), Op: "<="}, "no data (limit ≤ 300s)"},

@@ -1,8 +1,16 @@
 // Package httpclient is the HTTP plumbing that the live sources share: it
 // turns a validated *config.Source into a round tripper (bearer token or
 // basic auth from files or environment variables, TLS, proxy, extra headers
-// and the tenant header, a response size limit) and remembers every secret
-// it handled so that error texts can be scrubbed of them.
+// and the tenant header, retries with backoff, a response size limit) and
+// remembers every secret it handled so that error texts can be scrubbed of
+// them.
+//
+// Retries happen inside the round tripper, so every client built on it
+// (client_golang for Prometheus, the Loki client) gets them alike: refused
+// or lost connections, 429 (honouring Retry-After) and 5xx are sent again
+// with jittered exponential backoff, never past the request's deadline;
+// other 4xx never are. ResponseInfo.Attempts and RetryError tell the
+// clients how many attempts a request took, for their messages.
 //
 // It knows nothing about any query language or API: prometheus/ and loki/
 // build their requests and read their answers themselves. It never reads

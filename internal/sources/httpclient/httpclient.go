@@ -1,6 +1,7 @@
 package httpclient
 
 import (
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"net/http"
@@ -29,6 +30,9 @@ type Options struct {
 	// MaxResponseBytes caps each response body; 0 means
 	// DefaultMaxResponseBytes.
 	MaxResponseBytes int64
+	// Retry says when failed requests are sent again; nil means
+	// DefaultRetryPolicy(). Zero durations in it take their defaults.
+	Retry *RetryPolicy
 }
 
 // Client is the HTTP side of one configured source. It is safe for
@@ -45,7 +49,8 @@ type Client struct {
 	// source sets none).
 	Timeout time.Duration
 	// Transport sends requests with the source's credentials, TLS, proxy
-	// and headers, and enforces the response size limit.
+	// and headers, retries them per the retry policy, and enforces the
+	// response size limit.
 	Transport http.RoundTripper
 
 	// secrets are the credential strings known to this client; they are
@@ -61,6 +66,9 @@ type Client struct {
 func New(src *config.Source, opts Options) (*Client, error) {
 	name := opts.Name
 	limit := opts.MaxResponseBytes
+	if limit <= 0 {
+		limit = src.MaxResponseSize
+	}
 	if limit <= 0 {
 		limit = DefaultMaxResponseBytes
 	}
@@ -135,14 +143,14 @@ func New(src *config.Source, opts Options) (*Client, error) {
 			if err != nil {
 				return nil, err
 			}
-			c.addSecret(pw)
+			c.addBasicSecrets(ba.Username, pw)
 			cfg.BasicAuth = &promconfig.BasicAuth{Username: ba.Username, PasswordFile: ba.PasswordFile}
 		case ba.PasswordEnv != "":
 			pw, err := c.readSecretEnv("basic_auth.password_env", ba.PasswordEnv)
 			if err != nil {
 				return nil, err
 			}
-			c.addSecret(pw)
+			c.addBasicSecrets(ba.Username, pw)
 			envAuth = func(rt http.RoundTripper) http.RoundTripper {
 				return promconfig.NewBasicAuthRoundTripper(promconfig.NewInlineSecret(ba.Username), promconfig.NewInlineSecret(pw), rt)
 			}
@@ -162,7 +170,17 @@ func New(src *config.Source, opts Options) (*Client, error) {
 	if envAuth != nil {
 		rt = envAuth(rt)
 	}
-	c.Transport = &limitTransport{next: rt, limit: limit}
+	policy := DefaultRetryPolicy()
+	if src.Retries != nil {
+		policy.Retries = *src.Retries
+	}
+	if src.RetryBackoff > 0 {
+		policy.Backoff = src.RetryBackoff
+	}
+	if opts.Retry != nil {
+		policy = *opts.Retry
+	}
+	c.Transport = &limitTransport{next: &retryTransport{next: rt, policy: policy.withDefaults()}, limit: limit}
 	return c, nil
 }
 
@@ -209,9 +227,18 @@ func (c *Client) addSecretsOf(u *url.URL) {
 	}
 	c.addSecret(u.User.Username())
 	if pw, ok := u.User.Password(); ok {
-		c.addSecret(pw)
+		c.addBasicSecrets(u.User.Username(), pw)
 		// net/http and url.Error print the escaped form.
 		c.addSecret(url.QueryEscape(pw))
+	}
+}
+
+// addBasicSecrets remembers a basic auth password and the Authorization
+// header value made of it, which a server or proxy may echo in an error.
+func (c *Client) addBasicSecrets(user, pw string) {
+	c.addSecret(pw)
+	if pw != "" {
+		c.addSecret(base64.StdEncoding.EncodeToString([]byte(user + ":" + pw)))
 	}
 }
 

@@ -1,6 +1,7 @@
 package httpclient
 
 import (
+	"encoding/base64"
 	"net/http"
 	"strings"
 	"testing"
@@ -32,6 +33,10 @@ func TestNewRedactsAndScrubs(t *testing.T) {
 	// Three letters are too short to mask without garbling messages.
 	if !strings.Contains(got, "bob") {
 		t.Errorf("Scrub masked a short user name: %q", got)
+	}
+	// What a server echoing our Authorization header would print.
+	if got := c.Scrub("got Basic " + base64.StdEncoding.EncodeToString([]byte("bob:p@ss-word"))); got != "got Basic xxxxx" {
+		t.Errorf("Scrub left the basic auth header value: %q", got)
 	}
 	se := c.Fail(0, nil, "token %s", "env-token-123")
 	if se.Source != "loki" || strings.Contains(se.Error(), "env-token-123") {

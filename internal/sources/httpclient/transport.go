@@ -8,10 +8,13 @@ import (
 )
 
 // DefaultMaxResponseBytes caps the body of one API response. An instant
-// query answer of this size means hundreds of thousands of series: far past
-// any budget's use, and a sign that a selector is wrong, not something to
-// buffer in memory.
-const DefaultMaxResponseBytes = 64 << 20
+// query answer of this size means some hundred thousand series: far past
+// any budget's use (SecFlow's whole secflow_* cardinality budget returned
+// raw is a few MB), and a sign that a selector is wrong, not something to
+// buffer in memory. Both clients buffer a whole answer before decoding it
+// and a buffer grows by doubling, so one query may hold about three times
+// this much at its peak, and --concurrency queries run at once.
+const DefaultMaxResponseBytes = 16 << 20
 
 // ResponseTooLargeError is returned, by the transport or while reading the
 // body, when a response exceeds the size limit.
@@ -20,7 +23,7 @@ type ResponseTooLargeError struct {
 }
 
 func (e *ResponseTooLargeError) Error() string {
-	return fmt.Sprintf("response is larger than the %s limit", formatBytes(e.Limit))
+	return fmt.Sprintf("response too large: larger than the %s limit", formatBytes(e.Limit))
 }
 
 func formatBytes(n int64) string {
@@ -39,6 +42,8 @@ type ResponseInfo struct {
 	Status      int
 	StatusText  string
 	ContentType string
+	// Attempts is how often the request was sent (1 without retries).
+	Attempts int
 }
 
 type responseInfoKey struct{}
@@ -52,6 +57,7 @@ func WithResponseInfo(ctx context.Context, info *ResponseInfo) context.Context {
 // limitTransport is the outermost round tripper: it records the status of
 // the final response in the request's ResponseInfo and enforces the size
 // limit, both on the declared Content-Length and on the bytes actually read.
+// A response too large is not retried: it would be as large again.
 type limitTransport struct {
 	next  http.RoundTripper
 	limit int64

@@ -54,10 +54,17 @@ func New(src *config.Source) (*Client, error) {
 }
 
 func newClient(src *config.Source, maxResponseBytes int64) (*Client, error) {
+	return newClientWith(src, httpclient.Options{MaxResponseBytes: maxResponseBytes})
+}
+
+// newClientWith is newClient with every HTTP option, e.g. a retry policy
+// that tests can run in milliseconds.
+func newClientWith(src *config.Source, opts httpclient.Options) (*Client, error) {
 	if src == nil || src.URL == "" {
 		return nil, sources.Errorf(sources.NotConfigured, sourceName, "no Loki URL configured (sources.loki.url, --loki or SECFLOW_LOKI_URL)")
 	}
-	h, err := httpclient.New(src, httpclient.Options{Name: sourceName, MaxResponseBytes: maxResponseBytes})
+	opts.Name = sourceName
+	h, err := httpclient.New(src, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -103,7 +110,9 @@ func (c *Client) Query(ctx context.Context, query string, at time.Time) (model.V
 		params.Set("time", strconv.FormatInt(at.UnixNano(), 10))
 	}
 	u.RawQuery = params.Encode()
-	req, err := http.NewRequestWithContext(reqCtx, http.MethodGet, u.String(), nil)
+	// info learns from the transport how many attempts the request took.
+	info := &httpclient.ResponseInfo{}
+	req, err := http.NewRequestWithContext(httpclient.WithResponseInfo(reqCtx, info), http.MethodGet, u.String(), nil)
 	if err != nil {
 		// Only an unusable base URL gets here, and New refuses those.
 		return nil, c.http.Fail(sources.BadResponse, nil, "cannot build a request for %s", c.http.Redacted)
@@ -121,7 +130,7 @@ func (c *Client) Query(ctx context.Context, query string, at time.Time) (model.V
 		return nil, c.requestFailed(ctx, reqCtx, err)
 	}
 	if resp.StatusCode != http.StatusOK {
-		return nil, c.statusError(resp, body)
+		return nil, httpclient.NoteAttempts(c.statusError(resp, body), info.Attempts)
 	}
 	return c.decode(resp, body)
 }

@@ -22,7 +22,17 @@ import (
 
 	"github.com/secflow/secflow-budget/internal/config"
 	"github.com/secflow/secflow-budget/internal/sources"
+	"github.com/secflow/secflow-budget/internal/sources/httpclient"
 )
+
+// fastRetry keeps the default number of retries with waits of
+// milliseconds, so that tests of retried failures stay fast.
+var fastRetry = httpclient.RetryPolicy{
+	Retries:    httpclient.DefaultRetries,
+	Backoff:    time.Millisecond,
+	MaxBackoff: 4 * time.Millisecond,
+	Jitter:     func() float64 { return 0.5 },
+}
 
 // evalTime is T of the recorded Loki data (shared/loki/meta.json).
 var evalTime = time.Date(2026, 11, 26, 18, 40, 0, 0, time.UTC)
@@ -88,7 +98,7 @@ const vectorBody = `{"status":"success","data":{"resultType":"vector","result":[
 
 func mustNew(t *testing.T, src *config.Source) *Client {
 	t.Helper()
-	c, err := New(src)
+	c, err := newClientWith(src, httpclient.Options{Retry: &fastRetry})
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}

@@ -42,10 +42,17 @@ func New(src *config.Source) (*Client, error) {
 }
 
 func newClient(src *config.Source, maxResponseBytes int64) (*Client, error) {
+	return newClientWith(src, httpclient.Options{MaxResponseBytes: maxResponseBytes})
+}
+
+// newClientWith is newClient with every HTTP option, e.g. a retry policy
+// that tests can run in milliseconds.
+func newClientWith(src *config.Source, opts httpclient.Options) (*Client, error) {
 	if src == nil || src.URL == "" {
 		return nil, sources.Errorf(sources.NotConfigured, sourceName, "no Prometheus URL configured (sources.prometheus.url, --prometheus or SECFLOW_PROMETHEUS_URL)")
 	}
-	h, err := httpclient.New(src, httpclient.Options{Name: sourceName, MaxResponseBytes: maxResponseBytes})
+	opts.Name = sourceName
+	h, err := httpclient.New(src, opts)
 	if err != nil {
 		return nil, err
 	}

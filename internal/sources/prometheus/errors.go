@@ -42,12 +42,13 @@ func (c *Client) classify(ctx, reqCtx context.Context, info *httpclient.Response
 		// The error stays in the chain for errors.As; its Detail holds the
 		// raw body, which a server may fill with what we sent it.
 		clean := &v1.Error{Type: apiErr.Type, Msg: c.scrub(apiErr.Msg)}
-		return c.classifyAPIError(info, clean, apiErr.Detail)
+		return httpclient.NoteAttempts(c.classifyAPIError(info, clean, apiErr.Detail), info.Attempts)
 	}
 
 	// Everything else failed before an HTTP answer: refused connection,
 	// DNS, TLS handshake, proxy, unreadable credentials file. url.Error
-	// prints the request URL, userinfo included: keep only its cause.
+	// prints the request URL, userinfo included: keep only its cause (a
+	// *httpclient.RetryError when the request was sent more than once).
 	cause := httpclient.TransportCause(err)
 	return c.fail(sources.Unavailable, cause, "cannot reach %s: %v", c.url, cause)
 }

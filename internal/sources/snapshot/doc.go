@@ -13,11 +13,17 @@
 // Log files (*.jsonl, *.jsonl.gz) are read by LogQL in one streaming pass
 // for all log queries, which internal/logql evaluates as Loki would.
 //
+// Instead of raw logs, a snapshot may hold logs.aggregate.json: Loki's
+// answers to the log budgets' queries at evaluated_at (LogAggregatesFile).
+// A recorded snapshot's manifest lists the queries it was recorded for;
+// CoveringPromQL and CoveringLogQL refuse other queries, and other times,
+// as missing data that says so (coverage.go).
+//
 // Errors: a file that is not what it claims to be is a *CorruptError
 // (FILE:LINE: msg), which the CLI reports as an unreadable snapshot (exit
 // 2); data a budget needs but the snapshot lacks is a *sources.Error of kind
 // Missing; a query PromQL rejects is a *sources.Error of kind BadQuery.
 //
-// It does not capture snapshots (the snapshot command does), and it does
+// It does not capture snapshots (internal/recorder does), and it does
 // not decide what a result means for a budget.
 package snapshot

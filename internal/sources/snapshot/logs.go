@@ -79,6 +79,9 @@ func (s *Snapshot) LogQL(ctx context.Context, at time.Time, queries []string) (s
 		return nil, fmt.Errorf("listing logs of snapshot %s: %w", s.dir, err)
 	}
 	if len(files) == 0 {
+		if s.HasLogAggregates() {
+			return s.readLogAggregates()
+		}
 		return nil, sources.Errorf(sources.Missing, sourceName,
 			"no logs in %s: log budgets need logs.jsonl (any *%s or *%s file, one JSON entry a line) in the snapshot", s.dir, LogsExt, LogsGzExt)
 	}

@@ -3,6 +3,7 @@ package snapshot
 import (
 	"bytes"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -41,11 +42,17 @@ type Manifest struct {
 	ToolVersion string
 	// Description says what the snapshot shows, for people. Optional.
 	Description string
+	// Queries are the PromQL and LogQL queries the snapshot was recorded
+	// for (the snapshot command lists every query of the budgets it
+	// recorded). When set, a query not among them is refused as data the
+	// snapshot does not hold (see Covering). Optional: a snapshot without
+	// the list is trusted to cover every query.
+	Queries []string
 }
 
 // manifestKeys are the keys manifest.yaml may hold, in the order
 // WriteManifest writes them.
-var manifestKeys = []string{"version", "evaluated_at", "captured_from", "captured_at", "config_sha256", "tool_version", "description"}
+var manifestKeys = []string{"version", "evaluated_at", "captured_from", "captured_at", "config_sha256", "tool_version", "description", "queries"}
 
 // readManifest reads and validates dir/manifest.yaml. Unknown keys are
 // errors: a typo in evaluated_at must not silently become "now".
@@ -92,10 +99,16 @@ func parseManifest(file string, data []byte) (Manifest, error) {
 		if !slices.Contains(manifestKeys, k.Value) {
 			return Manifest{}, corrupt(k.Line, "unknown key %q (known: %s)", k.Value, strings.Join(manifestKeys, ", "))
 		}
+		var err error
+		if k.Value == "queries" {
+			if m.Queries, err = parseQueries(file, v); err != nil {
+				return Manifest{}, err
+			}
+			continue
+		}
 		if v.Kind != yaml.ScalarNode {
 			return Manifest{}, corrupt(v.Line, "%s: want a single value", k.Value)
 		}
-		var err error
 		switch k.Value {
 		case "version":
 			m.Version, err = strconv.Atoi(v.Value)
@@ -133,6 +146,21 @@ func parseManifest(file string, data []byte) (Manifest, error) {
 		return Manifest{}, corrupt(0, "missing evaluated_at: the RFC3339 time budgets are evaluated at, e.g. evaluated_at: 2026-11-26T12:00:00Z")
 	}
 	return m, nil
+}
+
+// parseQueries reads `queries:`, a list of query texts.
+func parseQueries(file string, v *yaml.Node) ([]string, error) {
+	if v.Kind != yaml.SequenceNode {
+		return nil, &CorruptError{File: file, Line: v.Line, Msg: "queries: want a list of query texts"}
+	}
+	qs := make([]string, 0, len(v.Content))
+	for _, item := range v.Content {
+		if item.Kind != yaml.ScalarNode || item.Value == "" {
+			return nil, &CorruptError{File: file, Line: item.Line, Msg: "queries: each item must be a query text"}
+		}
+		qs = append(qs, item.Value)
+	}
+	return qs, nil
 }
 
 func parseTime(s string) (time.Time, error) {
@@ -184,6 +212,20 @@ func WriteManifest(dir string, m Manifest) error {
 	}
 	if m.Description != "" {
 		fmt.Fprintf(&b, "description: %s\n", yamlString(m.Description))
+	}
+	if len(m.Queries) > 0 {
+		b.WriteString("queries:\n")
+		for _, q := range m.Queries {
+			// A JSON string is a YAML double-quoted scalar: one line
+			// whatever the query holds.
+			var j bytes.Buffer
+			enc := json.NewEncoder(&j)
+			enc.SetEscapeHTML(false)
+			if err := enc.Encode(q); err != nil {
+				return fmt.Errorf("writing snapshot manifest: %w", err)
+			}
+			fmt.Fprintf(&b, "  - %s", j.Bytes()) // Encode ends the line
+		}
 	}
 	// Validate what we are about to write with the reader's own rules.
 	if _, err := parseManifest(ManifestFile, b.Bytes()); err != nil {

@@ -1,0 +1,460 @@
+package main
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/base64"
+	"encoding/pem"
+	"fmt"
+	"io"
+	"log"
+	"math/big"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/secflow/secflow-budget/internal/lokitest"
+	"github.com/secflow/secflow-budget/internal/promtest"
+)
+
+// The auth tests put the real Prometheus of promtest (and the Loki test
+// server) behind gates that demand credentials, a tenant or TLS, as
+// production deployments do, and run the binary with and without the
+// matching source configuration: accepted with it, refused with a clear
+// one-line error (exit 3) without it, and no secret ever in stdout, stderr
+// or any report file.
+
+const (
+	authAt = "2026-11-26T12:00:07Z"
+
+	// The secrets. Each is distinctive, so that finding it in an output
+	// can only mean it leaked.
+	bearerToken = "e2e-bearer-token-7f3c9a1d"
+	wrongToken  = "e2e-wrong-token-5b2e0c"
+	basicUser   = "secflow-ci"
+	basicPass   = "e2e-basic-pass-91c4d7"
+	wrongPass   = "e2e-wrong-pass-33aa6f"
+	tenant      = "secflow"
+)
+
+// allSecrets are the strings no output may hold: the passwords and tokens,
+// and the Authorization header values made of them.
+var allSecrets = []string{
+	bearerToken, wrongToken, basicPass, wrongPass,
+	basicHeader(basicUser, basicPass), basicHeader(basicUser, wrongPass),
+}
+
+func basicHeader(user, pw string) string {
+	return base64.StdEncoding.EncodeToString([]byte(user + ":" + pw))
+}
+
+// promBudgets and lokiBudgets are SecFlow's budgets of budgets.yaml that
+// pass on testdata/snapshots/healthy at authAt, one source each.
+const promBudgets = `  - name: core-metrics
+    type: metrics_present
+    metrics:
+      - secflow_requests_total
+      - secflow_request_duration_seconds
+      - secflow_task_duration_seconds
+      - secflow_scan_duration_seconds
+      - secflow_findings_total
+      - secflow_gc_runs_total
+      - secflow_gc_reclaimed_bytes_total
+      - secflow_sandbox_failures_total
+      - secflow_queue_depth
+  - name: task-duration
+    type: latency
+    histogram: secflow_task_duration_seconds
+    selector: '{job="worker"}'
+    window: 1h
+    percentiles: {p95: 300s, p99: 600s}
+`
+
+const lokiBudgets = `  - name: log-volume
+    type: log_volume
+    selector: '{env="prod"}'
+    by: [service]
+    window: 5m
+    per: 1h
+    max: 100MB
+  - name: log-levels
+    type: log_levels
+    selector: '{env="prod"}'
+    by: [service]
+    parser: json
+    level_field: level
+    max_share: {WARNING: 25%, ERROR: 10%, CRITICAL: 5%}
+`
+
+// authCase is one run: the source settings to add under sources.NAME (YAML
+// lines indented by four spaces), the environment, and what must come out.
+type authCase struct {
+	name     string
+	settings string
+	env      []string
+	url      string // overrides the gate's URL when set
+	code     int
+	// line must appear on every budget's report line: the reason of a
+	// refusal.
+	line string
+}
+
+// secretFiles writes the secrets to files and returns their paths.
+type secretFiles struct {
+	token, wrongToken, pass, wrongPass string
+}
+
+func writeSecrets(t *testing.T) secretFiles {
+	t.Helper()
+	dir := t.TempDir()
+	write := func(name, content string) string {
+		path := filepath.Join(dir, name)
+		// A trailing newline, as editors and `echo` leave it.
+		if err := os.WriteFile(path, []byte(content+"\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	return secretFiles{
+		token:      write("token", bearerToken),
+		wrongToken: write("wrong-token", wrongToken),
+		pass:       write("password", basicPass),
+		wrongPass:  write("wrong-password", wrongPass),
+	}
+}
+
+// runAuthCase writes budgets.yaml for source (prometheus or loki) at url
+// with c's settings, runs check with every report format, and asserts the
+// exit code, the reason on each budget's line, and that no secret is in any
+// output.
+func runAuthCase(t *testing.T, source, url string, c authCase) {
+	t.Helper()
+	if c.url != "" {
+		url = c.url
+	}
+	budgets, only := promBudgets, "core-metrics,task-duration"
+	if source == "loki" {
+		budgets, only = lokiBudgets, "log-volume,log-levels"
+	}
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "budgets.yaml")
+	text := fmt.Sprintf("version: 1\nsources:\n  %s:\n    url: %s\n    timeout: 20s\n%sbudgets:\n%s", source, url, c.settings, budgets)
+	if err := os.WriteFile(cfg, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	reports := map[string]string{
+		"json":     filepath.Join(dir, "report.json"),
+		"junit":    filepath.Join(dir, "report.xml"),
+		"markdown": filepath.Join(dir, "report.md"),
+	}
+	args := []string{"check", "-c", cfg, "--only", only, "--at", authAt, "--no-color"}
+	for format, path := range reports {
+		args = append(args, "--report", format+"="+path)
+	}
+	r := run(t, c.env, args...)
+	expectCode(t, r, c.code)
+	expectNoPanic(t, r)
+
+	outputs := map[string]string{"stdout": r.stdout, "stderr": r.stderr}
+	for format, path := range reports {
+		b, err := os.ReadFile(path)
+		if err != nil || len(b) == 0 {
+			t.Fatalf("%s report: %v (%d bytes)", format, err, len(b))
+		}
+		outputs[format+" report"] = string(b)
+	}
+	for name, out := range outputs {
+		for _, secret := range allSecrets {
+			if strings.Contains(out, secret) {
+				t.Errorf("%s holds the secret %q:\n%s", name, secret, out)
+			}
+		}
+	}
+	if strings.Count(r.stderr, "\n") > 1 {
+		t.Errorf("stderr has more than one line:\n%s", r.stderr)
+	}
+	for _, name := range strings.Split(only, ",") {
+		line := budgetLine(t, r, name)
+		want := "✅"
+		if c.code != 0 {
+			want = "💥"
+		}
+		if !strings.Contains(line, want) || !strings.Contains(line, c.line) {
+			t.Errorf("%s: line %q, want %s and %q", name, line, want, c.line)
+		}
+	}
+}
+
+// gate is a reverse proxy in front of backend that lets a request through
+// only when allow says so; a refused request gets 401 with a text body that
+// says refusal and echoes the Authorization header it got, as careless
+// gateways do, so that a client quoting error bodies would leak it.
+func gate(t *testing.T, backend string, allow func(*http.Request) bool, refusal string, tlsConfig *tls.Config) string {
+	t.Helper()
+	target, err := url.Parse(backend)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if allow != nil && !allow(r) {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="secflow"`)
+			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+			w.WriteHeader(http.StatusUnauthorized)
+			fmt.Fprintf(w, "%s (got Authorization %q)\n", refusal, r.Header.Get("Authorization"))
+			return
+		}
+		proxy.ServeHTTP(w, r)
+	}))
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0) // refused handshakes are the point
+	if tlsConfig != nil {
+		srv.TLS = tlsConfig
+		srv.StartTLS()
+	} else {
+		srv.Start()
+	}
+	t.Cleanup(srv.Close)
+	return srv.URL
+}
+
+func bearerGate(r *http.Request) bool {
+	return r.Header.Get("Authorization") == "Bearer "+bearerToken
+}
+
+func basicGate(r *http.Request) bool {
+	u, p, ok := r.BasicAuth()
+	return ok && u == basicUser && p == basicPass
+}
+
+func tenantGate(r *http.Request) bool {
+	return r.Header.Get("X-Scope-OrgID") == tenant
+}
+
+// pki is a CA, a server certificate for 127.0.0.1 that it signed, and a
+// client certificate, the CA and client files written to a temp dir.
+type pki struct {
+	caFile, certFile, keyFile string
+	pool                      *x509.CertPool
+	server                    tls.Certificate
+}
+
+func newPKI(t *testing.T) pki {
+	t.Helper()
+	dir := t.TempDir()
+	now := time.Now()
+	newKey := func() *ecdsa.PrivateKey {
+		k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return k
+	}
+	caKey := newKey()
+	caTmpl := &x509.Certificate{
+		SerialNumber:          big.NewInt(1),
+		Subject:               pkix.Name{CommonName: "secflow-budget e2e CA"},
+		NotBefore:             now.Add(-time.Hour),
+		NotAfter:              now.Add(time.Hour),
+		IsCA:                  true,
+		BasicConstraintsValid: true,
+		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature,
+	}
+	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ca, err := x509.ParseCertificate(caDER)
+	if err != nil {
+		t.Fatal(err)
+	}
+	issue := func(serial int64, cn string, usage x509.ExtKeyUsage, ips []net.IP) ([]byte, []byte) {
+		key := newKey()
+		tmpl := &x509.Certificate{
+			SerialNumber: big.NewInt(serial),
+			Subject:      pkix.Name{CommonName: cn},
+			NotBefore:    now.Add(-time.Hour),
+			NotAfter:     now.Add(time.Hour),
+			KeyUsage:     x509.KeyUsageDigitalSignature,
+			ExtKeyUsage:  []x509.ExtKeyUsage{usage},
+			IPAddresses:  ips,
+		}
+		der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, &key.PublicKey, caKey)
+		if err != nil {
+			t.Fatal(err)
+		}
+		keyDER, err := x509.MarshalPKCS8PrivateKey(key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
+			pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER})
+	}
+	serverCert, serverKey := issue(2, "127.0.0.1", x509.ExtKeyUsageServerAuth, []net.IP{net.IPv4(127, 0, 0, 1)})
+	clientCert, clientKey := issue(3, "secflow-budget", x509.ExtKeyUsageClientAuth, nil)
+	p := pki{
+		caFile:   filepath.Join(dir, "ca.pem"),
+		certFile: filepath.Join(dir, "client.pem"),
+		keyFile:  filepath.Join(dir, "client-key.pem"),
+		pool:     x509.NewCertPool(),
+	}
+	p.pool.AddCert(ca)
+	for path, b := range map[string][]byte{
+		p.caFile:   pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER}),
+		p.certFile: clientCert,
+		p.keyFile:  clientKey,
+	} {
+		if err := os.WriteFile(path, b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if p.server, err = tls.X509KeyPair(serverCert, serverKey); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// serverTLS is the gate's TLS: the server certificate, and with
+// requireClient, a client certificate signed by the CA.
+func (p pki) serverTLS(requireClient bool) *tls.Config {
+	c := &tls.Config{Certificates: []tls.Certificate{p.server}, MinVersion: tls.VersionTLS12}
+	if requireClient {
+		c.ClientAuth = tls.RequireAndVerifyClientCert
+		c.ClientCAs = p.pool
+	}
+	return c
+}
+
+// authVariants are the gates both sources are tested behind, in front of
+// backend: bearer token, basic auth, tenant header, TLS, mutual TLS; and
+// the runs against each.
+func authVariants(t *testing.T, source, backend string, secrets secretFiles, p pki) map[string]struct {
+	url   string
+	cases []authCase
+} {
+	t.Helper()
+	const badCredentials, noTenant = "invalid credentials", "no org id" // as Mimir and Loki say it
+	// What each source makes of the gates' 401: client_golang keeps only
+	// the status; Loki's client quotes a text body, scrubbed, with a hint
+	// when it is Loki's "no org id".
+	refused := "refused our credentials: HTTP 401 Unauthorized"
+	tenantRefused := refused
+	if source == "loki" {
+		refused = "refused the request: 401 Unauthorized: invalid credentials (got Authorization"
+		tenantRefused = "401 Unauthorized: no org id (got Authorization \"\") (Loki runs with auth enabled: set sources.loki.tenant"
+	}
+	return map[string]struct {
+		url   string
+		cases []authCase
+	}{
+		"bearer": {gate(t, backend, bearerGate, badCredentials, nil), []authCase{
+			{name: "token file", settings: "    bearer_token_file: " + secrets.token + "\n", code: 0},
+			{name: "token env", settings: "    bearer_token_env: SECFLOW_E2E_TOKEN\n", env: []string{"SECFLOW_E2E_TOKEN=" + bearerToken}, code: 0},
+			{name: "no token", code: 3, line: refused},
+			{name: "wrong token", settings: "    bearer_token_file: " + secrets.wrongToken + "\n", code: 3, line: refused},
+		}},
+		"basic": {gate(t, backend, basicGate, badCredentials, nil), []authCase{
+			{name: "password file", settings: "    basic_auth:\n      username: " + basicUser + "\n      password_file: " + secrets.pass + "\n", code: 0},
+			{name: "password env", settings: "    basic_auth: {username: " + basicUser + ", password_env: SECFLOW_E2E_PASSWORD}\n", env: []string{"SECFLOW_E2E_PASSWORD=" + basicPass}, code: 0},
+			{name: "no password", code: 3, line: refused},
+			{name: "wrong password", settings: "    basic_auth: {username: " + basicUser + ", password_file: " + secrets.wrongPass + "}\n", code: 3, line: refused},
+		}},
+		"tenant": {gate(t, backend, tenantGate, noTenant, nil), []authCase{
+			{name: "tenant", settings: "    tenant: " + tenant + "\n", code: 0},
+			{name: "header", settings: "    headers: {X-Scope-OrgID: " + tenant + "}\n", code: 0},
+			{name: "no tenant", code: 3, line: tenantRefused},
+		}},
+		"tls": {gate(t, backend, nil, "", p.serverTLS(false)), []authCase{
+			{name: "ca file", settings: "    tls: {ca_file: " + p.caFile + "}\n", code: 0},
+			{name: "no ca", code: 3, line: "x509: certificate signed by unknown authority"},
+		}},
+		"mtls": {gate(t, backend, nil, "", p.serverTLS(true)), []authCase{
+			{name: "client cert", settings: "    tls: {ca_file: " + p.caFile + ", cert_file: " + p.certFile + ", key_file: " + p.keyFile + "}\n", code: 0},
+			{name: "no client cert", settings: "    tls: {ca_file: " + p.caFile + "}\n", code: 3, line: "certificate required"},
+		}},
+	}
+}
+
+func TestAuthPrometheus(t *testing.T) {
+	prom := promtest.Start(t, filepath.Join(repo, "testdata", "snapshots", "healthy", "metrics.om"))
+	secrets := writeSecrets(t)
+	p := newPKI(t)
+	variants := authVariants(t, "prometheus", prom.URL, secrets, p)
+	// Basic auth from the URL's userinfo (SECFLOW_PROMETHEUS_URL): the
+	// password must not reach the report's target line either.
+	basic := variants["basic"]
+	u, _ := url.Parse(basic.url)
+	u.User = url.UserPassword(basicUser, basicPass)
+	basic.cases = append(basic.cases, authCase{name: "url userinfo", env: []string{"SECFLOW_PROMETHEUS_URL=" + u.String()}, code: 0})
+	variants["basic"] = basic
+	for name, v := range variants {
+		t.Run(name, func(t *testing.T) {
+			for _, c := range v.cases {
+				t.Run(c.name, func(t *testing.T) { runAuthCase(t, "prometheus", v.url, c) })
+			}
+		})
+	}
+}
+
+func TestAuthLoki(t *testing.T) {
+	logs := filepath.Join(repo, "testdata", "snapshots", "healthy", "logs.jsonl")
+	secrets := writeSecrets(t)
+	p := newPKI(t)
+
+	// Loki's own refusals, from the Loki test server: a gateway's 401 for
+	// missing credentials, Loki's "no org id" for a missing tenant.
+	const unauthorized = "refused the request: 401 Unauthorized"
+	bearer := lokitest.Start(t, lokitest.WithJSONL(logs), lokitest.WithBearerToken(bearerToken))
+	basic := lokitest.Start(t, lokitest.WithJSONL(logs), lokitest.WithBasicAuth(basicUser, basicPass))
+	tenanted := lokitest.Start(t, lokitest.WithJSONL(logs), lokitest.WithAuth())
+	for name, v := range map[string]struct {
+		url   string
+		cases []authCase
+	}{
+		"lokitest bearer": {bearer.URL, []authCase{
+			{name: "token file", settings: "    bearer_token_file: " + secrets.token + "\n", code: 0},
+			{name: "token env", settings: "    bearer_token_env: SECFLOW_E2E_TOKEN\n", env: []string{"SECFLOW_E2E_TOKEN=" + bearerToken}, code: 0},
+			{name: "no token", code: 3, line: unauthorized},
+			{name: "wrong token", settings: "    bearer_token_file: " + secrets.wrongToken + "\n", code: 3, line: unauthorized},
+		}},
+		"lokitest basic": {basic.URL, []authCase{
+			{name: "password file", settings: "    basic_auth: {username: " + basicUser + ", password_file: " + secrets.pass + "}\n", code: 0},
+			{name: "password env", settings: "    basic_auth: {username: " + basicUser + ", password_env: SECFLOW_E2E_PASSWORD}\n", env: []string{"SECFLOW_E2E_PASSWORD=" + basicPass}, code: 0},
+			{name: "no password", code: 3, line: unauthorized},
+			{name: "wrong password", settings: "    basic_auth: {username: " + basicUser + ", password_env: SECFLOW_E2E_PASSWORD}\n", env: []string{"SECFLOW_E2E_PASSWORD=" + wrongPass}, code: 3, line: unauthorized},
+		}},
+		"lokitest tenant": {tenanted.URL, []authCase{
+			{name: "tenant", settings: "    tenant: " + lokitest.DefaultTenant + "\n", code: 0},
+			{name: "header", settings: "    headers: {X-Scope-OrgID: " + lokitest.DefaultTenant + "}\n", code: 0},
+			{name: "no tenant", code: 3, line: "401 Unauthorized: no org id (Loki runs with auth enabled: set sources.loki.tenant"},
+		}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			for _, c := range v.cases {
+				t.Run(c.name, func(t *testing.T) { runAuthCase(t, "loki", v.url, c) })
+			}
+		})
+	}
+
+	// The same gates as for Prometheus, in front of an open Loki. Loki's
+	// client quotes text error bodies, and these gates echo the
+	// Authorization header they got: the secret must still not show.
+	open := lokitest.Start(t, lokitest.WithJSONL(logs))
+	for name, v := range authVariants(t, "loki", open.URL, secrets, p) {
+		t.Run(name, func(t *testing.T) {
+			for _, c := range v.cases {
+				t.Run(c.name, func(t *testing.T) { runAuthCase(t, "loki", v.url, c) })
+			}
+		})
+	}
+}

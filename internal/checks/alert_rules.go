@@ -1,0 +1,708 @@
+package checks
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	v1 "github.com/prometheus/client_golang/api/prometheus/v1"
+	"github.com/prometheus/common/model"
+	"github.com/prometheus/prometheus/model/rulefmt"
+	"gopkg.in/yaml.v3"
+
+	"github.com/secflow/secflow-budget/internal/config"
+	"github.com/secflow/secflow-budget/internal/sources"
+)
+
+var alertRulesFields = []string{"require", "rules_files", "firing", "require_labels", "require_annotations"}
+
+// The firing policies: what a firing required alert does to the budget.
+const (
+	firingFail   = "fail"
+	firingWarn   = "warn"
+	firingIgnore = "ignore"
+)
+
+// The endpoints the check reads, as Queries shows them.
+const (
+	rulesEndpoint  = "GET /api/v1/rules"
+	alertsEndpoint = "GET /api/v1/alerts"
+)
+
+// AlertRulesCheck holds that the required alerts are loaded in Prometheus,
+// healthy (their rule and every rule of their group: health ok, no
+// lastError), carry the required labels and annotations, and are not
+// firing (per the firing policy). With rules_files, the files are parsed at
+// load time with Prometheus' own rulefmt and PromQL parser, and an alert
+// the files define but Prometheus has not loaded is reported as such.
+type AlertRulesCheck struct {
+	require     []string
+	firing      string
+	labels      []string
+	annotations []string
+	files       []string                 // rules_files as written
+	defined     map[string][]definedRule // alert name → its definitions in rules_files
+}
+
+// definedRule is where a rules file defines an alert.
+type definedRule struct {
+	file  string // as written in rules_files
+	line  int
+	group string
+	expr  string // normalised by the PromQL parser, for comparing with the loaded rule
+}
+
+func (d definedRule) String() string {
+	return fmt.Sprintf("%s:%d (group %s)", d.file, d.line, d.group)
+}
+
+func buildAlertRules(b *config.Budget, f *config.Fields) Check {
+	c := &AlertRulesCheck{firing: firingFail, defined: map[string][]definedRule{}}
+	var definedOrder []string
+	filesOK := true // every rules file parsed: what they define is all there is
+	if files, ok := f.Strings("rules_files"); ok {
+		if len(files) == 0 {
+			f.Errorf("rules_files", "no files: list the rule files to check, or leave rules_files out")
+		}
+		base := filepath.Dir(f.File())
+		for _, file := range files {
+			c.files = append(c.files, file)
+			rules, ok := readRulesFile(f, base, file)
+			filesOK = filesOK && ok
+			for _, d := range rules {
+				if _, seen := c.defined[d.name]; !seen {
+					definedOrder = append(definedOrder, d.name)
+				}
+				c.defined[d.name] = append(c.defined[d.name], d.definedRule)
+			}
+		}
+	}
+	if f.Has("require") || len(c.files) == 0 {
+		if f.Require("require") {
+			c.require = readAlertNames(f, "require")
+		}
+	} else {
+		// rules_files alone: every alert they define is required.
+		c.require = definedOrder
+		if len(c.require) == 0 && filesOK {
+			f.Errorf("rules_files", "the files define no alerting rule: set require, or list the files that hold the alerts")
+		}
+	}
+	if len(c.files) > 0 && filesOK {
+		for _, name := range c.require {
+			if _, ok := c.defined[name]; !ok {
+				f.Errorf("require", "alert %q is not defined in rules_files (%s)%s", name, strings.Join(c.files, ", "), suggestAlert(name, definedOrder))
+			}
+		}
+	}
+	if s, ok := f.String("firing"); ok {
+		switch s {
+		case firingFail, firingWarn, firingIgnore:
+			c.firing = s
+		default:
+			f.Errorf("firing", "invalid firing %q: want fail, warn or ignore", s)
+		}
+	}
+	c.labels = readRuleLabelNames(f, "require_labels")
+	c.annotations = readRuleLabelNames(f, "require_annotations")
+	return c
+}
+
+// readAlertNames reads a non-empty list of distinct alert names.
+func readAlertNames(f *config.Fields, key string) []string {
+	names, ok := f.Strings(key)
+	if !ok {
+		return nil
+	}
+	if len(names) == 0 {
+		f.Errorf(key, "no alerts: name at least one")
+	}
+	seen := map[string]bool{}
+	for _, n := range names {
+		switch {
+		case strings.TrimSpace(n) == "":
+			f.Errorf(key, "empty alert name")
+		case seen[n]:
+			f.Errorf(key, "alert %q listed twice", n)
+		}
+		seen[n] = true
+	}
+	return names
+}
+
+func readRuleLabelNames(f *config.Fields, key string) []string {
+	names, ok := f.Strings(key)
+	if !ok {
+		return nil
+	}
+	for _, n := range names {
+		if !model.LabelName(n).IsValidLegacy() {
+			f.Errorf(key, "invalid name %q: labels and annotations are named like Prometheus labels", n)
+			return nil
+		}
+	}
+	return names
+}
+
+// suggestAlert says which defined alert a misspelt name probably means.
+func suggestAlert(name string, defined []string) string {
+	best, bestD := "", 4
+	for _, d := range defined {
+		if dist := levenshtein(strings.ToLower(name), strings.ToLower(d)); dist < bestD {
+			best, bestD = d, dist
+		}
+	}
+	if best == "" {
+		return ""
+	}
+	return fmt.Sprintf(" (did you mean %q?)", best)
+}
+
+func levenshtein(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}
+
+// namedRule is an alert definition found in a rules file.
+type namedRule struct {
+	name string
+	definedRule
+}
+
+// readRulesFile parses one rules file with Prometheus' rulefmt (which
+// parses every expression with the PromQL parser and every template) and
+// returns its alerts. Problems are recorded under rules_files, each naming
+// the rules file and, when rulefmt knows it, the line and column in it;
+// ok is false when there was any.
+func readRulesFile(f *config.Fields, base, file string) (rules []namedRule, ok bool) {
+	path := file
+	if !filepath.IsAbs(path) {
+		path = filepath.Join(base, file)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			dir := base
+			if abs, err := filepath.Abs(base); err == nil {
+				dir = abs
+			}
+			f.Errorf("rules_files", "%s: no such file (rules_files are relative to the budgets file's directory, %s)", file, dir)
+		} else {
+			f.Errorf("rules_files", "%s: %v", file, err)
+		}
+		return nil, false
+	}
+	p := newParser()
+	groups, errs := rulefmt.Parse(data, false, model.UTF8Validation, p, slog.New(slog.DiscardHandler))
+	if len(errs) > 0 {
+		// rulefmt decodes twice (typed, then as nodes): a YAML error
+		// comes back twice.
+		var seen []string
+		for _, e := range errs {
+			for _, msg := range rulesFileErrors(file, e) {
+				if !slices.Contains(seen, msg) {
+					seen = append(seen, msg)
+					f.Errorf("rules_files", "%s", msg)
+				}
+			}
+		}
+		return nil, false
+	}
+	lines := alertLines(data)
+	var out []namedRule
+	for gi, g := range groups.Groups {
+		for ri, r := range g.Rules {
+			if r.Alert == "" {
+				continue
+			}
+			d := namedRule{name: r.Alert, definedRule: definedRule{file: file, group: g.Name, line: lines[[2]int{gi, ri}]}}
+			if e, err := p.ParseExpr(r.Expr); err == nil {
+				d.expr = e.String()
+			}
+			out = append(out, d)
+		}
+	}
+	return out, true
+}
+
+var (
+	// rulefmt's own errors start with the position: "12:15: group ...".
+	rulefmtPosRE = regexp.MustCompile(`^(\d+):(\d+): (?:\d+:\d+: )?`)
+	// yaml.v3's: "yaml: line 3: ..." or "yaml: unmarshal errors:\n  line 5: ...".
+	yamlLineRE = regexp.MustCompile(`^\s*line (\d+): (.*)$`)
+	// "field forr not found in type rulefmt.RuleNode": Go type names are
+	// noise to a user.
+	rulefmtTypeRE = regexp.MustCompile(`in type rulefmt\.\w+`)
+)
+
+func rulefmtTypeName(s string) string {
+	name := strings.ToLower(strings.TrimPrefix(s, "in type rulefmt."))
+	switch {
+	case strings.HasPrefix(name, "rulegroups"):
+		return "at the top of a rules file"
+	case strings.HasPrefix(name, "rulegroup"):
+		return "in a rule group"
+	case strings.HasPrefix(name, "rule"):
+		return "in a rule"
+	}
+	return s
+}
+
+// rulesFileErrors renders one rulefmt error as FILE:LINE:COL: msg lines.
+func rulesFileErrors(file string, err error) []string {
+	msg := err.Error()
+	if m := rulefmtPosRE.FindStringSubmatch(msg); m != nil {
+		if m[1] == "0" {
+			// A group-level error: rulefmt has no node for it.
+			return []string{fmt.Sprintf("%s: %s", file, msg[len(m[0]):])}
+		}
+		return []string{fmt.Sprintf("%s:%s:%s: %s", file, m[1], m[2], msg[len(m[0]):])}
+	}
+	rest, isYAML := strings.CutPrefix(msg, "yaml: ")
+	if !isYAML {
+		return []string{fmt.Sprintf("%s: %s", file, msg)}
+	}
+	if m := yamlLineRE.FindStringSubmatch(rest); m != nil && !strings.Contains(rest, "\n") {
+		return []string{fmt.Sprintf("%s:%s: %s", file, m[1], m[2])}
+	}
+	var out []string
+	for _, l := range strings.Split(rest, "\n") {
+		if m := yamlLineRE.FindStringSubmatch(l); m != nil {
+			out = append(out, fmt.Sprintf("%s:%s: %s", file, m[1], rulefmtTypeRE.ReplaceAllStringFunc(m[2], rulefmtTypeName)))
+		}
+	}
+	if len(out) == 0 {
+		out = append(out, fmt.Sprintf("%s: %s", file, rest))
+	}
+	return out
+}
+
+// alertLines maps (group index, rule index) to the line of the rule in a
+// rules file rulefmt accepted.
+func alertLines(data []byte) map[[2]int]int {
+	var doc struct {
+		Groups []struct {
+			Rules []yaml.Node `yaml:"rules"`
+		} `yaml:"groups"`
+	}
+	lines := map[[2]int]int{}
+	if yaml.Unmarshal(data, &doc) != nil {
+		return lines
+	}
+	for gi, g := range doc.Groups {
+		for ri, r := range g.Rules {
+			lines[[2]int{gi, ri}] = r.Line
+		}
+	}
+	return lines
+}
+
+// Queries implements Check.
+func (c *AlertRulesCheck) Queries() []Query {
+	return []Query{
+		{Lang: "http", Text: rulesEndpoint},
+		{Lang: "http", Text: alertsEndpoint},
+	}
+}
+
+// loadedRule is an alerting rule as Prometheus reports it, with its group.
+type loadedRule struct {
+	group string // file and name: two files may hold groups of one name
+	name  string
+	rule  v1.AlertingRule
+}
+
+// activeAlerts sums up the alerts of one rule name.
+type activeAlerts struct {
+	state   string // worst: firing > pending > inactive
+	firing  int
+	pending int
+	since   time.Time // earliest activeAt of the worst state
+	summary string    // the summary annotation of an alert in the worst state
+}
+
+func stateRank(s string) int {
+	switch s {
+	case string(v1.AlertStateFiring):
+		return 3
+	case string(v1.AlertStatePending):
+		return 2
+	case string(v1.AlertStateInactive):
+		return 1
+	}
+	return 0
+}
+
+func (a *activeAlerts) add(state string, activeAt time.Time, summary string) {
+	switch state {
+	case string(v1.AlertStateFiring):
+		a.firing++
+	case string(v1.AlertStatePending):
+		a.pending++
+	}
+	if r := stateRank(state); r > stateRank(a.state) {
+		a.state, a.since, a.summary = state, activeAt, summary
+	} else if r == stateRank(a.state) {
+		if !activeAt.IsZero() && (a.since.IsZero() || activeAt.Before(a.since)) {
+			a.since = activeAt
+		}
+		if a.summary == "" {
+			a.summary = summary
+		}
+	}
+}
+
+// Evaluate implements Check.
+func (c *AlertRulesCheck) Evaluate(ctx context.Context, env Env) (Evaluation, error) {
+	if env.PromAPI == nil {
+		return Evaluation{}, sources.Errorf(sources.NotConfigured, "prometheus", "no Prometheus API to read %s from", rulesEndpoint)
+	}
+	rules, err := env.PromAPI.Rules(ctx)
+	if err != nil {
+		return Evaluation{}, err
+	}
+	ev := Evaluation{}
+	var alerts *v1.AlertsResult
+	if a, err := env.PromAPI.Alerts(ctx); err == nil {
+		alerts = &a
+	} else if sources.KindOf(err) == sources.Missing {
+		// rules.json holds every alerting rule's state and active alerts;
+		// alerts.json only confirms them.
+		ev.Notes = append(ev.Notes, "states from /api/v1/rules only: "+err.Error())
+	} else {
+		return Evaluation{}, err
+	}
+
+	loaded := map[string][]loadedRule{}
+	sick := map[string][]string{} // group → its unhealthy rules, described
+	for _, g := range rules.Groups {
+		key := g.File + "\x00" + g.Name
+		for _, r := range g.Rules {
+			switch r := r.(type) {
+			case v1.AlertingRule:
+				loaded[r.Name] = append(loaded[r.Name], loadedRule{group: key, name: g.Name, rule: r})
+				if d := ruleSickness(r.Health, r.LastError); d != "" {
+					sick[key] = append(sick[key], fmt.Sprintf("alert %s: %s", r.Name, d))
+				}
+			case v1.RecordingRule:
+				if d := ruleSickness(r.Health, r.LastError); d != "" {
+					sick[key] = append(sick[key], fmt.Sprintf("recording rule %s: %s", r.Name, d))
+				}
+			}
+		}
+	}
+	fromAlerts := map[string]*activeAlerts{}
+	if alerts != nil {
+		for _, a := range alerts.Alerts {
+			name := string(a.Labels[model.AlertNameLabel])
+			if fromAlerts[name] == nil {
+				fromAlerts[name] = &activeAlerts{}
+			}
+			fromAlerts[name].add(string(a.State), a.ActiveAt, string(a.Annotations["summary"]))
+		}
+	}
+
+	var problems []string
+	counts := map[string]int{}
+	for _, name := range c.require {
+		r, problem := c.judge(name, loaded[name], sick, fromAlerts[name])
+		if problem != "" {
+			problems = append(problems, name+" "+problem)
+		}
+		if st, _ := extraString(r, "state"); st != "" {
+			counts[st]++
+		}
+		ev.Results = append(ev.Results, r)
+		if n := c.driftNote(name, loaded[name]); n != "" {
+			ev.Notes = append(ev.Notes, n)
+		}
+	}
+	ev.Message = c.message(len(c.require), problems, counts)
+	return ev, nil
+}
+
+// ruleSickness describes an unhealthy rule, or returns "".
+func ruleSickness(health v1.RuleHealth, lastError string) string {
+	switch {
+	case health == v1.RuleHealthBad || lastError != "":
+		if lastError == "" {
+			return "health " + string(health)
+		}
+		return fmt.Sprintf("health %s: %s", health, lastError)
+	case health == v1.RuleHealthUnknown:
+		return "health unknown (not evaluated yet)"
+	case health != v1.RuleHealthGood:
+		return "health " + strconv.Quote(string(health))
+	}
+	return ""
+}
+
+func extraString(r Result, key string) (string, bool) {
+	for _, kv := range r.Extra {
+		if kv.Key == key {
+			s, ok := kv.Value.(string)
+			return s, ok
+		}
+	}
+	return "", false
+}
+
+// judge builds the result of one required alert and a short description
+// of what is wrong with it ("" when nothing is).
+func (c *AlertRulesCheck) judge(name string, rules []loadedRule, sick map[string][]string, active *activeAlerts) (Result, string) {
+	r := Result{Subject: name, Labels: map[string]string{}}
+	if len(rules) == 0 {
+		r.Value, r.Status = F(0), Fail
+		r.Extra = []KV{{"state", "not_loaded"}, {"health", "not_loaded"}}
+		r.Note = "not loaded in Prometheus: no alerting rule of this name in /api/v1/rules"
+		if defs := c.defined[name]; len(defs) > 0 {
+			r.Note = fmt.Sprintf("defined in %s but not loaded in Prometheus: is the file in rule_files of prometheus.yml, and was Prometheus reloaded since?", defs[0])
+		}
+		return r, "not loaded"
+	}
+
+	var notes, problems []string
+	status := Pass
+
+	// Health: the rule's own, then its group's.
+	health := v1.RuleHealth(v1.RuleHealthGood)
+	var groups []string
+	for _, lr := range rules {
+		h := lr.rule.Health
+		if lr.rule.LastError != "" {
+			h = worseHealth(h, v1.RuleHealthBad)
+		}
+		health = worseHealth(health, h)
+		if d := ruleSickness(lr.rule.Health, lr.rule.LastError); d != "" {
+			notes = append(notes, d)
+		}
+		if !slices.Contains(groups, lr.group) {
+			groups = append(groups, lr.group)
+		}
+	}
+	for _, g := range groups {
+		var others []string
+		for _, d := range sick[g] {
+			if !strings.HasPrefix(d, "alert "+name+":") {
+				others = append(others, d)
+			}
+		}
+		if len(others) > 0 {
+			_, gname, _ := strings.Cut(g, "\x00")
+			notes = append(notes, fmt.Sprintf("its group %s is unhealthy: %s", gname, strings.Join(others, "; ")))
+		}
+	}
+	if len(notes) > 0 {
+		status = Fail
+		problems = append(problems, "unhealthy")
+	}
+
+	// Labels and annotations: every loaded rule of this name needs them.
+	var missingLabels, missingAnnotations []string
+	for _, lr := range rules {
+		for _, l := range c.labels {
+			if lr.rule.Labels[model.LabelName(l)] == "" && !slices.Contains(missingLabels, l) {
+				missingLabels = append(missingLabels, l)
+			}
+		}
+		for _, a := range c.annotations {
+			if lr.rule.Annotations[model.LabelName(a)] == "" && !slices.Contains(missingAnnotations, a) {
+				missingAnnotations = append(missingAnnotations, a)
+			}
+		}
+	}
+	if len(missingLabels) > 0 {
+		status = Fail
+		notes = append(notes, plural(len(missingLabels), "missing label ", "missing labels ")+strings.Join(missingLabels, ", "))
+		problems = append(problems, "without label "+strings.Join(missingLabels, ", "))
+	}
+	if len(missingAnnotations) > 0 {
+		status = Fail
+		notes = append(notes, plural(len(missingAnnotations), "missing annotation ", "missing annotations ")+strings.Join(missingAnnotations, ", "))
+		problems = append(problems, "without annotation "+strings.Join(missingAnnotations, ", "))
+	}
+
+	// State: the worst of what /api/v1/rules and /api/v1/alerts say.
+	st := &activeAlerts{}
+	for _, lr := range rules {
+		fromRule := &activeAlerts{}
+		for _, a := range lr.rule.Alerts {
+			if a != nil {
+				fromRule.add(string(a.State), a.ActiveAt, string(a.Annotations["summary"]))
+			}
+		}
+		if stateRank(lr.rule.State) > stateRank(fromRule.state) {
+			fromRule.add(lr.rule.State, time.Time{}, "")
+		}
+		mergeActive(st, fromRule)
+	}
+	if active != nil {
+		mergeActive(st, active)
+	}
+	state := st.state
+	if state == "" {
+		state = string(v1.AlertStateInactive)
+	}
+	switch state {
+	case string(v1.AlertStateFiring):
+		note := "firing" + since(st.since) + alertCount(st.firing) + summarySuffix(st.summary)
+		switch c.firing {
+		case firingFail:
+			status = Fail
+			problems = append(problems, "firing")
+		case firingWarn:
+			status = max(status, Warn)
+			problems = append(problems, "firing")
+			note += " (firing: warn)"
+		case firingIgnore:
+			note += " (firing: ignore)"
+		}
+		notes = append(notes, note)
+	case string(v1.AlertStatePending):
+		notes = append(notes, "pending"+since(st.since)+alertCount(st.pending)+", not firing yet"+summarySuffix(st.summary))
+	}
+
+	r.Status = status
+	r.Value = F(0)
+	if status == Pass {
+		r.Value = F(1)
+	}
+	r.Extra = []KV{{"state", state}, {"health", string(health)}}
+	r.Note = strings.Join(notes, "; ")
+	return r, strings.Join(problems, ", ")
+}
+
+// worseHealth orders err (and anything unexpected) > unknown > ok.
+func worseHealth(a, b v1.RuleHealth) v1.RuleHealth {
+	rank := func(h v1.RuleHealth) int {
+		switch h {
+		case v1.RuleHealthGood:
+			return 0
+		case v1.RuleHealthUnknown:
+			return 1
+		}
+		return 2
+	}
+	if rank(b) > rank(a) {
+		return b
+	}
+	return a
+}
+
+// mergeActive folds b into a. Counts take the larger side: /api/v1/rules
+// and /api/v1/alerts report the same alerts twice.
+func mergeActive(a, b *activeAlerts) {
+	if stateRank(b.state) > stateRank(a.state) {
+		a.state, a.since, a.summary = b.state, b.since, b.summary
+	} else if stateRank(b.state) == stateRank(a.state) {
+		if !b.since.IsZero() && (a.since.IsZero() || b.since.Before(a.since)) {
+			a.since = b.since
+		}
+		if a.summary == "" {
+			a.summary = b.summary
+		}
+	}
+	a.firing = max(a.firing, b.firing)
+	a.pending = max(a.pending, b.pending)
+}
+
+func since(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return " since " + t.UTC().Format(time.RFC3339)
+}
+
+// summarySuffix quotes an alert's summary annotation, which says in the
+// alert's own words what is wrong ("SecFlow task duration P99 is 770s...").
+func summarySuffix(summary string) string {
+	if summary = strings.TrimSpace(summary); summary == "" {
+		return ""
+	}
+	return ": " + summary
+}
+
+func alertCount(n int) string {
+	if n <= 1 {
+		return ""
+	}
+	return fmt.Sprintf(" (%d alerts)", n)
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+// driftNote says when a loaded rule's expression is not the one rules_files
+// defines: Prometheus runs another version of the file.
+func (c *AlertRulesCheck) driftNote(name string, rules []loadedRule) string {
+	defs := c.defined[name]
+	if len(defs) == 0 || len(rules) == 0 {
+		return ""
+	}
+	p := newParser()
+	for _, lr := range rules {
+		e, err := p.ParseExpr(lr.rule.Query)
+		if err != nil {
+			return ""
+		}
+		loadedExpr := e.String()
+		if !slices.ContainsFunc(defs, func(d definedRule) bool { return d.expr == loadedExpr }) {
+			return fmt.Sprintf("%s: Prometheus runs `%s`, not the expression of %s: reload Prometheus after deploying the file", name, lr.rule.Query, defs[0])
+		}
+	}
+	return ""
+}
+
+// message sums up the budget: every alert fine, or what is wrong.
+func (c *AlertRulesCheck) message(total int, problems []string, states map[string]int) string {
+	if len(problems) == 0 {
+		msg := fmt.Sprintf("%d of %d alert rules loaded and healthy", total, total)
+		switch n := states[string(v1.AlertStateFiring)]; {
+		case n > 0:
+			msg += fmt.Sprintf(", %d firing (firing: ignore)", n)
+		default:
+			msg += ", none firing"
+		}
+		if n := states[string(v1.AlertStatePending)]; n > 0 {
+			msg += fmt.Sprintf(", %d pending", n)
+		}
+		return msg
+	}
+	shown := problems
+	if len(shown) > 3 {
+		shown = shown[:3]
+	}
+	msg := strings.Join(shown, "; ")
+	if more := len(problems) - len(shown); more > 0 {
+		msg += fmt.Sprintf(" (and %d more)", more)
+	}
+	return msg
+}

@@ -1,0 +1,82 @@
+package prometheus
+
+import (
+	"context"
+	"errors"
+	"net/http"
+
+	v1 "github.com/prometheus/client_golang/api/prometheus/v1"
+
+	"github.com/secflow/secflow-budget/internal/sources"
+	"github.com/secflow/secflow-budget/internal/sources/httpclient"
+)
+
+// The state endpoints, relative to the base URL, for messages.
+const (
+	rulesPath       = "/api/v1/rules"
+	alertsPath      = "/api/v1/alerts"
+	targetsPath     = "/api/v1/targets"
+	runtimeinfoPath = "/api/v1/status/runtimeinfo"
+)
+
+var _ sources.PromAPI = (*Client)(nil)
+
+// Rules returns the body of /api/v1/rules: every rule group with its rules'
+// health, last error and, for alerting rules, state and active alerts.
+// Failures are classified as Query's are.
+func (c *Client) Rules(ctx context.Context) (v1.RulesResult, error) {
+	// No match[] filter: Prometheus before 2.54 does not know it, and the
+	// whole answer is a few KB per group.
+	return get(ctx, c, rulesPath, func(ctx context.Context) (v1.RulesResult, error) { return c.api.Rules(ctx, nil) })
+}
+
+// Alerts returns the body of /api/v1/alerts: the active (pending and
+// firing) alerts.
+func (c *Client) Alerts(ctx context.Context) (v1.AlertsResult, error) {
+	return get(ctx, c, alertsPath, c.api.Alerts)
+}
+
+// Targets returns the body of /api/v1/targets.
+func (c *Client) Targets(ctx context.Context) (v1.TargetsResult, error) {
+	return get(ctx, c, targetsPath, c.api.Targets)
+}
+
+// Runtimeinfo returns the body of /api/v1/status/runtimeinfo, which holds
+// the storage retention. Thanos and Mimir do not all serve it: a 404 says
+// so.
+func (c *Client) Runtimeinfo(ctx context.Context) (v1.RuntimeinfoResult, error) {
+	return get(ctx, c, runtimeinfoPath, c.api.Runtimeinfo)
+}
+
+// get runs one state request with the source's timeout, as Query does.
+func get[T any](ctx context.Context, c *Client, path string, call func(context.Context) (T, error)) (T, error) {
+	var zero T
+	if err := ctx.Err(); err != nil {
+		return zero, c.abandoned(err)
+	}
+	reqCtx, cancel := context.WithTimeoutCause(ctx, c.timeout, errRequestTimeout)
+	defer cancel()
+	info := &httpclient.ResponseInfo{}
+	res, err := call(httpclient.WithResponseInfo(reqCtx, info))
+	if err != nil {
+		return zero, c.classifyState(ctx, reqCtx, info, path, err)
+	}
+	return res, nil
+}
+
+// classifyState is classify with messages that name the endpoint: a
+// timeout is not a "query" here, and a 404 most likely means a server that
+// does not implement this endpoint (or a base URL missing a prefix such
+// as Mimir's /prometheus), not a wrong query.
+func (c *Client) classifyState(ctx, reqCtx context.Context, info *httpclient.ResponseInfo, path string, err error) error {
+	if ctx.Err() == nil && reqCtx.Err() != nil && errors.Is(context.Cause(reqCtx), errRequestTimeout) {
+		return c.fail(sources.Timeout, context.DeadlineExceeded, "GET %s timed out after %s", path, c.timeout)
+	}
+	var apiErr *v1.Error
+	if errors.As(err, &apiErr) && (info.Status == http.StatusNotFound || info.Status == http.StatusMethodNotAllowed) {
+		return c.fail(sources.BadResponse, &v1.Error{Type: apiErr.Type, Msg: c.scrub(apiErr.Msg)},
+			"%s answered HTTP %d %s to %s: is this the base URL of a Prometheus-compatible API, and does it serve %s?",
+			c.url, info.Status, http.StatusText(info.Status), path, path)
+	}
+	return c.classify(ctx, reqCtx, info, err)
+}
