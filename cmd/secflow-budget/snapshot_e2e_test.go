@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -22,8 +23,9 @@ const roundTripAt = "2026-11-26T12:00:07Z"
 // also evaluates SecFlow's alert rules (deploy/alerts.yaml), and serves the
 // snapshot's logs from the Loki test server.
 type liveFixture struct {
-	prom *promtest.Server
-	loki *lokitest.Server
+	prom   *promtest.Server
+	loki   *lokitest.Server
+	config string // budgets.yaml with the endpoint budget pointed at a local /metrics
 }
 
 func startFixture(t *testing.T, name string) liveFixture {
@@ -38,13 +40,52 @@ func startFixture(t *testing.T, name string) liveFixture {
 		opts = append(opts, promtest.WithRulesFiles(rules))
 	}
 	f := liveFixture{
-		prom: promtest.StartWith(t, opts, filepath.Join(snap, "metrics.om")),
-		loki: lokitest.Start(t, lokitest.WithJSONL(logs[0])),
+		prom:   promtest.StartWith(t, opts, filepath.Join(snap, "metrics.om")),
+		loki:   lokitest.Start(t, lokitest.WithJSONL(logs[0])),
+		config: localBudgets(t, filepath.Join(snap, "endpoints", "secflow-metrics.prom")),
 	}
 	if len(opts) > 0 {
 		waitForRules(t, f.prom.URL)
 	}
 	return f
+}
+
+// localBudgets writes a copy of budgets.yaml (and the rules file it names)
+// whose endpoint budget reads a local server serving exposition, so that
+// no test ever resolves the example host name.
+func localBudgets(t *testing.T, exposition string) string {
+	t.Helper()
+	body, err := os.ReadFile(exposition)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
+		w.Write(body)
+	}))
+	t.Cleanup(srv.Close)
+	budgets, err := os.ReadFile(filepath.Join(repo, "budgets.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := strings.Replace(string(budgets), "http://api:8080/metrics", srv.URL+"/metrics", 1)
+	if text == string(budgets) {
+		t.Fatal("budgets.yaml no longer holds the endpoint URL http://api:8080/metrics: update this test")
+	}
+	dir := t.TempDir()
+	rules, err := os.ReadFile(filepath.Join(repo, "deploy", "alerts.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.Mkdir(filepath.Join(dir, "deploy"), 0o755)
+	if err := os.WriteFile(filepath.Join(dir, "deploy", "alerts.yaml"), rules, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "budgets.yaml")
+	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }
 
 func fileExists(path string) bool {
@@ -118,12 +159,12 @@ func compareDecided(t *testing.T, off, live report) {
 
 func (f liveFixture) check(t *testing.T, args ...string) result {
 	t.Helper()
-	return run(t, nil, append([]string{"check", "--prometheus", f.prom.URL, "--loki", f.loki.URL, "--at", roundTripAt, "--format", "json"}, args...)...)
+	return run(t, nil, append([]string{"check", "-c", f.config, "--prometheus", f.prom.URL, "--loki", f.loki.URL, "--at", roundTripAt, "--format", "json"}, args...)...)
 }
 
 func (f liveFixture) snapshot(t *testing.T, dir string, args ...string) result {
 	t.Helper()
-	r := run(t, nil, append([]string{"snapshot", "--out", dir, "--at", roundTripAt, "--prometheus", f.prom.URL, "--loki", f.loki.URL}, args...)...)
+	r := run(t, nil, append([]string{"snapshot", "-c", f.config, "--out", dir, "--at", roundTripAt, "--prometheus", f.prom.URL, "--loki", f.loki.URL}, args...)...)
 	expectCode(t, r, 0)
 	return r
 }
@@ -162,7 +203,7 @@ func TestSnapshotRoundTrip(t *testing.T) {
 				}
 			}
 
-			off := run(t, nil, "check", "--offline", dir, "--format", "json")
+			off := run(t, nil, "check", "-c", fx.config, "--offline", dir, "--format", "json")
 			if off.code != live.code {
 				t.Errorf("exit codes differ: offline %d, live %d\n%s", off.code, live.code, off.stdout)
 			}
@@ -175,7 +216,7 @@ func TestSnapshotRoundTrip(t *testing.T) {
 	t.Run("promtool backfill", func(t *testing.T) {
 		dir := filepath.Join(t.TempDir(), "snap")
 		fx.snapshot(t, dir, "--only", "metrics,performance")
-		again := liveFixture{prom: promtest.Start(t, filepath.Join(dir, "metrics.om")), loki: fx.loki}
+		again := liveFixture{prom: promtest.Start(t, filepath.Join(dir, "metrics.om")), loki: fx.loki, config: fx.config}
 		a := again.check(t, "--only", "metrics,performance")
 		b := fx.check(t, "--only", "metrics,performance")
 		var ra, rb report

@@ -46,6 +46,20 @@ func (s *Server) routes() http.Handler {
 			}
 		})
 	}
+	// /config is Loki's effective configuration, not tenant data: only a
+	// gateway's credentials apply.
+	mux.HandleFunc("GET /config", func(w http.ResponseWriter, r *http.Request) {
+		if s.settings.requireCred && !s.credentialsOK(r) {
+			writeText(w, http.StatusUnauthorized, "Unauthorized\n")
+			return
+		}
+		period := s.settings.retention
+		if period == "" {
+			period = "168h"
+		}
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		fmt.Fprintf(w, "target: all\nlimits_config:\n  retention_period: %s\n  max_query_series: 500\ncompactor:\n  retention_enabled: true\n", period)
+	})
 	api("GET /loki/api/v1/query", s.handleQuery)
 	api("POST /loki/api/v1/query", s.handleQuery)
 	api("GET /loki/api/v1/labels", s.handleLabels)

@@ -57,6 +57,14 @@ type settings struct {
 	basicUser   string
 	basicPass   string
 	requireCred bool
+	retention   string // limits_config.retention_period served by /config
+}
+
+// WithRetention sets limits_config.retention_period in the configuration
+// GET /config serves (default "168h", compactor retention enabled); "0s"
+// means Loki deletes nothing.
+func WithRetention(period string) Option {
+	return func(s *settings) { s.retention = period }
 }
 
 // WithEntries loads entries into the server (tenant "fake").
