@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"encoding/json"
 	"errors"
+	"github.com/secflow/secflow-budget/internal/testenv"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -32,7 +33,7 @@ import (
 //
 // Everything else matches exactly: label sets, values, order.
 
-const recordedDir = "../../../shared/loki"
+var recordedDir, _ = testenv.SharedLoki()
 
 type recordedResponse struct {
 	Endpoint string            `json:"endpoint"`

@@ -3,6 +3,7 @@ package lokitest
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/secflow/secflow-budget/internal/testenv"
 	"io"
 	"mime"
 	"net/http"
@@ -19,7 +20,7 @@ import (
 )
 
 // sharedDir holds what was recorded from a real Loki 3.7.6.
-const sharedDir = "../../../shared/loki"
+var sharedDir, _ = testenv.SharedLoki()
 
 // recorded is one file of shared/loki/responses.
 type recorded struct {

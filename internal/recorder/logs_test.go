@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/secflow/secflow-budget/internal/testenv"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -190,7 +191,8 @@ func TestSnapshotEntryLabels(t *testing.T) {
 // for in shared/loki, then evaluates every log budget query on the
 // recording: the answers equal the Loki test server's on all the data.
 func TestRecordedLogsAnswerAsLoki(t *testing.T) {
-	shared := filepath.Join("..", "..", "..", "shared", "loki", "logs.jsonl")
+	sharedDir, _ := testenv.SharedLoki()
+	shared := filepath.Join(sharedDir, "logs.jsonl")
 	entries, err := lokitest.ReadJSONL(shared)
 	if err != nil {
 		t.Skipf("recorded Loki data not available: %v", err)

@@ -3,6 +3,7 @@ package loki
 import (
 	"context"
 	"fmt"
+	"github.com/secflow/secflow-budget/internal/testenv"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -16,7 +17,7 @@ import (
 	"github.com/secflow/secflow-budget/internal/sources"
 )
 
-const sharedLogs = "../../../../shared/loki/logs.jsonl"
+var sharedLogs = func() string { d, _ := testenv.SharedLoki(); return filepath.Join(d, "logs.jsonl") }()
 
 func sharedServer(t *testing.T, opts ...lokitest.Option) *lokitest.Server {
 	t.Helper()

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/secflow/secflow-budget/internal/testenv"
 	"io"
 	"math/rand/v2"
 	"os"
@@ -278,7 +279,7 @@ func TestLogsCanceled(t *testing.T) {
 // TestLogsRecorded reads Loki's recorded data (shared/loki) as a snapshot,
 // split over a plain and a gzipped file, and compares answers with Loki's.
 func TestLogsRecorded(t *testing.T) {
-	const shared = "../../../../shared/loki"
+	shared, _ := testenv.SharedLoki()
 	data, err := os.ReadFile(filepath.Join(shared, "logs.jsonl"))
 	if errors.Is(err, os.ErrNotExist) {
 		t.Skipf("recorded Loki data not found in %s: skipping", shared)
