@@ -624,7 +624,7 @@ func (r *parseResult) stringValue(raw []byte) string {
 	}
 	start := len(r.arena)
 	var ok bool
-	if r.arena, ok = jsonUnescape(r.arena, raw); !ok {
+	if r.arena, ok = AppendUnquoted(r.arena, raw); !ok {
 		r.arena = r.arena[:start]
 		return ""
 	}

@@ -1,6 +1,7 @@
 package logql
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"unicode/utf8"
@@ -197,7 +198,7 @@ func jsonObjectEach(d []byte, fn jsonMembers, arena *[]byte) error {
 		if esc {
 			start := len(*arena)
 			var ok bool
-			if *arena, ok = jsonUnescape(*arena, key); !ok {
+			if *arena, ok = AppendUnquoted(*arena, key); !ok {
 				return errJSONBadEscape
 			}
 			key = (*arena)[start:]
@@ -244,21 +245,25 @@ func jsonObjectEach(d []byte, fn jsonMembers, arena *[]byte) error {
 	return errJSONBadObject
 }
 
-// jsonUnescape appends the unescaped body of a JSON string to dst.
-func jsonUnescape(dst, s []byte) ([]byte, bool) {
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c != '\\' {
-			dst = append(dst, c)
-			continue
+// AppendUnquoted appends the body of a JSON string (the text between
+// its quotes), unescaped, to dst. Lone surrogates become U+FFFD, as
+// encoding/json does. It reports false, with dst partly appended, when
+// the body holds an invalid escape; raw control characters are let
+// through.
+func AppendUnquoted(dst, s []byte) ([]byte, bool) {
+	for {
+		n := bytes.IndexByte(s, '\\')
+		if n < 0 {
+			return append(dst, s...), true
 		}
-		i++
-		if i >= len(s) {
+		dst = append(dst, s[:n]...)
+		s = s[n+1:]
+		if len(s) == 0 {
 			return dst, false
 		}
-		switch s[i] {
+		switch s[0] {
 		case '"', '\\', '/':
-			dst = append(dst, s[i])
+			dst = append(dst, s[0])
 		case 'b':
 			dst = append(dst, '\b')
 		case 'f':
@@ -270,32 +275,29 @@ func jsonUnescape(dst, s []byte) ([]byte, bool) {
 		case 't':
 			dst = append(dst, '\t')
 		case 'u':
-			r, ok := hex4(s[i+1:])
+			r, ok := hex4(s[1:])
 			if !ok {
 				return dst, false
 			}
-			i += 4
+			s = s[4:]
 			if r >= 0xD800 && r < 0xDC00 {
-				// A surrogate pair.
-				if i+6 < len(s) && s[i+1] == '\\' && s[i+2] == 'u' {
-					if r2, ok := hex4(s[i+3:]); ok && r2 >= 0xDC00 && r2 < 0xE000 {
+				// A surrogate pair, when a low surrogate follows.
+				if len(s) >= 7 && s[1] == '\\' && s[2] == 'u' {
+					if r2, ok := hex4(s[3:]); ok && r2 >= 0xDC00 && r2 < 0xE000 {
 						r = (r-0xD800)<<10 + (r2 - 0xDC00) + 0x10000
-						i += 6
-					} else {
-						r = utf8.RuneError
+						s = s[6:]
 					}
-				} else {
-					r = utf8.RuneError
 				}
-			} else if r >= 0xDC00 && r < 0xE000 {
+			}
+			if r >= 0xD800 && r < 0xE000 {
 				r = utf8.RuneError
 			}
 			dst = utf8.AppendRune(dst, r)
 		default:
 			return dst, false
 		}
+		s = s[1:]
 	}
-	return dst, true
 }
 
 func hex4(s []byte) (rune, bool) {

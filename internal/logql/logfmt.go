@@ -136,7 +136,7 @@ func extractLogfmt(res *parseResult, st *Stream, line []byte) {
 		if s.quoted {
 			start := len(res.arena)
 			var ok bool
-			if res.arena, ok = jsonUnescape(res.arena, val); !ok {
+			if res.arena, ok = AppendUnquoted(res.arena, val); !ok {
 				res.arena = res.arena[:start]
 				continue
 			}

@@ -2,7 +2,6 @@ package snapshot
 
 import (
 	"bufio"
-	"bytes"
 	"compress/gzip"
 	"context"
 	"encoding/binary"
@@ -370,7 +369,7 @@ func (d *logDecoder) readFile(file string) bool {
 		if be.textEnd < 0 && e.ts > d.after && e.ts <= d.until {
 			// The line came before the time: unescape it now.
 			be.textStart = len(b.buf)
-			b.buf = appendUnescaped(b.buf, e.line)
+			b.buf, _ = logql.AppendUnquoted(b.buf, e.line)
 			be.textEnd = len(b.buf)
 		}
 		be.labelStart = len(b.buf)
@@ -448,7 +447,7 @@ func decodeEntry(b []byte, dst *[]byte, after, until int64) (rawEntry, string) {
 		}
 		key := b[i+1 : end-1]
 		if esc {
-			key = appendUnescaped(nil, key)
+			key, _ = logql.AppendUnquoted(nil, key)
 		}
 		i = skipBlank(b, end)
 		if i >= len(b) || b[i] != ':' {
@@ -501,18 +500,21 @@ func decodeEntry(b []byte, dst *[]byte, after, until int64) (rawEntry, string) {
 			if b[i] != '"' {
 				return e, "line: want a string"
 			}
-			if haveTS && tsMsg == "" && e.ts > after && e.ts <= until {
-				e.textStart = len(*dst)
-				if end, *dst, msg = scanUnescapeJSONString(b, i, *dst); msg != "" {
-					return e, "line: " + msg
-				}
-				e.textEnd = len(*dst)
-				break
-			}
-			if end, _, msg = scanJSONString(b, i); msg != "" {
+			if end, esc, msg = scanJSONString(b, i); msg != "" {
 				return e, "line: " + msg
 			}
-			e.line = b[i+1 : end-1]
+			body := b[i+1 : end-1]
+			if !(haveTS && tsMsg == "" && e.ts > after && e.ts <= until) {
+				e.line = body
+				break
+			}
+			e.textStart = len(*dst)
+			if esc {
+				*dst, _ = logql.AppendUnquoted(*dst, body)
+			} else {
+				*dst = append(*dst, body...)
+			}
+			e.textEnd = len(*dst)
 		default:
 			// Keys we do not know are skipped: later versions may add some.
 			if end, msg = skipJSONValue(b, i, 0); msg != "" {
@@ -715,63 +717,6 @@ func skipPlain(b []byte, i int) int {
 	return i
 }
 
-// scanUnescapeJSONString is scanJSONString that also appends the
-// string's value to dst, in one pass.
-func scanUnescapeJSONString(b []byte, i int, dst []byte) (int, []byte, string) {
-	i++
-	for {
-		j := skipPlain(b, i)
-		dst = append(dst, b[i:j]...)
-		i = j
-		if i >= len(b) {
-			return 0, dst, "invalid JSON: unterminated string"
-		}
-		switch c := b[i]; {
-		case c == '"':
-			return i + 1, dst, ""
-		case c == '\\':
-			if i+1 >= len(b) {
-				return 0, dst, "invalid JSON: unterminated string"
-			}
-			switch e := b[i+1]; e {
-			case '"', '\\', '/':
-				dst = append(dst, e)
-			case 'b':
-				dst = append(dst, '\b')
-			case 'f':
-				dst = append(dst, '\f')
-			case 'n':
-				dst = append(dst, '\n')
-			case 'r':
-				dst = append(dst, '\r')
-			case 't':
-				dst = append(dst, '\t')
-			case 'u':
-				if i+6 > len(b) || !isHex4(b[i+2:i+6]) {
-					return 0, dst, fmt.Sprintf("invalid JSON: bad \\u escape at byte %d", i+1)
-				}
-				r := hexRune(b[i+2 : i+6])
-				if utf16IsHigh(r) && i+12 <= len(b) && b[i+6] == '\\' && b[i+7] == 'u' && isHex4(b[i+8:i+12]) {
-					if r2 := hexRune(b[i+8 : i+12]); utf16IsLow(r2) {
-						r = (r-0xD800)<<10 + (r2 - 0xDC00) + 0x10000
-						i += 6
-					}
-				}
-				if r >= 0xD800 && r < 0xE000 {
-					r = utf8.RuneError
-				}
-				dst = utf8.AppendRune(dst, r)
-				i += 4
-			default:
-				return 0, dst, fmt.Sprintf("invalid JSON: bad escape \\%c at byte %d", e, i+1)
-			}
-			i += 2
-		default:
-			return 0, dst, fmt.Sprintf("invalid JSON: control character %#02x in a string at byte %d (escape it)", c, i+1)
-		}
-	}
-}
-
 func isHex4(b []byte) bool {
 	for _, c := range b {
 		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F') {
@@ -898,67 +843,7 @@ func skipJSONValue(b []byte, i, depth int) (int, string) {
 	}
 }
 
-func unescapeString(b []byte) string { return string(appendUnescaped(nil, b)) }
-
-// appendUnescaped appends the body of a JSON string scanJSONString
-// accepted, unescaped, to dst. Lone surrogates become U+FFFD, as
-// encoding/json does.
-func appendUnescaped(dst, b []byte) []byte {
-	for i := 0; i < len(b); i++ {
-		if b[i] != '\\' {
-			n := bytes.IndexByte(b[i:], '\\')
-			if n < 0 {
-				return append(dst, b[i:]...)
-			}
-			dst = append(dst, b[i:i+n]...)
-			i += n
-		}
-		i++
-		switch b[i] {
-		case 'b':
-			dst = append(dst, '\b')
-		case 'f':
-			dst = append(dst, '\f')
-		case 'n':
-			dst = append(dst, '\n')
-		case 'r':
-			dst = append(dst, '\r')
-		case 't':
-			dst = append(dst, '\t')
-		case 'u':
-			r := hexRune(b[i+1 : i+5])
-			i += 4
-			if utf16IsHigh(r) && i+6 < len(b) && b[i+1] == '\\' && b[i+2] == 'u' {
-				if r2 := hexRune(b[i+3 : i+7]); utf16IsLow(r2) {
-					r = (r-0xD800)<<10 + (r2 - 0xDC00) + 0x10000
-					i += 6
-				}
-			}
-			if r >= 0xD800 && r < 0xE000 {
-				r = utf8.RuneError
-			}
-			dst = utf8.AppendRune(dst, r)
-		default: // " \ /
-			dst = append(dst, b[i])
-		}
-	}
-	return dst
-}
-
-func utf16IsHigh(r rune) bool { return r >= 0xD800 && r < 0xDC00 }
-func utf16IsLow(r rune) bool  { return r >= 0xDC00 && r < 0xE000 }
-
-func hexRune(b []byte) rune {
-	var r rune
-	for _, c := range b {
-		switch {
-		case c >= '0' && c <= '9':
-			r = r<<4 | rune(c-'0')
-		case c >= 'a' && c <= 'f':
-			r = r<<4 | rune(c-'a'+10)
-		default:
-			r = r<<4 | rune(c-'A'+10)
-		}
-	}
-	return r
+func unescapeString(b []byte) string {
+	s, _ := logql.AppendUnquoted(nil, b)
+	return string(s)
 }
