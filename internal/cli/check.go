@@ -33,8 +33,7 @@ type checkOptions struct {
 
 	configPath  string
 	offline     string
-	prometheus  string
-	loki        string
+	sources     sourceFlags
 	at          string
 	only, skip  []string
 	format      string
@@ -78,8 +77,7 @@ func newCheckCmd(io IO) *cobra.Command {
 	f := c.Flags()
 	configFlag(c, &opts.configPath)
 	f.StringVar(&opts.offline, "offline", "", "evaluate against the snapshot directory `DIR` instead of live sources")
-	f.StringVar(&opts.prometheus, "prometheus", "", "Prometheus `URL` (overrides budgets.yaml; env SECFLOW_PROMETHEUS_URL)")
-	f.StringVar(&opts.loki, "loki", "", "Loki `URL` (overrides budgets.yaml; env SECFLOW_LOKI_URL)")
+	opts.sources.register(c)
 	f.StringVar(&opts.at, "at", "", "evaluation `TIME`, RFC3339 or unix seconds (default: now live, the snapshot's evaluated_at offline)")
 	f.StringSliceVar(&opts.only, "only", nil, "run only these budgets or tags (`NAME|TAG,...`)")
 	f.StringSliceVar(&opts.skip, "skip", nil, "skip these budgets or tags (`NAME|TAG,...`)")
@@ -97,13 +95,11 @@ func newCheckCmd(io IO) *cobra.Command {
 
 // resolve validates the flags that need no file or network.
 func (o *checkOptions) resolve() error {
-	if o.at != "" {
-		t, err := parseTime(o.at)
-		if err != nil {
-			return fmt.Errorf("--at: %w", err)
-		}
-		o.atTime = t
+	t, err := atFlag(o.at)
+	if err != nil {
+		return err
 	}
+	o.atTime = t
 	switch o.failOn {
 	case "fail":
 		o.failAt = checks.Fail
@@ -132,14 +128,7 @@ func (o *checkOptions) resolve() error {
 		}
 		o.targets = append(o.targets, reportTarget{format: format, path: path})
 	}
-	for _, u := range []struct{ flag, val string }{{"--prometheus", o.prometheus}, {"--loki", o.loki}} {
-		if u.val != "" {
-			if err := config.CheckURL(u.val); err != nil {
-				return fmt.Errorf("%s: %w", u.flag, err)
-			}
-		}
-	}
-	return nil
+	return o.sources.validate()
 }
 
 // parseTime reads RFC3339 or unix seconds (fractions allowed).
@@ -163,11 +152,8 @@ func runCheck(ctx context.Context, o *checkOptions) error {
 	if err != nil {
 		return usageError(err)
 	}
-	if o.timeout > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, o.timeout)
-		defer cancel()
-	}
+	ctx, cancel := withRunTimeout(ctx, o.timeout)
+	defer cancel()
 
 	run := &report.Run{ToolName: "secflow-budget", Version: version, FailOn: o.failAt}
 	env := checks.Env{At: o.atTime}
@@ -222,7 +208,7 @@ func runCheck(ctx context.Context, o *checkOptions) error {
 		}
 		var targets []string
 		if needs(plan, "prometheus") {
-			src, err := o.liveSource(cfg, "Prometheus", cfg.Sources.Prometheus, o.prometheus)
+			src, err := o.sources.prometheusSource(o.io, cfg)
 			if err != nil {
 				return err
 			}
@@ -234,7 +220,7 @@ func runCheck(ctx context.Context, o *checkOptions) error {
 			targets = append(targets, config.RedactURL(src.URL))
 		}
 		if needs(plan, "loki") {
-			src, err := o.liveSource(cfg, "Loki", cfg.Sources.Loki, o.loki)
+			src, err := o.sources.lokiSource(o.io, cfg)
 			if err != nil {
 				return err
 			}
@@ -304,29 +290,6 @@ func queriesOf(plan []*checks.Planned, lang string) []string {
 		}
 	}
 	return qs
-}
-
-// liveSource resolves a live source: the flag's URL wins over the
-// environment's (SECFLOW_<NAME>_URL), which wins over the file's; the other
-// settings come from the file.
-func (o *checkOptions) liveSource(cfg *config.Config, name string, fromFile *config.Source, flagURL string) (*config.Source, error) {
-	lower := strings.ToLower(name)
-	envVar := "SECFLOW_" + strings.ToUpper(name) + "_URL"
-	src := &config.Source{Timeout: config.DefaultSourceTimeout}
-	if fromFile != nil {
-		cp := *fromFile
-		src = &cp
-	}
-	if u := firstNonEmpty(flagURL, o.io.Getenv(envVar)); u != "" {
-		src.URL = u
-	}
-	if src.URL == "" {
-		return nil, usageError(fmt.Errorf("no %s to ask: set --%s URL, %s or sources.%s.url in %s, or run offline with --offline DIR", name, lower, envVar, lower, cfg.File))
-	}
-	if err := config.CheckURL(src.URL); err != nil {
-		return nil, usageError(fmt.Errorf("%s URL: %w", name, err))
-	}
-	return src, nil
 }
 
 func needs(plan []*checks.Planned, source string) bool {

@@ -28,8 +28,7 @@ type snapshotOptions struct {
 
 	configPath  string
 	out         string
-	prometheus  string
-	loki        string
+	sources     sourceFlags
 	at          string
 	only, skip  []string
 	logs        string
@@ -73,8 +72,7 @@ written next to it and moved into place only when complete.`,
 	f := c.Flags()
 	configFlag(c, &opts.configPath)
 	f.StringVar(&opts.out, "out", "", "write the snapshot to directory `DIR` (required)")
-	f.StringVar(&opts.prometheus, "prometheus", "", "Prometheus `URL` (overrides budgets.yaml; env SECFLOW_PROMETHEUS_URL)")
-	f.StringVar(&opts.loki, "loki", "", "Loki `URL` (overrides budgets.yaml; env SECFLOW_LOKI_URL)")
+	opts.sources.register(c)
 	f.StringVar(&opts.at, "at", "", "evaluation `TIME` to record for, RFC3339 or unix seconds (default now)")
 	f.StringSliceVar(&opts.only, "only", nil, "record only for these budgets or tags (`NAME|TAG,...`)")
 	f.StringSliceVar(&opts.skip, "skip", nil, "leave out these budgets or tags (`NAME|TAG,...`)")
@@ -88,27 +86,18 @@ func (o *snapshotOptions) resolve() error {
 	if o.out == "" {
 		return errors.New("--out: required: the directory to write the snapshot to")
 	}
-	if o.at != "" {
-		t, err := parseTime(o.at)
-		if err != nil {
-			return fmt.Errorf("--at: %w", err)
-		}
-		o.atTime = t
+	t, err := atFlag(o.at)
+	if err != nil {
+		return err
 	}
+	o.atTime = t
 	if o.logs != recorder.LogsRaw && o.logs != recorder.LogsAggregate {
 		return fmt.Errorf("--logs: invalid value %q: want %s or %s", o.logs, recorder.LogsRaw, recorder.LogsAggregate)
 	}
 	if o.timeout < 0 {
 		return errors.New("--timeout: must not be negative")
 	}
-	for _, u := range []struct{ flag, val string }{{"--prometheus", o.prometheus}, {"--loki", o.loki}} {
-		if u.val != "" {
-			if err := config.CheckURL(u.val); err != nil {
-				return fmt.Errorf("%s: %w", u.flag, err)
-			}
-		}
-	}
-	return nil
+	return o.sources.validate()
 }
 
 func runSnapshot(ctx context.Context, o *snapshotOptions) error {
@@ -154,20 +143,11 @@ func runSnapshot(ctx context.Context, o *snapshotOptions) error {
 			opts.StateBudgets = append(opts.StateBudgets, p)
 		}
 	}
-	needsFor := func(source string) bool {
-		for _, p := range opts.StateBudgets {
-			if p.Needs == source {
-				return true
-			}
-		}
-		return false
-	}
 	// The sources resolve as for check: flag, then environment, then file.
-	resolver := &checkOptions{io: o.io}
 	var from []string
 	promSrc := cfg.Sources.Prometheus
-	if len(opts.PromQL) > 0 || needsFor("prometheus") {
-		src, err := resolver.liveSource(cfg, "Prometheus", cfg.Sources.Prometheus, o.prometheus)
+	if len(opts.PromQL) > 0 || needs(opts.StateBudgets, "prometheus") {
+		src, err := o.sources.prometheusSource(o.io, cfg)
 		if err != nil {
 			return err
 		}
@@ -182,9 +162,9 @@ func runSnapshot(ctx context.Context, o *snapshotOptions) error {
 	// A budget that reads Loki's state (retention with source: loki) may
 	// be planned as a Prometheus one: when there are such budgets, a Loki
 	// that is configured is used, and one that is not is no error.
-	wantLoki := len(opts.LogQL) > 0 || needsFor("loki")
+	wantLoki := len(opts.LogQL) > 0 || needs(opts.StateBudgets, "loki")
 	if wantLoki || len(opts.StateBudgets) > 0 {
-		src, err := resolver.liveSource(cfg, "Loki", cfg.Sources.Loki, o.loki)
+		src, err := o.sources.lokiSource(o.io, cfg)
 		switch {
 		case err != nil && wantLoki:
 			return err
@@ -193,14 +173,11 @@ func runSnapshot(ctx context.Context, o *snapshotOptions) error {
 			if err != nil {
 				return usageError(fmt.Errorf("configuring the Loki source: %w", err))
 			}
-			opts.Loki = client
-			if api, ok := any(client).(sources.LokiAPI); ok {
-				opts.State.LokiAPI = api
-			}
+			opts.Loki, opts.State.LokiAPI = client, client
 			from = append(from, "loki="+config.RedactURL(src.URL))
 		}
 	}
-	if needsFor("endpoint") {
+	if needs(opts.StateBudgets, "endpoint") {
 		// Endpoint budgets GET their own URLs with the Prometheus
 		// source's credentials, as check does.
 		client, err := endpoint.New(promSrc, endpoint.Options{})
@@ -214,11 +191,8 @@ func runSnapshot(ctx context.Context, o *snapshotOptions) error {
 		fmt.Fprintf(o.io.Err, "note: %s will hold the raw log lines, with any secret a log_redaction budget finds in them: share the snapshot as you would the logs, or record with --logs aggregate\n", recorder.LogsFile)
 	}
 
-	if o.timeout > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, o.timeout)
-		defer cancel()
-	}
+	ctx, cancel := withRunTimeout(ctx, o.timeout)
+	defer cancel()
 	opts.Manifest.CapturedAt = o.io.Now().UTC()
 	res, err := recorder.Record(ctx, o.out, opts)
 	if err != nil {
