@@ -2,8 +2,6 @@ package loki
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -86,10 +84,6 @@ func newClientWith(src *config.Source, opts httpclient.Options) (*Client, error)
 // far, over all queries.
 func (c *Client) BytesRead() int64 { return c.bytesRead.Load() }
 
-// errRequestTimeout is the cause of a request's own deadline, which tells it
-// apart from the caller's (the run's) deadline.
-var errRequestTimeout = errors.New("loki request timeout")
-
 // Query runs query as an instant query at time at (sent in unix
 // nanoseconds, so window edges are exact). It must be a metric query: a log
 // query's lines are a BadResponse. A scalar result comes back as one sample
@@ -99,9 +93,9 @@ var errRequestTimeout = errors.New("loki request timeout")
 // request's own (sources.Timeout).
 func (c *Client) Query(ctx context.Context, query string, at time.Time) (model.Vector, error) {
 	if err := ctx.Err(); err != nil {
-		return nil, c.abandoned(err)
+		return nil, c.http.Abandoned(err)
 	}
-	reqCtx, cancel := context.WithTimeoutCause(ctx, c.http.Timeout, errRequestTimeout)
+	reqCtx, cancel := c.http.WithRequestTimeout(ctx)
 	defer cancel()
 
 	u := *c.queryURL
@@ -121,20 +115,16 @@ func (c *Client) Query(ctx context.Context, query string, at time.Time) (model.V
 
 	resp, err := c.hc.Do(req)
 	if err != nil {
-		return nil, c.requestFailed(ctx, reqCtx, err)
+		return nil, c.http.RequestFailed(ctx, reqCtx, err)
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(resp.Body)
 	c.bytesRead.Add(int64(len(body)))
 	if err != nil {
-		return nil, c.requestFailed(ctx, reqCtx, err)
+		return nil, c.http.RequestFailed(ctx, reqCtx, err)
 	}
 	if resp.StatusCode != http.StatusOK {
 		return nil, httpclient.NoteAttempts(c.statusError(resp, body), info.Attempts)
 	}
 	return c.decode(resp, body)
-}
-
-func (c *Client) abandoned(err error) error {
-	return fmt.Errorf("loki query at %s abandoned: %w", c.http.Redacted, err)
 }

@@ -2,7 +2,6 @@ package loki
 
 import (
 	"context"
-	"errors"
 	"io"
 	"mime"
 	"net/http"
@@ -47,9 +46,9 @@ type lokiConfig struct {
 // deletes chunks sooner is invisible to Loki and so to this.
 func (c *Client) RetentionPeriod(ctx context.Context) (time.Duration, error) {
 	if err := ctx.Err(); err != nil {
-		return 0, c.abandoned(err)
+		return 0, c.http.Abandoned(err)
 	}
-	reqCtx, cancel := context.WithTimeoutCause(ctx, c.http.Timeout, errRequestTimeout)
+	reqCtx, cancel := c.http.WithRequestTimeout(ctx)
 	defer cancel()
 	u := c.http.URL.JoinPath(configPath)
 	info := &httpclient.ResponseInfo{}
@@ -80,13 +79,13 @@ func (c *Client) RetentionPeriod(ctx context.Context) (time.Duration, error) {
 	return c.parseRetention(resp.Header.Get("Content-Type"), body)
 }
 
-// configFailed is requestFailed with a message naming /config rather than
+// configFailed is RequestFailed with a message naming /config rather than
 // a query.
 func (c *Client) configFailed(ctx, reqCtx context.Context, err error) error {
-	if ctx.Err() == nil && reqCtx.Err() != nil && errors.Is(context.Cause(reqCtx), errRequestTimeout) {
+	if httpclient.RequestTimedOut(ctx, reqCtx) {
 		return c.http.Fail(sources.Timeout, context.DeadlineExceeded, "GET /%s timed out after %s", configPath, c.http.Timeout)
 	}
-	return c.requestFailed(ctx, reqCtx, err)
+	return c.http.RequestFailed(ctx, reqCtx, err)
 }
 
 func (c *Client) parseRetention(contentType string, body []byte) (time.Duration, error) {

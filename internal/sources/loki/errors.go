@@ -1,9 +1,7 @@
 package loki
 
 import (
-	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"mime"
 	"net/http"
@@ -16,29 +14,6 @@ import (
 // maxMessageBytes bounds how much of an error body reaches a message. Loki's
 // longest (a pipeline error naming the series) are about 500 bytes.
 const maxMessageBytes = 4 << 10
-
-// requestFailed classifies a request that got no (complete) answer. ctx is
-// the caller's context, reqCtx the request's own (ctx plus the source
-// timeout).
-func (c *Client) requestFailed(ctx, reqCtx context.Context, err error) error {
-	// The caller gave up (the run's --timeout, or an interrupt): not this
-	// source's fault, and the caller must be able to recognise its own
-	// context error.
-	if ctxErr := ctx.Err(); ctxErr != nil {
-		return c.abandoned(ctxErr)
-	}
-	if reqCtx.Err() != nil && errors.Is(context.Cause(reqCtx), errRequestTimeout) {
-		return c.http.Fail(sources.Timeout, context.DeadlineExceeded, "query timed out after %s", c.http.Timeout)
-	}
-	var tooLarge *httpclient.ResponseTooLargeError
-	if errors.As(err, &tooLarge) {
-		return c.http.Fail(sources.BadResponse, tooLarge, "%s: %v", c.http.Redacted, tooLarge)
-	}
-	// Refused connection, DNS, TLS handshake, proxy, unreadable
-	// credentials file, a connection cut mid-body.
-	cause := httpclient.TransportCause(err)
-	return c.http.Fail(sources.Unavailable, cause, "cannot reach %s: %v", c.http.Redacted, cause)
-}
 
 // statusError classifies a non-200 answer. Loki's own errors are text/plain
 // and say exactly what is wrong, so their text is kept verbatim.

@@ -52,9 +52,9 @@ type LogPage struct {
 // itself ends: then the error wraps ctx.Err().
 func (c *Client) QueryLogs(ctx context.Context, query string, start, end time.Time, limit int) (*LogPage, error) {
 	if err := ctx.Err(); err != nil {
-		return nil, c.abandoned(err)
+		return nil, c.http.Abandoned(err)
 	}
-	reqCtx, cancel := context.WithTimeoutCause(ctx, c.http.Timeout, errRequestTimeout)
+	reqCtx, cancel := c.http.WithRequestTimeout(ctx)
 	defer cancel()
 
 	u := *c.http.URL.JoinPath(queryRangePath)
@@ -74,13 +74,13 @@ func (c *Client) QueryLogs(ctx context.Context, query string, start, end time.Ti
 
 	resp, err := c.hc.Do(req)
 	if err != nil {
-		return nil, c.requestFailed(ctx, reqCtx, err)
+		return nil, c.http.RequestFailed(ctx, reqCtx, err)
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(resp.Body)
 	c.bytesRead.Add(int64(len(body)))
 	if err != nil {
-		return nil, c.requestFailed(ctx, reqCtx, err)
+		return nil, c.http.RequestFailed(ctx, reqCtx, err)
 	}
 	if resp.StatusCode != http.StatusOK {
 		return nil, c.statusError(resp, body)

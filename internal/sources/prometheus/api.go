@@ -52,9 +52,9 @@ func (c *Client) Runtimeinfo(ctx context.Context) (v1.RuntimeinfoResult, error) 
 func get[T any](ctx context.Context, c *Client, path string, call func(context.Context) (T, error)) (T, error) {
 	var zero T
 	if err := ctx.Err(); err != nil {
-		return zero, c.abandoned(err)
+		return zero, c.http.Abandoned(err)
 	}
-	reqCtx, cancel := context.WithTimeoutCause(ctx, c.timeout, errRequestTimeout)
+	reqCtx, cancel := c.http.WithRequestTimeout(ctx)
 	defer cancel()
 	info := &httpclient.ResponseInfo{}
 	res, err := call(httpclient.WithResponseInfo(reqCtx, info))
@@ -69,7 +69,7 @@ func get[T any](ctx context.Context, c *Client, path string, call func(context.C
 // does not implement this endpoint (or a base URL missing a prefix such
 // as Mimir's /prometheus), not a wrong query.
 func (c *Client) classifyState(ctx, reqCtx context.Context, info *httpclient.ResponseInfo, path string, err error) error {
-	if ctx.Err() == nil && reqCtx.Err() != nil && errors.Is(context.Cause(reqCtx), errRequestTimeout) {
+	if httpclient.RequestTimedOut(ctx, reqCtx) {
 		return c.fail(sources.Timeout, context.DeadlineExceeded, "GET %s timed out after %s", path, c.timeout)
 	}
 	var apiErr *v1.Error

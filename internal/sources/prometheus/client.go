@@ -2,7 +2,6 @@ package prometheus
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -65,10 +64,6 @@ func newClientWith(src *config.Source, opts httpclient.Options) (*Client, error)
 	return c, nil
 }
 
-// errRequestTimeout is the cause of a request's own deadline, which tells it
-// apart from the caller's (the run's) deadline.
-var errRequestTimeout = errors.New("prometheus request timeout")
-
 // Query runs query as an instant query at time at. A scalar result comes
 // back as one sample without labels. Failures are *sources.Error, except
 // when ctx itself ends: then the error wraps ctx.Err(), so that
@@ -76,9 +71,9 @@ var errRequestTimeout = errors.New("prometheus request timeout")
 // from this request's own (sources.Timeout).
 func (c *Client) Query(ctx context.Context, query string, at time.Time) (model.Vector, error) {
 	if err := ctx.Err(); err != nil {
-		return nil, c.abandoned(err)
+		return nil, c.http.Abandoned(err)
 	}
-	reqCtx, cancel := context.WithTimeoutCause(ctx, c.timeout, errRequestTimeout)
+	reqCtx, cancel := c.http.WithRequestTimeout(ctx)
 	defer cancel()
 	info := &httpclient.ResponseInfo{}
 	val, _, _, err := c.api.Query(httpclient.WithResponseInfo(reqCtx, info), query, at, v1.WithTimeout(c.timeout))
@@ -101,10 +96,6 @@ func (c *Client) vector(val model.Value) (model.Vector, error) {
 	default:
 		return nil, sources.Errorf(sources.BadResponse, sourceName, "query returned a %s; budgets need an instant vector or a scalar", val.Type())
 	}
-}
-
-func (c *Client) abandoned(err error) error {
-	return fmt.Errorf("prometheus query at %s abandoned: %w", c.url, err)
 }
 
 // scrub masks every known secret in s.

@@ -22,35 +22,16 @@ func (c *Client) fail(kind sources.Kind, cause error, format string, args ...any
 // classify turns a failed query into the error Query returns. ctx is the
 // caller's context, reqCtx the request's own (ctx plus the source timeout).
 func (c *Client) classify(ctx, reqCtx context.Context, info *httpclient.ResponseInfo, err error) error {
-	// The caller gave up (the run's --timeout, or an interrupt): not this
-	// source's fault, and the caller must be able to recognise its own
-	// context error.
-	if ctxErr := ctx.Err(); ctxErr != nil {
-		return c.abandoned(ctxErr)
-	}
-	if reqCtx.Err() != nil && errors.Is(context.Cause(reqCtx), errRequestTimeout) {
-		return c.fail(sources.Timeout, context.DeadlineExceeded, "query timed out after %s", c.timeout)
-	}
-
-	var tooLarge *httpclient.ResponseTooLargeError
-	if errors.As(err, &tooLarge) {
-		return c.fail(sources.BadResponse, tooLarge, "%s: %v", c.url, tooLarge)
-	}
-
 	var apiErr *v1.Error
-	if errors.As(err, &apiErr) {
-		// The error stays in the chain for errors.As; its Detail holds the
-		// raw body, which a server may fill with what we sent it.
-		clean := &v1.Error{Type: apiErr.Type, Msg: c.scrub(apiErr.Msg)}
-		return httpclient.NoteAttempts(c.classifyAPIError(info, clean, apiErr.Detail), info.Attempts)
+	if ctx.Err() != nil || httpclient.RequestTimedOut(ctx, reqCtx) || !errors.As(err, &apiErr) {
+		// No answer: the caller gave up, the request timed out, or it
+		// failed before an HTTP answer or while reading it.
+		return c.http.RequestFailed(ctx, reqCtx, err)
 	}
-
-	// Everything else failed before an HTTP answer: refused connection,
-	// DNS, TLS handshake, proxy, unreadable credentials file. url.Error
-	// prints the request URL, userinfo included: keep only its cause (a
-	// *httpclient.RetryError when the request was sent more than once).
-	cause := httpclient.TransportCause(err)
-	return c.fail(sources.Unavailable, cause, "cannot reach %s: %v", c.url, cause)
+	// The error stays in the chain for errors.As; its Detail holds the
+	// raw body, which a server may fill with what we sent it.
+	clean := &v1.Error{Type: apiErr.Type, Msg: c.scrub(apiErr.Msg)}
+	return httpclient.NoteAttempts(c.classifyAPIError(info, clean, apiErr.Detail), info.Attempts)
 }
 
 func (c *Client) classifyAPIError(info *httpclient.ResponseInfo, apiErr *v1.Error, body string) error {

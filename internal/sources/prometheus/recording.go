@@ -22,9 +22,9 @@ import (
 // error wraps ctx.Err().
 func (c *Client) QueryMatrix(ctx context.Context, query string, at time.Time) (model.Matrix, error) {
 	if err := ctx.Err(); err != nil {
-		return nil, c.abandoned(err)
+		return nil, c.http.Abandoned(err)
 	}
-	reqCtx, cancel := context.WithTimeoutCause(ctx, c.timeout, errRequestTimeout)
+	reqCtx, cancel := c.http.WithRequestTimeout(ctx)
 	defer cancel()
 	info := &httpclient.ResponseInfo{}
 	val, _, _, err := c.api.Query(httpclient.WithResponseInfo(reqCtx, info), query, at, v1.WithTimeout(c.timeout))
@@ -48,9 +48,9 @@ func (c *Client) QueryMatrix(ctx context.Context, query string, at time.Time) (m
 // as those of Rules and the other state requests.
 func (c *Client) StateBody(ctx context.Context, path string) ([]byte, error) {
 	if err := ctx.Err(); err != nil {
-		return nil, c.abandoned(err)
+		return nil, c.http.Abandoned(err)
 	}
-	reqCtx, cancel := context.WithTimeoutCause(ctx, c.timeout, errRequestTimeout)
+	reqCtx, cancel := c.http.WithRequestTimeout(ctx)
 	defer cancel()
 	info := &httpclient.ResponseInfo{}
 	u := c.http.URL.JoinPath(path)
