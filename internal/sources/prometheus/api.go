@@ -70,13 +70,13 @@ func get[T any](ctx context.Context, c *Client, path string, call func(context.C
 // as Mimir's /prometheus), not a wrong query.
 func (c *Client) classifyState(ctx, reqCtx context.Context, info *httpclient.ResponseInfo, path string, err error) error {
 	if httpclient.RequestTimedOut(ctx, reqCtx) {
-		return c.fail(sources.Timeout, context.DeadlineExceeded, "GET %s timed out after %s", path, c.timeout)
+		return c.fail(sources.Timeout, context.DeadlineExceeded, "GET %s timed out after %s", path, c.http.Timeout)
 	}
 	var apiErr *v1.Error
 	if errors.As(err, &apiErr) && (info.Status == http.StatusNotFound || info.Status == http.StatusMethodNotAllowed) {
 		return c.fail(sources.BadResponse, &v1.Error{Type: apiErr.Type, Msg: c.scrub(apiErr.Msg)},
 			"%s answered HTTP %d %s to %s: is this the base URL of a Prometheus-compatible API, and does it serve %s?",
-			c.url, info.Status, http.StatusText(info.Status), path, path)
+			c.http.Redacted, info.Status, http.StatusText(info.Status), path, path)
 	}
 	return c.classify(ctx, reqCtx, info, err)
 }

@@ -24,10 +24,8 @@ const DefaultMaxResponseBytes = httpclient.DefaultMaxResponseBytes
 // Client runs PromQL instant queries against one Prometheus-compatible
 // server. It is safe for concurrent use.
 type Client struct {
-	api     v1.API
-	http    *httpclient.Client // credentials, TLS, headers, size limit, scrubbing
-	url     string             // redacted, for messages
-	timeout time.Duration
+	api  v1.API
+	http *httpclient.Client // transport, Redacted URL, Timeout, scrubbing
 }
 
 var _ sources.PromQL = (*Client)(nil)
@@ -55,10 +53,10 @@ func newClientWith(src *config.Source, opts httpclient.Options) (*Client, error)
 	if err != nil {
 		return nil, err
 	}
-	c := &Client{http: h, url: h.Redacted, timeout: h.Timeout}
+	c := &Client{http: h}
 	hc, err := api.NewClient(api.Config{Address: h.URL.String(), RoundTripper: h.Transport})
 	if err != nil {
-		return nil, fmt.Errorf("prometheus URL %s: %s", c.url, c.scrub(err.Error()))
+		return nil, fmt.Errorf("prometheus URL %s: %s", c.http.Redacted, c.scrub(err.Error()))
 	}
 	c.api = v1.NewAPI(hc)
 	return c, nil
@@ -70,17 +68,27 @@ func newClientWith(src *config.Source, opts httpclient.Options) (*Client, error)
 // errors.Is(err, context.DeadlineExceeded) tells the run's timeout apart
 // from this request's own (sources.Timeout).
 func (c *Client) Query(ctx context.Context, query string, at time.Time) (model.Vector, error) {
+	val, err := c.instantQuery(ctx, query, at)
+	if err != nil {
+		return nil, err
+	}
+	return c.vector(val)
+}
+
+// instantQuery runs query at time at with the source's timeout; what it
+// returns is for Query and QueryMatrix to check.
+func (c *Client) instantQuery(ctx context.Context, query string, at time.Time) (model.Value, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, c.http.Abandoned(err)
 	}
 	reqCtx, cancel := c.http.WithRequestTimeout(ctx)
 	defer cancel()
 	info := &httpclient.ResponseInfo{}
-	val, _, _, err := c.api.Query(httpclient.WithResponseInfo(reqCtx, info), query, at, v1.WithTimeout(c.timeout))
+	val, _, _, err := c.api.Query(httpclient.WithResponseInfo(reqCtx, info), query, at, v1.WithTimeout(c.http.Timeout))
 	if err != nil {
 		return nil, c.classify(ctx, reqCtx, info, err)
 	}
-	return c.vector(val)
+	return val, nil
 }
 
 func (c *Client) vector(val model.Value) (model.Vector, error) {
@@ -92,7 +100,7 @@ func (c *Client) vector(val model.Value) (model.Vector, error) {
 	case model.Matrix:
 		return nil, sources.Errorf(sources.BadResponse, sourceName, "query returned a range vector; budgets need an instant vector or a scalar")
 	case nil:
-		return nil, sources.Errorf(sources.BadResponse, sourceName, "%s answered without a result", c.url)
+		return nil, sources.Errorf(sources.BadResponse, sourceName, "%s answered without a result", c.http.Redacted)
 	default:
 		return nil, sources.Errorf(sources.BadResponse, sourceName, "query returned a %s; budgets need an instant vector or a scalar", val.Type())
 	}

@@ -58,32 +58,32 @@ func (c *Client) classifyAPIError(info *httpclient.ResponseInfo, apiErr *v1.Erro
 		// "invalid parameter \"query\": 1:6: parse error: ...".
 		return c.fail(sources.BadQuery, apiErr, "%s", apiErr.Msg)
 	case v1.ErrTimeout:
-		return c.fail(sources.Timeout, apiErr, "query timed out after %s (%s)", c.timeout, msg)
+		return c.fail(sources.Timeout, apiErr, "query timed out after %s (%s)", c.http.Timeout, msg)
 	case v1.ErrCanceled:
-		return c.fail(sources.Unavailable, apiErr, "%s canceled the query: %s", c.url, msg)
+		return c.fail(sources.Unavailable, apiErr, "%s canceled the query: %s", c.http.Redacted, msg)
 	case v1.ErrServer:
-		return c.fail(sources.Unavailable, apiErr, "%s answered %s", c.url, status)
+		return c.fail(sources.Unavailable, apiErr, "%s answered %s", c.http.Redacted, status)
 	case v1.ErrBadResponse:
 		return c.badResponse(info, apiErr)
 	case v1.ErrClient:
 		switch info.Status {
 		case http.StatusUnauthorized, http.StatusForbidden:
-			return c.fail(sources.Unauthorized, apiErr, "%s refused our credentials: %s", c.url, status)
+			return c.fail(sources.Unauthorized, apiErr, "%s refused our credentials: %s", c.http.Redacted, status)
 		case http.StatusTooManyRequests:
-			return c.fail(sources.Unavailable, apiErr, "%s is rate limiting us: %s", c.url, status)
+			return c.fail(sources.Unavailable, apiErr, "%s is rate limiting us: %s", c.http.Redacted, status)
 		case http.StatusBadRequest, http.StatusUnprocessableEntity:
 			return c.fail(sources.BadQuery, apiErr, "%s", apiErr.Msg)
 		case http.StatusNotFound, http.StatusMethodNotAllowed:
-			return c.fail(sources.BadResponse, apiErr, "%s answered %s to /api/v1/query: is this the base URL of a Prometheus-compatible API?", c.url, status)
+			return c.fail(sources.BadResponse, apiErr, "%s answered %s to /api/v1/query: is this the base URL of a Prometheus-compatible API?", c.http.Redacted, status)
 		}
-		return c.fail(sources.BadResponse, apiErr, "%s answered %s", c.url, status)
+		return c.fail(sources.BadResponse, apiErr, "%s answered %s", c.http.Redacted, status)
 	}
 	// An errorType we do not know, in a 400/422 JSON body: the server
 	// rejected the query in its own terms.
 	if info.Status == http.StatusBadRequest || info.Status == http.StatusUnprocessableEntity {
 		return c.fail(sources.BadQuery, apiErr, "%s", apiErr.Msg)
 	}
-	return c.fail(sources.BadResponse, apiErr, "%s answered %s: %s: %s", c.url, status, apiErr.Type, apiErr.Msg)
+	return c.fail(sources.BadResponse, apiErr, "%s answered %s: %s: %s", c.http.Redacted, status, apiErr.Type, apiErr.Msg)
 }
 
 // badResponse describes a body that is not the JSON we expect. The decoder's
@@ -93,12 +93,12 @@ func (c *Client) classifyAPIError(info *httpclient.ResponseInfo, apiErr *v1.Erro
 func (c *Client) badResponse(info *httpclient.ResponseInfo, apiErr *v1.Error) error {
 	mt, _, _ := mime.ParseMediaType(info.ContentType)
 	if mt == "application/json" {
-		return c.fail(sources.BadResponse, apiErr, "unreadable response from %s (HTTP %d): %s", c.url, info.Status, truncate(apiErr.Msg, 200))
+		return c.fail(sources.BadResponse, apiErr, "unreadable response from %s (HTTP %d): %s", c.http.Redacted, info.Status, truncate(apiErr.Msg, 200))
 	}
 	if mt == "" {
 		mt = "no content type"
 	}
-	return c.fail(sources.BadResponse, apiErr, "unreadable response from %s (HTTP %d, %s): not a Prometheus API answer", c.url, info.Status, mt)
+	return c.fail(sources.BadResponse, apiErr, "unreadable response from %s (HTTP %d, %s): not a Prometheus API answer", c.http.Redacted, info.Status, mt)
 }
 
 // errorBody is Prometheus' JSON error envelope.

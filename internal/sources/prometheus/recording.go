@@ -21,21 +21,15 @@ import (
 // are *sources.Error as for Query, except when ctx itself ends: then the
 // error wraps ctx.Err().
 func (c *Client) QueryMatrix(ctx context.Context, query string, at time.Time) (model.Matrix, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, c.http.Abandoned(err)
-	}
-	reqCtx, cancel := c.http.WithRequestTimeout(ctx)
-	defer cancel()
-	info := &httpclient.ResponseInfo{}
-	val, _, _, err := c.api.Query(httpclient.WithResponseInfo(reqCtx, info), query, at, v1.WithTimeout(c.timeout))
+	val, err := c.instantQuery(ctx, query, at)
 	if err != nil {
-		return nil, c.classify(ctx, reqCtx, info, err)
+		return nil, err
 	}
 	switch v := val.(type) {
 	case model.Matrix:
 		return v, nil
 	case nil:
-		return nil, sources.Errorf(sources.BadResponse, sourceName, "%s answered without a result", c.url)
+		return nil, sources.Errorf(sources.BadResponse, sourceName, "%s answered without a result", c.http.Redacted)
 	default:
 		return nil, sources.Errorf(sources.BadResponse, sourceName, "query %s returned a %s, want a range vector", query, val.Type())
 	}
@@ -56,7 +50,7 @@ func (c *Client) StateBody(ctx context.Context, path string) ([]byte, error) {
 	u := c.http.URL.JoinPath(path)
 	req, err := http.NewRequestWithContext(httpclient.WithResponseInfo(reqCtx, info), http.MethodGet, u.String(), nil)
 	if err != nil {
-		return nil, c.fail(sources.BadResponse, nil, "cannot build a request for %s", c.url)
+		return nil, c.fail(sources.BadResponse, nil, "cannot build a request for %s", c.http.Redacted)
 	}
 	req.Header.Set("Accept", "application/json")
 	resp, err := c.http.HTTPClient().Do(req)
