@@ -92,39 +92,53 @@ func (c *Client) BytesRead() int64 { return c.bytesRead.Load() }
 // context.DeadlineExceeded) tells the run's timeout apart from this
 // request's own (sources.Timeout).
 func (c *Client) Query(ctx context.Context, query string, at time.Time) (model.Vector, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, c.http.Abandoned(err)
-	}
-	reqCtx, cancel := c.http.WithRequestTimeout(ctx)
-	defer cancel()
-
 	u := *c.queryURL
 	params := url.Values{"query": {query}}
 	if !at.IsZero() {
 		params.Set("time", strconv.FormatInt(at.UnixNano(), 10))
 	}
 	u.RawQuery = params.Encode()
-	// info learns from the transport how many attempts the request took.
-	info := &httpclient.ResponseInfo{}
-	req, err := http.NewRequestWithContext(httpclient.WithResponseInfo(reqCtx, info), http.MethodGet, u.String(), nil)
+	resp, body, info, err := c.get(ctx, &u, http.Header{"Accept": {"application/json"}}, c.http.RequestFailed)
 	if err != nil {
-		// Only an unusable base URL gets here, and New refuses those.
-		return nil, c.http.Fail(sources.BadResponse, nil, "cannot build a request for %s", c.http.Redacted)
-	}
-	req.Header.Set("Accept", "application/json")
-
-	resp, err := c.hc.Do(req)
-	if err != nil {
-		return nil, c.http.RequestFailed(ctx, reqCtx, err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	c.bytesRead.Add(int64(len(body)))
-	if err != nil {
-		return nil, c.http.RequestFailed(ctx, reqCtx, err)
+		return nil, err
 	}
 	if resp.StatusCode != http.StatusOK {
 		return nil, httpclient.NoteAttempts(c.statusError(resp, body), info.Attempts)
 	}
 	return c.decode(resp, body)
+}
+
+// get sends a GET of u with header and the source's timeout, and reads
+// the whole answer, whatever its status. failed classifies a request that
+// got no complete answer: RequestFailed, or a variant that names the
+// endpoint.
+func (c *Client) get(ctx context.Context, u *url.URL, header http.Header, failed func(ctx, reqCtx context.Context, err error) error) (*http.Response, []byte, *httpclient.ResponseInfo, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, nil, nil, c.http.Abandoned(err)
+	}
+	reqCtx, cancel := c.http.WithRequestTimeout(ctx)
+	defer cancel()
+	// info learns from the transport how many attempts the request took.
+	info := &httpclient.ResponseInfo{}
+	req, err := http.NewRequestWithContext(httpclient.WithResponseInfo(reqCtx, info), http.MethodGet, u.String(), nil)
+	if err != nil {
+		// Only an unusable base URL gets here, and New refuses those.
+		return nil, nil, nil, c.http.Fail(sources.BadResponse, nil, "cannot build a request for %s", c.http.Redacted)
+	}
+	for name, values := range header {
+		for _, v := range values {
+			req.Header.Add(name, v)
+		}
+	}
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		return nil, nil, nil, failed(ctx, reqCtx, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	c.bytesRead.Add(int64(len(body)))
+	if err != nil {
+		return nil, nil, nil, failed(ctx, reqCtx, err)
+	}
+	return resp, body, info, nil
 }

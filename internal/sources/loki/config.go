@@ -2,7 +2,6 @@ package loki
 
 import (
 	"context"
-	"io"
 	"mime"
 	"net/http"
 	"strings"
@@ -45,26 +44,9 @@ type lokiConfig struct {
 // the default every tenant gets. An object store lifecycle policy that
 // deletes chunks sooner is invisible to Loki and so to this.
 func (c *Client) RetentionPeriod(ctx context.Context) (time.Duration, error) {
-	if err := ctx.Err(); err != nil {
-		return 0, c.http.Abandoned(err)
-	}
-	reqCtx, cancel := c.http.WithRequestTimeout(ctx)
-	defer cancel()
-	u := c.http.URL.JoinPath(configPath)
-	info := &httpclient.ResponseInfo{}
-	req, err := http.NewRequestWithContext(httpclient.WithResponseInfo(reqCtx, info), http.MethodGet, u.String(), nil)
+	resp, body, _, err := c.get(ctx, c.http.URL.JoinPath(configPath), nil, c.configFailed)
 	if err != nil {
-		return 0, c.http.Fail(sources.BadResponse, nil, "cannot build a request for %s", c.http.Redacted)
-	}
-	resp, err := c.hc.Do(req)
-	if err != nil {
-		return 0, c.configFailed(ctx, reqCtx, err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	c.bytesRead.Add(int64(len(body)))
-	if err != nil {
-		return 0, c.configFailed(ctx, reqCtx, err)
+		return 0, err
 	}
 	if resp.StatusCode == http.StatusNotFound || resp.StatusCode == http.StatusMethodNotAllowed {
 		// Gateways in front of Loki (and hosted Loki) often expose the

@@ -3,7 +3,6 @@ package loki
 import (
 	"context"
 	"encoding/json"
-	"io"
 	"mime"
 	"net/http"
 	"net/url"
@@ -51,12 +50,6 @@ type LogPage struct {
 // BadQuery. Failures are *sources.Error as for Query, except when ctx
 // itself ends: then the error wraps ctx.Err().
 func (c *Client) QueryLogs(ctx context.Context, query string, start, end time.Time, limit int) (*LogPage, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, c.http.Abandoned(err)
-	}
-	reqCtx, cancel := c.http.WithRequestTimeout(ctx)
-	defer cancel()
-
 	u := *c.http.URL.JoinPath(queryRangePath)
 	u.RawQuery = url.Values{
 		"query":     {query},
@@ -65,22 +58,10 @@ func (c *Client) QueryLogs(ctx context.Context, query string, start, end time.Ti
 		"limit":     {strconv.Itoa(limit)},
 		"direction": {"forward"},
 	}.Encode()
-	req, err := http.NewRequestWithContext(reqCtx, http.MethodGet, u.String(), nil)
+	header := http.Header{"Accept": {"application/json"}, encodingFlagsHeader: {"categorize-labels"}}
+	resp, body, _, err := c.get(ctx, &u, header, c.http.RequestFailed)
 	if err != nil {
-		return nil, c.http.Fail(sources.BadResponse, nil, "cannot build a request for %s", c.http.Redacted)
-	}
-	req.Header.Set("Accept", "application/json")
-	req.Header.Set(encodingFlagsHeader, "categorize-labels")
-
-	resp, err := c.hc.Do(req)
-	if err != nil {
-		return nil, c.http.RequestFailed(ctx, reqCtx, err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	c.bytesRead.Add(int64(len(body)))
-	if err != nil {
-		return nil, c.http.RequestFailed(ctx, reqCtx, err)
+		return nil, err
 	}
 	if resp.StatusCode != http.StatusOK {
 		return nil, c.statusError(resp, body)
