@@ -209,33 +209,11 @@ func WriteEndpoint(dir, name string, exp *sources.Exposition, anonymousStatus in
 	if err := os.MkdirAll(sub, 0o755); err != nil {
 		return fmt.Errorf("writing snapshot endpoint %q: %w", name, err)
 	}
-	if err := writeEndpointFile(filepath.Join(sub, name+EndpointBodyExt), exp.Body); err != nil {
+	if err := writeFileAtomic(filepath.Join(sub, name+EndpointBodyExt), exp.Body); err != nil {
 		return fmt.Errorf("writing snapshot endpoint %q: %w", name, err)
 	}
-	if err := writeEndpointFile(filepath.Join(sub, name+EndpointMetaExt), append(metaJSON, '\n')); err != nil {
+	if err := writeFileAtomic(filepath.Join(sub, name+EndpointMetaExt), append(metaJSON, '\n')); err != nil {
 		return fmt.Errorf("writing snapshot endpoint %q: %w", name, err)
 	}
 	return nil
-}
-
-// writeEndpointFile writes data to path through a temporary file in the same
-// directory, readable by all: snapshots are shared as CI artifacts.
-func writeEndpointFile(path string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name()) // after a successful rename this is a no-op
-	if err := tmp.Chmod(0o644); err != nil {
-		tmp.Close()
-		return err
-	}
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
 }

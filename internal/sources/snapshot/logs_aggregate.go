@@ -187,7 +187,8 @@ func kindNamed(name string) sources.Kind {
 }
 
 // writeFileAtomic writes data to path through a temporary file in the
-// same directory, so that a crash leaves the old file or none.
+// same directory, so that a crash leaves the old file or none. The file is
+// readable by all: snapshots are shared as CI artifacts.
 func writeFileAtomic(path string, data []byte) error {
 	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+"-*")
 	if err != nil {
