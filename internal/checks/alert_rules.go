@@ -157,7 +157,7 @@ func readRuleLabelNames(f *config.Fields, key string) []string {
 func suggestAlert(name string, defined []string) string {
 	best, bestD := "", 4
 	for _, d := range defined {
-		if dist := levenshtein(strings.ToLower(name), strings.ToLower(d)); dist < bestD {
+		if dist := config.EditDistance(strings.ToLower(name), strings.ToLower(d)); dist < bestD {
 			best, bestD = d, dist
 		}
 	}
@@ -165,26 +165,6 @@ func suggestAlert(name string, defined []string) string {
 		return ""
 	}
 	return fmt.Sprintf(" (did you mean %q?)", best)
-}
-
-func levenshtein(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
 
 // namedRule is an alert definition found in a rules file.
