@@ -61,6 +61,10 @@ type Outcome struct {
 	Details     []string
 	Err         *OutcomeError
 	Duration    time.Duration
+	// File and Line locate the budget in budgets.yaml (annotations point
+	// there).
+	File string
+	Line int
 }
 
 // OutcomeError is why a budget could not be decided.

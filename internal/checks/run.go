@@ -49,7 +49,10 @@ func judge(p *Planned, ev Evaluation, err error, d time.Duration, ctx context.Co
 	o := Outcome{
 		Name: b.Name, Type: b.Type, Category: p.Category, Description: b.Description,
 		Runbook: b.Runbook, Severity: b.Severity.String(), Tags: b.Tags, Duration: d,
-		Notes: ev.Notes, Details: ev.Details,
+		Notes: ev.Notes, Details: ev.Details, Line: b.Line,
+	}
+	if b.Fields != nil {
+		o.File = b.Fields.File()
 	}
 	for _, q := range p.Check.Queries() {
 		o.Queries = append(o.Queries, q.Text)

@@ -3,6 +3,7 @@ package report
 import (
 	"fmt"
 	"io"
+	"path/filepath"
 	"strings"
 
 	"github.com/secflow/secflow-budget/internal/checks"
@@ -34,7 +35,12 @@ func WriteGitHub(w io.Writer, run *Run, opts Options) error {
 			msg = append(msg, l.Text)
 		}
 		title := toolName(run) + ": " + o.Name
-		fmt.Fprintf(&b, "::%s title=%s::%s\n", cmd, escapeGitHubProperty(printable(title, false)), escapeGitHubData(printable(strings.Join(msg, "\n"), false)))
+		// file= and line= put the annotation on the budget in budgets.yaml.
+		where := ""
+		if o.File != "" && o.Line > 0 {
+			where = fmt.Sprintf("file=%s,line=%d,", escapeGitHubProperty(filepath.ToSlash(o.File)), o.Line)
+		}
+		fmt.Fprintf(&b, "::%s %stitle=%s::%s\n", cmd, where, escapeGitHubProperty(printable(title, false)), escapeGitHubData(printable(strings.Join(msg, "\n"), false)))
 	}
 	summary := fmt.Sprintf("%s %s %s (exit %d)", summaryCounts(run.Summarize()), sym.arrow, verdict(run), run.ExitCode)
 	fmt.Fprintf(&b, "::notice title=%s::%s\n", escapeGitHubProperty(toolName(run)), escapeGitHubData(summary))
