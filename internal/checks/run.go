@@ -30,12 +30,12 @@ func Run(ctx context.Context, plan []*Planned, env Env, concurrency int, now fun
 			case sem <- struct{}{}:
 				defer func() { <-sem }()
 			case <-ctx.Done():
-				out[i] = judge(p, Evaluation{}, ctx.Err(), 0, ctx)
+				out[i] = judge(ctx, p, Evaluation{}, ctx.Err(), 0)
 				return
 			}
 			start := now()
 			ev, err := p.Check.Evaluate(ctx, env)
-			out[i] = judge(p, ev, err, now().Sub(start), ctx)
+			out[i] = judge(ctx, p, ev, err, now().Sub(start))
 		}()
 	}
 	wg.Wait()
@@ -44,7 +44,7 @@ func Run(ctx context.Context, plan []*Planned, env Env, concurrency int, now fun
 
 // judge turns a check's evaluation into an outcome: on_missing for absent
 // data, severity for violations, the worst result for the status.
-func judge(p *Planned, ev Evaluation, err error, d time.Duration, ctx context.Context) Outcome {
+func judge(ctx context.Context, p *Planned, ev Evaluation, err error, d time.Duration) Outcome {
 	b := p.Budget
 	o := Outcome{
 		Name: b.Name, Type: b.Type, Category: p.Category, Description: b.Description,
@@ -60,8 +60,8 @@ func judge(p *Planned, ev Evaluation, err error, d time.Duration, ctx context.Co
 	if err != nil {
 		o.Status = Error
 		o.Err = &OutcomeError{Kind: sources.KindOf(err).String(), Message: err.Error()}
-		if ctx.Err() != nil && errors.Is(err, ctx.Err()) || errors.Is(ctx.Err(), context.DeadlineExceeded) && sources.KindOf(err) == sources.Timeout {
-			o.Err = &OutcomeError{Kind: "timeout", Message: "the run's --timeout expired before this budget was decided"}
+		if kind, msg, ok := cutShort(ctx, err); ok {
+			o.Err = &OutcomeError{Kind: kind, Message: msg}
 		}
 		if o.Err.Kind == "unknown" {
 			o.Err.Kind = "error"
@@ -92,6 +92,18 @@ func judge(p *Planned, ev Evaluation, err error, d time.Duration, ctx context.Co
 		o.Message += " (severity: warning)"
 	}
 	return o
+}
+
+// cutShort tells whether err comes from the run ending (--timeout or an
+// interrupt) rather than from the source, and says so in the budget's words.
+func cutShort(ctx context.Context, err error) (kind, msg string, ok bool) {
+	if ctx.Err() == nil || !(errors.Is(err, ctx.Err()) || sources.KindOf(err) == sources.Timeout) {
+		return "", "", false
+	}
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return "timeout", "the run's --timeout expired before this budget was decided", true
+	}
+	return "interrupted", "the run was interrupted before this budget was decided", true
 }
 
 func missingStatus(m config.OnMissing) Status {
