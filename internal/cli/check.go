@@ -158,89 +158,13 @@ func runCheck(ctx context.Context, o *checkOptions) error {
 	run := &report.Run{ToolName: "secflow-budget", Version: version, FailOn: o.failAt}
 	env := checks.Env{At: o.atTime}
 	if o.offline != "" {
-		snap, err := snapshot.Open(o.offline)
+		snap, err := o.offlineEnv(ctx, plan, run, &env)
 		if err != nil {
-			return usageError(fmt.Errorf("reading snapshot: %w", err))
+			return err
 		}
 		defer snap.Close()
-		run.Mode, run.Target = "offline", o.offline
-		if o.at == "" {
-			env.At = snap.EvaluatedAt()
-		}
-		if needs(plan, "prometheus") {
-			q, err := snap.PromQL(ctx)
-			if err := offlineSourceError(ctx, err); err != nil {
-				return err
-			}
-			env.Prometheus = q
-			if err != nil {
-				env.Prometheus = failingSource{err}
-			}
-		}
-		if needs(plan, "prometheus") || needs(plan, "loki") {
-			st, err := snap.State()
-			if err != nil {
-				return usageError(fmt.Errorf("reading snapshot: %w", err))
-			}
-			env.PromAPI, env.LokiAPI = st, st
-		}
-		if needs(plan, "endpoint") {
-			env.Endpoints = snap.Endpoints()
-		}
-		if needs(plan, "loki") {
-			// One pass over the logs answers every log budget's queries.
-			q, err := snap.LogQL(ctx, env.At, queriesOf(plan, "logql"))
-			if err := offlineSourceError(ctx, err); err != nil {
-				return err
-			}
-			env.Loki = q
-			if err != nil {
-				env.Loki = failingSource{err}
-			}
-		}
-		// A snapshot recorded for other queries (budgets.yaml changed
-		// since) says so, rather than answering from partial data.
-		env.Prometheus, env.Loki = snap.CoveringPromQL(env.Prometheus), snap.CoveringLogQL(env.Loki)
-	} else {
-		run.Mode = "live"
-		if o.at == "" {
-			env.At = o.io.Now().UTC()
-		}
-		var targets []string
-		if needs(plan, "prometheus") {
-			src, err := o.sources.prometheusSource(o.io, cfg)
-			if err != nil {
-				return err
-			}
-			client, err := prometheus.New(src)
-			if err != nil {
-				return usageError(fmt.Errorf("configuring the Prometheus source: %w", err))
-			}
-			env.Prometheus, env.PromAPI = client, client
-			targets = append(targets, config.RedactURL(src.URL))
-		}
-		if needs(plan, "loki") {
-			src, err := o.sources.lokiSource(o.io, cfg)
-			if err != nil {
-				return err
-			}
-			client, err := loki.New(src)
-			if err != nil {
-				return usageError(fmt.Errorf("configuring the Loki source: %w", err))
-			}
-			env.Loki, env.LokiAPI = client, client
-			targets = append(targets, config.RedactURL(src.URL))
-		}
-		if needs(plan, "endpoint") {
-			// /metrics endpoints get the Prometheus source's credentials,
-			// not its URL: an endpoint budget needs no Prometheus.
-			client, err := endpoint.New(cfg.Sources.Prometheus, endpoint.Options{})
-			if err != nil {
-				return usageError(fmt.Errorf("configuring the endpoint source: %w", err))
-			}
-			env.Endpoints = client
-		}
-		run.Target = strings.Join(targets, ", ")
+	} else if err := o.liveEnv(cfg, plan, run, &env); err != nil {
+		return err
 	}
 	run.EvaluatedAt = env.At
 
@@ -260,6 +184,106 @@ func runCheck(ctx context.Context, o *checkOptions) error {
 	if run.ExitCode != ExitOK {
 		return &exitError{code: run.ExitCode, silent: true}
 	}
+	return nil
+}
+
+// offlineEnv answers the plan from the snapshot directory: its PromQL,
+// LogQL, state files and endpoint bodies. The caller closes the snapshot.
+func (o *checkOptions) offlineEnv(ctx context.Context, plan []*checks.Planned, run *report.Run, env *checks.Env) (*snapshot.Snapshot, error) {
+	snap, err := snapshot.Open(o.offline)
+	if err != nil {
+		return nil, usageError(fmt.Errorf("reading snapshot: %w", err))
+	}
+	ok := false
+	defer func() {
+		if !ok {
+			snap.Close()
+		}
+	}()
+	run.Mode, run.Target = "offline", o.offline
+	if o.at == "" {
+		env.At = snap.EvaluatedAt()
+	}
+	if needs(plan, "prometheus") {
+		q, err := snap.PromQL(ctx)
+		if err := offlineSourceError(ctx, err); err != nil {
+			return nil, err
+		}
+		env.Prometheus = q
+		if err != nil {
+			env.Prometheus = failingSource{err}
+		}
+	}
+	if needs(plan, "prometheus") || needs(plan, "loki") {
+		st, err := snap.State()
+		if err != nil {
+			return nil, usageError(fmt.Errorf("reading snapshot: %w", err))
+		}
+		env.PromAPI, env.LokiAPI = st, st
+	}
+	if needs(plan, "endpoint") {
+		env.Endpoints = snap.Endpoints()
+	}
+	if needs(plan, "loki") {
+		// One pass over the logs answers every log budget's queries.
+		q, err := snap.LogQL(ctx, env.At, queriesOf(plan, "logql"))
+		if err := offlineSourceError(ctx, err); err != nil {
+			return nil, err
+		}
+		env.Loki = q
+		if err != nil {
+			env.Loki = failingSource{err}
+		}
+	}
+	// A snapshot recorded for other queries (budgets.yaml changed
+	// since) says so, rather than answering from partial data.
+	env.Prometheus, env.Loki = snap.CoveringPromQL(env.Prometheus), snap.CoveringLogQL(env.Loki)
+	ok = true
+	return snap, nil
+}
+
+// liveEnv answers the plan from the live sources the flags, environment
+// and budgets file name.
+func (o *checkOptions) liveEnv(cfg *config.Config, plan []*checks.Planned, run *report.Run, env *checks.Env) error {
+	run.Mode = "live"
+	if o.at == "" {
+		env.At = o.io.Now().UTC()
+	}
+	var targets []string
+	if needs(plan, "prometheus") {
+		src, err := o.sources.prometheusSource(o.io, cfg)
+		if err != nil {
+			return err
+		}
+		client, err := prometheus.New(src)
+		if err != nil {
+			return usageError(fmt.Errorf("configuring the Prometheus source: %w", err))
+		}
+		env.Prometheus, env.PromAPI = client, client
+		targets = append(targets, config.RedactURL(src.URL))
+	}
+	if needs(plan, "loki") {
+		src, err := o.sources.lokiSource(o.io, cfg)
+		if err != nil {
+			return err
+		}
+		client, err := loki.New(src)
+		if err != nil {
+			return usageError(fmt.Errorf("configuring the Loki source: %w", err))
+		}
+		env.Loki, env.LokiAPI = client, client
+		targets = append(targets, config.RedactURL(src.URL))
+	}
+	if needs(plan, "endpoint") {
+		// /metrics endpoints get the Prometheus source's credentials,
+		// not its URL: an endpoint budget needs no Prometheus.
+		client, err := endpoint.New(cfg.Sources.Prometheus, endpoint.Options{})
+		if err != nil {
+			return usageError(fmt.Errorf("configuring the endpoint source: %w", err))
+		}
+		env.Endpoints = client
+	}
+	run.Target = strings.Join(targets, ", ")
 	return nil
 }
 
