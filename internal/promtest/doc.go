@@ -10,8 +10,11 @@
 // SECFLOW_REQUIRE_PROMETHEUS=1, which CI sets so that a missing install fails
 // loudly instead of silently skipping the live tests.
 //
-// It owns only the process and its temporary files: no scrape jobs, no
-// network access beyond 127.0.0.1, nothing left behind after the test.
+// It owns only the process and its temporary files: no network access
+// beyond 127.0.0.1, nothing left behind after the test. It scrapes nothing
+// unless WithScrapeJob adds a job, whose targets must be on the loopback
+// interface (a test's httptest servers); scraped samples land in the head
+// at wall-clock time, next to any backfilled blocks.
 // Rules evaluate at wall-clock time, not at the fixtures' time, so an alert
 // over backfilled data sees only what is within the lookback of now.
 package promtest

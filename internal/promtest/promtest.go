@@ -55,6 +55,7 @@ type settings struct {
 	evalInterval time.Duration
 	readyTimeout time.Duration
 	flags        []string
+	scrapeJobs   []ScrapeJob
 }
 
 // WithRulesFiles loads these rule files (relative paths are taken from the
@@ -224,8 +225,9 @@ func backfill(promtool, omFile, dataDir string) (string, error) {
 	return out.String(), nil
 }
 
-// config renders prometheus.yml: no scrape jobs, so the head stays empty and
-// every answer comes from the backfilled blocks.
+// config renders prometheus.yml. Without WithScrapeJob there are no scrape
+// jobs, so the head stays empty and every answer comes from the backfilled
+// blocks (and the rules).
 func config(s settings) (string, error) {
 	var b strings.Builder
 	fmt.Fprintf(&b, "global:\n  evaluation_interval: %s\n", promDuration(s.evalInterval))
@@ -243,6 +245,11 @@ func config(s settings) (string, error) {
 			fmt.Fprintf(&b, "  - %q\n", abs)
 		}
 	}
+	scrape, err := scrapeConfigs(s.scrapeJobs)
+	if err != nil {
+		return "", err
+	}
+	b.WriteString(scrape)
 	return b.String(), nil
 }
 
