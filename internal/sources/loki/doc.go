@@ -1,8 +1,10 @@
 // Package loki is the live LogQL source: it runs instant metric queries
 // (sum by (service) (bytes_over_time(...)), count_over_time, ...) against
-// Grafana Loki's HTTP API and implements sources.LogQL.
+// Grafana Loki's HTTP API and implements sources.LogQL; it also reads
+// Loki's retention from /config (sources.LokiAPI, config.go) and, for the
+// snapshot recorder only, log lines with query_range (query_range.go).
 //
-// Only metric queries are sent, so Loki aggregates and the answer holds one
+// Checks send only metric queries, so Loki aggregates and the answer holds one
 // sample per group: a log budget over gigabytes of logs reads a few hundred
 // bytes. BytesRead counts them, so tests can hold the client to that.
 //

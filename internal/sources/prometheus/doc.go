@@ -1,6 +1,9 @@
 // Package prometheus is the live PromQL source: it runs instant queries
 // against a Prometheus-compatible HTTP API (Prometheus, Thanos, Mimir,
-// VictoriaMetrics) and implements sources.PromQL.
+// VictoriaMetrics) and implements sources.PromQL, and sources.PromAPI for
+// the state the alert_rules, scrape and retention budgets read (rules,
+// alerts, targets, runtime info; api.go), and the raw range reads the
+// snapshot recorder needs (recording.go).
 //
 // It owns talking to Prometheus: the per-request timeout and turning every
 // failure into a *sources.Error of the right kind with a message that is

@@ -13,6 +13,10 @@
 // Log files (*.jsonl, *.jsonl.gz) are read by LogQL in one streaming pass
 // for all log queries, which internal/logql evaluates as Loki would.
 //
+// State files (rules.json, alerts.json, targets.json, runtime.json) are
+// read by State (api.go) for the alert_rules, scrape and retention budgets,
+// and endpoints/NAME.prom by Endpoints (endpoints.go).
+//
 // Instead of raw logs, a snapshot may hold logs.aggregate.json: Loki's
 // answers to the log budgets' queries at evaluated_at (LogAggregatesFile).
 // A recorded snapshot's manifest lists the queries it was recorded for;
