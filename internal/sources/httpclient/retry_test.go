@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/secflow/secflow-budget/internal/sources/httpclient/httpclienttest"
 	"io"
 	"log"
 	"net"
@@ -221,19 +222,8 @@ func TestRetriesAConnectionLostBeforeTheAnswer(t *testing.T) {
 	}
 }
 
-func closedPort(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
-	return addr
-}
-
 func TestRetriesARefusedConnection(t *testing.T) {
-	url := "http://" + closedPort(t)
+	url := "http://" + httpclienttest.ClosedPort(t)
 	c := newClient(t, url, fast())
 	_, _, attempts, err := post(context.Background(), c, url)
 	var re *RetryError

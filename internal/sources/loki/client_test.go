@@ -5,9 +5,9 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"github.com/secflow/secflow-budget/internal/sources/httpclient/httpclienttest"
 	"io"
 	"log"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -325,19 +325,8 @@ func TestCallerDeadlineIsNotTheSourceTimeout(t *testing.T) {
 	}
 }
 
-func closedPortAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
-	return addr
-}
-
 func TestClosedPortIsUnavailable(t *testing.T) {
-	addr := closedPortAddr(t)
+	addr := httpclienttest.ClosedPort(t)
 	c := mustNew(t, &config.Source{URL: "http://admin:hunter22@" + addr + "/"})
 	_, err := c.Query(context.Background(), `x`, evalTime)
 	wantKind(t, err, sources.Unavailable)

@@ -3,6 +3,7 @@ package loki
 import (
 	"context"
 	"fmt"
+	"github.com/secflow/secflow-budget/internal/sources/httpclient/httpclienttest"
 	"net/http"
 	"strings"
 	"sync/atomic"
@@ -11,18 +12,6 @@ import (
 	"github.com/secflow/secflow-budget/internal/config"
 	"github.com/secflow/secflow-budget/internal/sources"
 )
-
-// failFirst answers the first n requests with fail, then with ok.
-func failFirst(n int32, fail, ok http.HandlerFunc) http.HandlerFunc {
-	var seen atomic.Int32
-	return func(w http.ResponseWriter, r *http.Request) {
-		if seen.Add(1) <= n {
-			fail(w, r)
-			return
-		}
-		ok(w, r)
-	}
-}
 
 func TestServerErrorsAreRetried(t *testing.T) {
 	for name, fail := range map[string]http.HandlerFunc{
@@ -33,7 +22,7 @@ func TestServerErrorsAreRetried(t *testing.T) {
 		"dropped": func(w http.ResponseWriter, _ *http.Request) { c, _, _ := w.(http.Hijacker).Hijack(); c.Close() },
 	} {
 		t.Run(name, func(t *testing.T) {
-			srv := newFakeLoki(t, failFirst(2, fail, answer(200, jsonType, vectorBody)))
+			srv := newFakeLoki(t, httpclienttest.FailFirst(2, fail, answer(200, jsonType, vectorBody)))
 			got, err := mustNew(t, &config.Source{URL: srv.URL}).Query(context.Background(), `sum by (service) (bytes_over_time({a="b"}[1h]))`, evalTime)
 			if err != nil || len(got) != 3 {
 				t.Fatalf("got %v, %v", got, err)
@@ -73,7 +62,7 @@ func TestGivingUpSaysHowOften(t *testing.T) {
 			}
 		})
 	}
-	addr := closedPortAddr(t)
+	addr := httpclienttest.ClosedPort(t)
 	_, err := mustNew(t, &config.Source{URL: "http://" + addr}).Query(context.Background(), `x`, evalTime)
 	wantKind(t, err, sources.Unavailable)
 	if want := fmt.Sprintf("cannot reach http://%s: dial tcp %s: connect: connection refused (after 4 attempts)", addr, addr); !strings.HasSuffix(err.Error(), want) {

@@ -3,6 +3,7 @@ package prometheus
 import (
 	"context"
 	"fmt"
+	"github.com/secflow/secflow-budget/internal/sources/httpclient/httpclienttest"
 	"net/http"
 	"strings"
 	"sync/atomic"
@@ -11,18 +12,6 @@ import (
 	"github.com/secflow/secflow-budget/internal/config"
 	"github.com/secflow/secflow-budget/internal/sources"
 )
-
-// failFirst answers the first n requests with fail, then with ok.
-func failFirst(n int32, fail, ok http.HandlerFunc) http.HandlerFunc {
-	var seen atomic.Int32
-	return func(w http.ResponseWriter, r *http.Request) {
-		if seen.Add(1) <= n {
-			fail(w, r)
-			return
-		}
-		ok(w, r)
-	}
-}
 
 func TestServerErrorsAreRetried(t *testing.T) {
 	for name, fail := range map[string]http.HandlerFunc{
@@ -36,7 +25,7 @@ func TestServerErrorsAreRetried(t *testing.T) {
 		"503 timeout": jsonAnswer(503, `{"status":"error","errorType":"timeout","error":"query timed out"}`),
 	} {
 		t.Run(name, func(t *testing.T) {
-			srv := newFakeProm(t, failFirst(2, fail, jsonAnswer(200, vectorBody)))
+			srv := newFakeProm(t, httpclienttest.FailFirst(2, fail, jsonAnswer(200, vectorBody)))
 			got, err := mustNew(t, &config.Source{URL: srv.URL}).Query(context.Background(), `up`, evalTime)
 			if err != nil || len(got) != 2 {
 				t.Fatalf("got %v, %v", got, err)
@@ -85,7 +74,7 @@ func TestGivingUpSaysHowOften(t *testing.T) {
 			}
 		})
 	}
-	addr := closedPortURL(t)
+	addr := httpclienttest.ClosedPort(t)
 	_, err := mustNew(t, &config.Source{URL: "http://" + addr}).Query(context.Background(), `up`, evalTime)
 	wantKind(t, err, sources.Unavailable)
 	if want := fmt.Sprintf("cannot reach http://%s: dial tcp %s: connect: connection refused (after 4 attempts)", addr, addr); !strings.HasSuffix(err.Error(), want) {
