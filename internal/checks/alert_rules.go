@@ -20,6 +20,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/secflow/secflow-budget/internal/config"
+	"github.com/secflow/secflow-budget/internal/secret"
 	"github.com/secflow/secflow-budget/internal/sources"
 )
 
@@ -262,23 +263,48 @@ func rulesFileErrors(file string, err error) []string {
 		}
 		return []string{fmt.Sprintf("%s:%s:%s: %s", file, m[1], m[2], msg[len(m[0]):])}
 	}
+	// Below, the file may be anything but a rules file (rules_files
+	// pointing at the wrong file): say where, never what it holds.
 	rest, isYAML := strings.CutPrefix(msg, "yaml: ")
 	if !isYAML {
-		return []string{fmt.Sprintf("%s: %s", file, msg)}
+		if strings.HasPrefix(msg, "group ") {
+			// rulefmt's check of a rule in a file that is a rules file.
+			return []string{fmt.Sprintf("%s: %s", file, msg)}
+		}
+		return []string{fmt.Sprintf("%s: %s", file, notQuoting(msg))}
 	}
 	if m := yamlLineRE.FindStringSubmatch(rest); m != nil && !strings.Contains(rest, "\n") {
-		return []string{fmt.Sprintf("%s:%s: %s", file, m[1], m[2])}
+		return []string{fmt.Sprintf("%s:%s: %s", file, m[1], notQuoting(m[2]))}
 	}
 	var out []string
 	for _, l := range strings.Split(rest, "\n") {
 		if m := yamlLineRE.FindStringSubmatch(l); m != nil {
-			out = append(out, fmt.Sprintf("%s:%s: %s", file, m[1], rulefmtTypeRE.ReplaceAllStringFunc(m[2], rulefmtTypeName)))
+			out = append(out, fmt.Sprintf("%s:%s: %s", file, m[1], notQuoting(rulefmtTypeRE.ReplaceAllStringFunc(m[2], rulefmtTypeName))))
 		}
 	}
 	if len(out) == 0 {
-		out = append(out, fmt.Sprintf("%s: %s", file, rest))
+		out = append(out, fmt.Sprintf("%s: %s", file, notQuoting(rest)))
 	}
 	return out
+}
+
+// unknownFieldRE is yaml.v3's "field NAME not found", NAME unquoted.
+var unknownFieldRE = regexp.MustCompile(`\bfield (.*) not found\b`)
+
+// fieldNameRE is a key worth naming: a typo such as "forr" helps, a
+// line of a shell script or a key with spaces is no field name.
+var fieldNameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_.-]{0,39}$`)
+
+// notQuoting drops what a YAML message quotes of the file (a value, an
+// odd key), keeping what it says is wrong.
+func notQuoting(msg string) string {
+	msg = unknownFieldRE.ReplaceAllStringFunc(msg, func(m string) string {
+		if name := unknownFieldRE.FindStringSubmatch(m)[1]; !fieldNameRE.MatchString(name) {
+			return "an unknown field, " + secret.NotShown + ", found"
+		}
+		return m
+	})
+	return secret.Quoted(msg)
 }
 
 // alertLines maps (group index, rule index) to the line of the rule in a

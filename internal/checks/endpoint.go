@@ -248,7 +248,8 @@ func parseExposition(exp *sources.Exposition) ([]*dto.MetricFamily, error) {
 			if errors.Is(err, io.EOF) {
 				break
 			}
-			return nil, fmt.Errorf("the exposition does not parse: %v", err)
+			// The parser quotes the offending text: never shown.
+			return nil, fmt.Errorf("the exposition does not parse: %s", secret.Quoted(err.Error()))
 		}
 		families = append(families, mf)
 	}
