@@ -365,13 +365,13 @@ func TestHostileSecretsFileContent(t *testing.T) {
 			return []string{"validate", "-c", rulesBudget(t, "deploy.sh", "#!/bin/sh\ncurl -H \"Authorization: Bearer FILE-SECRET-e1\" http://x\n")}
 		}, []int{2}, []string{"deploy.sh:2: "}},
 		{"rules_files: a YAML value", func(t *testing.T) []string {
-			return []string{"validate", "-c", rulesBudget(t, "creds.yaml", "groups: FILE-SECRET-e2\n")}
+			return []string{"validate", "-c", rulesBudget(t, "creds.yaml", "groups: SECRETe2-value\n")}
 		}, []int{2}, []string{"creds.yaml:1: cannot unmarshal"}},
 		{"rules_files: a YAML syntax error", func(t *testing.T) []string {
 			return []string{"validate", "-c", rulesBudget(t, "env.yaml", "password: \"FILE-SECRET-e3\nfoo: [bar\n")}
 		}, []int{2}, []string{"env.yaml:"}},
 		{"rules_files: check", func(t *testing.T) []string {
-			return []string{"check", "--offline", healthy, "-c", rulesBudget(t, "creds.yaml", "groups: FILE-SECRET-e2\n")}
+			return []string{"check", "--offline", healthy, "-c", rulesBudget(t, "creds.yaml", "groups: SECRETe2-value\n")}
 		}, []int{2}, []string{"creds.yaml:1: "}},
 		{"endpoints/NAME.prom", func(t *testing.T) []string {
 			snap := copySnap(t)
@@ -380,7 +380,7 @@ func TestHostileSecretsFileContent(t *testing.T) {
 		}, []int{2, 3}, []string{"line 2"}},
 		{"metrics.om value", func(t *testing.T) []string {
 			snap := copySnap(t)
-			secretsWriteFile(t, snap, "metrics.om", "# TYPE a counter\na_total{x=\"y\"} 1 1795694400\nFILE-SECRET-e5 hunter2 token\n# EOF\n")
+			secretsWriteFile(t, snap, "metrics.om", "# TYPE a counter\na_total{x=\"y\"} 1 1795694400\nSECRET_e5 hunter2 token\n# EOF\n")
 			return []string{"check", "--offline", snap, "--only", "core-metrics"}
 		}, []int{2}, []string{"metrics.om:3: "}},
 		{"metrics.om label", func(t *testing.T) []string {
