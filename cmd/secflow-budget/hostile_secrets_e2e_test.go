@@ -516,3 +516,26 @@ func secretsRepoAbs(t *testing.T) string {
 	}
 	return abs
 }
+
+// TestHostileSecretsHeaderValues: a custom header whose value HTTP cannot
+// carry is a configuration error (exit 2) naming the header, never showing
+// the value.
+func TestHostileSecretsHeaderValues(t *testing.T) {
+	dir := t.TempDir()
+	cfg := secretsWriteFile(t, dir, "budgets.yaml", `version: 1
+sources:
+  prometheus:
+    url: http://127.0.0.1:1
+    headers: {X-Api-Key: "HDR-SECRET-g1\r\nX-Injected: HDR-SECRET-g2"}
+budgets:
+  - name: up
+    type: metric
+    expr: up
+    min: 1
+`)
+	r := run(t, nil, "check", "-c", cfg)
+	expectCode(t, r, 2)
+	outs := secretsOutputs(t, r)
+	secretsExpectNoLeak(t, outs)
+	secretsExpectIn(t, outs, "X-Api-Key")
+}

@@ -242,3 +242,27 @@ func TestHostileRedactedQueryCredentials(t *testing.T) {
 		t.Errorf("message %q", msg)
 	}
 }
+
+// TestHostileHeadersRefusedByName: a header net/http would refuse at every
+// request is a configuration error now, naming the header, never showing
+// its value.
+func TestHostileHeadersRefusedByName(t *testing.T) {
+	tests := []struct {
+		headers map[string]string
+		want    string
+	}{
+		{map[string]string{"X-Api-Key": "HDR-SECRET\r\nX-Injected: 1"}, "prometheus source: headers.X-Api-Key: the value holds a control character"},
+		{map[string]string{"X-Api-Key": "HDR-SECRET\n"}, "prometheus source: headers.X-Api-Key: the value holds a control character"},
+		{map[string]string{"X-Ok": "fine", "Bad Name": "HDR-SECRET"}, `prometheus source: headers: "Bad Name" is not a valid header name`},
+		{map[string]string{"X-Api-Key:": "HDR-SECRET"}, `prometheus source: headers: "X-Api-Key:" is not a valid header name`},
+	}
+	for _, tt := range tests {
+		_, err := New(&config.Source{URL: "http://h:9090", Headers: tt.headers}, Options{Name: "prometheus"})
+		if err == nil || !strings.HasPrefix(err.Error(), tt.want) || strings.Contains(err.Error(), "SECRET") {
+			t.Errorf("%v: error %v, want %q and no value", tt.headers, err, tt.want)
+		}
+	}
+	if _, err := New(&config.Source{URL: "http://h:9090", Headers: map[string]string{"X-Api-Key": "a b\tc"}}, Options{Name: "prometheus"}); err != nil {
+		t.Errorf("spaces and tabs are fine in a value: %v", err)
+	}
+}

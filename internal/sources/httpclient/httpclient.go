@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -107,6 +108,9 @@ func New(src *config.Source, opts Options) (*Client, error) {
 		}
 		c.secrets.AddURL(pu)
 		cfg.ProxyURL = promconfig.URL{URL: pu}
+	}
+	if err := checkHeaders(src.Headers); err != nil {
+		return nil, fmt.Errorf("%s source: %w", name, err)
 	}
 	if hs := headers(src); len(hs) > 0 {
 		cfg.HTTPHeaders = &promconfig.Headers{Headers: hs}
@@ -324,4 +328,42 @@ func headers(src *config.Source) map[string]promconfig.Header {
 		hs[TenantHeader] = promconfig.Header{Values: []string{src.Tenant}}
 	}
 	return hs
+}
+
+// checkHeaders refuses what net/http would refuse at every request, now
+// and naming the header: a name that is not an HTTP token, a value with a
+// control character (CR and LF would start another header). A value is
+// never printed: it may be an API key.
+func checkHeaders(hs map[string]string) error {
+	names := make([]string, 0, len(hs))
+	for n := range hs {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	for _, n := range names {
+		if !isToken(n) {
+			return fmt.Errorf("headers: %q is not a valid header name (letters, digits and !#$%%&'*+-.^_`|~ only)", n)
+		}
+		for _, c := range []byte(hs[n]) {
+			if (c < 0x20 && c != '\t') || c == 0x7f {
+				return fmt.Errorf("headers.%s: the value holds a control character (CR, LF or another), which HTTP does not allow", n)
+			}
+		}
+	}
+	return nil
+}
+
+func isToken(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, c := range []byte(s) {
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		case strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0:
+		default:
+			return false
+		}
+	}
+	return true
 }
