@@ -30,12 +30,12 @@ func Run(ctx context.Context, plan []*Planned, env Env, concurrency int, now fun
 			case sem <- struct{}{}:
 				defer func() { <-sem }()
 			case <-ctx.Done():
-				out[i] = judge(ctx, p, Evaluation{}, ctx.Err(), 0)
+				out[i] = maskOutcome(judge(ctx, p, Evaluation{}, ctx.Err(), 0))
 				return
 			}
 			start := now()
 			ev, err := p.Check.Evaluate(ctx, env)
-			out[i] = judge(ctx, p, ev, err, now().Sub(start))
+			out[i] = maskOutcome(judge(ctx, p, ev, err, now().Sub(start)))
 		}()
 	}
 	wg.Wait()

@@ -15,6 +15,7 @@ import (
 
 	"github.com/secflow/secflow-budget/internal/checks"
 	"github.com/secflow/secflow-budget/internal/recorder"
+	"github.com/secflow/secflow-budget/internal/secret"
 	"github.com/secflow/secflow-budget/internal/sources"
 	"github.com/secflow/secflow-budget/internal/sources/endpoint"
 	"github.com/secflow/secflow-budget/internal/sources/loki"
@@ -130,7 +131,7 @@ func runSnapshot(ctx context.Context, o *snapshotOptions) error {
 		PromQL: queriesOf(plan, "promql"),
 		LogQL:  queriesOf(plan, "logql"),
 		Logs:   o.logs,
-		Warn:   func(msg string) { fmt.Fprintln(o.io.Err, "warning: "+msg) },
+		Warn:   func(msg string) { fmt.Fprintln(o.io.Err, "warning: "+secret.Text(msg)) },
 		Manifest: snapshot.Manifest{
 			ConfigSHA256: hex.EncodeToString(sum[:]),
 			ToolVersion:  version,
