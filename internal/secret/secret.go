@@ -140,14 +140,11 @@ var (
 	textHeaderRE = regexp.MustCompile(`(?i)\b((?:proxy-)?authorization|(?:set-)?cookie)(["']?\s*[:=]\s*\[?\s*["']?)([^"'\]\r\n]+)`)
 )
 
-// Text masks what may be secret in free text (an error message, a body a
-// server answered): the URLs in it as URL does, credential parameters of
-// query strings, and the values of Authorization, Proxy-Authorization,
-// Cookie and Set-Cookie headers it echoes.
-func Text(s string) string {
-	if s == "" {
-		return s
-	}
+// URLs masks the URLs in s as URL does, and credential parameters of
+// query strings ("/api?token=abc"), and nothing else: for text that is
+// code (a query), where Text's header patterns could match a label
+// matcher such as {cookie="x"}.
+func URLs(s string) string {
 	if strings.Contains(s, "://") {
 		s = textURLRE.ReplaceAllStringFunc(s, func(m string) string {
 			// Punctuation after a URL belongs to the sentence.
@@ -165,6 +162,18 @@ func Text(s string) string {
 			return sub[1] + sub[2] + "=" + Mask + sub[3][len(v):]
 		})
 	}
+	return s
+}
+
+// Text masks what may be secret in free text (an error message, a body a
+// server answered): the URLs in it as URL does, credential parameters of
+// query strings, and the values of Authorization, Proxy-Authorization,
+// Cookie and Set-Cookie headers it echoes.
+func Text(s string) string {
+	if s == "" {
+		return s
+	}
+	s = URLs(s)
 	return textHeaderRE.ReplaceAllStringFunc(s, func(m string) string {
 		sub := textHeaderRE.FindStringSubmatch(m)
 		if strings.TrimSpace(sub[3]) == "" {

@@ -139,3 +139,16 @@ func TestHostileSet(t *testing.T) {
 		t.Errorf("nil Set: %q", got)
 	}
 }
+
+func TestHostileURLsLeavesCodeAlone(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{`sum(up{cookie="abc", authorization="x"})`, `sum(up{cookie="abc", authorization="x"})`},
+		{`{service="api"} |= "GET /login?password=hunter2&x=1"`, `{service="api"} |= "GET /login?password=xxxxx&x=1"`},
+		{"GET http://u:pw@h:1/metrics?sig=abc", "GET http://xxxxx@h:1/metrics?sig=xxxxx"},
+	}
+	for _, tt := range tests {
+		if got := URLs(tt.in); got != tt.want {
+			t.Errorf("URLs(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
