@@ -361,6 +361,12 @@ func TestHostileSecretsFileContent(t *testing.T) {
 		codes []int                       // any of
 		want  []string                    // on stderr or stdout
 	}{
+		{"-c at a token file", func(t *testing.T) []string {
+			return []string{"validate", "-c", secretsWriteFile(t, t.TempDir(), "token", "SECRETtoken-abcdef-0123\n")}
+		}, []int{2}, []string{"token:1:1: want a mapping, got a single value"}},
+		{"-c at a netrc file", func(t *testing.T) []string {
+			return []string{"check", "-c", secretsWriteFile(t, t.TempDir(), "netrc", "machine x login y password SECRETnetrc\n")}
+		}, []int{2}, []string{"netrc:1:1: want a mapping"}},
 		{"rules_files: a shell script", func(t *testing.T) []string {
 			return []string{"validate", "-c", rulesBudget(t, "deploy.sh", "#!/bin/sh\ncurl -H \"Authorization: Bearer FILE-SECRET-e1\" http://x\n")}
 		}, []int{2}, []string{"deploy.sh:2: "}},
