@@ -266,3 +266,18 @@ func TestHostileHeadersRefusedByName(t *testing.T) {
 		t.Errorf("spaces and tabs are fine in a value: %v", err)
 	}
 }
+
+// TestHostileHeaderValuesMasked: a custom header's value is masked in
+// messages; a tenant or a media type is not a secret and stays.
+func TestHostileHeaderValuesMasked(t *testing.T) {
+	c, err := New(&config.Source{URL: "http://h:9090", Headers: map[string]string{
+		"X-Api-Key": "api-key-value-1", "x-scope-orgid": "tenant-a", "Accept": "application/json",
+	}}, Options{Name: "prometheus"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := c.Scrub("echo api-key-value-1 for tenant-a as application/json")
+	if want := "echo xxxxx for tenant-a as application/json"; got != want {
+		t.Errorf("Scrub = %q, want %q", got, want)
+	}
+}

@@ -115,8 +115,9 @@ func New(src *config.Source, opts Options) (*Client, error) {
 	if hs := headers(src); len(hs) > 0 {
 		cfg.HTTPHeaders = &promconfig.Headers{Headers: hs}
 		for name, h := range hs {
-			// A custom header may be an API key; the tenant is a name.
-			if name != TenantHeader {
+			// A custom header may be an API key; a tenant or a media
+			// type is not, and masking it would garble messages.
+			if !plainHeaders[http.CanonicalHeaderKey(name)] {
 				for _, v := range h.Values {
 					c.secrets.Add(v)
 				}
@@ -328,6 +329,13 @@ func headers(src *config.Source) map[string]promconfig.Header {
 		hs[TenantHeader] = promconfig.Header{Values: []string{src.Tenant}}
 	}
 	return hs
+}
+
+// plainHeaders are the headers whose values are no secret (canonical
+// names); every other custom header's value is masked wherever it appears.
+var plainHeaders = map[string]bool{
+	"X-Scope-Orgid": true, "Accept": true, "Accept-Encoding": true, "Accept-Language": true,
+	"Content-Type": true, "User-Agent": true, "Cache-Control": true,
 }
 
 // checkHeaders refuses what net/http would refuse at every request, now
