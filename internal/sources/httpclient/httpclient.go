@@ -114,10 +114,10 @@ func New(src *config.Source, opts Options) (*Client, error) {
 	}
 	if hs := headers(src); len(hs) > 0 {
 		cfg.HTTPHeaders = &promconfig.Headers{Headers: hs}
-		for name, h := range hs {
+		for hname, h := range hs {
 			// A custom header may be an API key; a tenant or a media
 			// type is not, and masking it would garble messages.
-			if !plainHeaders[http.CanonicalHeaderKey(name)] {
+			if !plainHeaders[http.CanonicalHeaderKey(hname)] {
 				for _, v := range h.Values {
 					c.secrets.Add(v)
 				}
