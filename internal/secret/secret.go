@@ -48,9 +48,11 @@ func IsCredentialParam(name string) bool {
 
 // URL returns raw fit to print: userinfo and the values of credential
 // parameters (query and fragment) replaced by Mask, everything else as
-// given. A string that does not parse as a URL with a host (a URL
-// without a scheme, `u:pw@host:9090`) is masked all the same: everything
-// before its last '@' is taken for userinfo.
+// given. Everything between the scheme's "://" (or the start, for a URL
+// without a scheme such as `u:pw@host:9090`) and the last '@' is taken for
+// userinfo: a password may hold '/', '?', '#' or '@' unescaped, and no
+// parse tells such a URL apart from one with an '@' in its path or query.
+// Masking a rare URL too much beats printing a password.
 func URL(raw string) string {
 	if raw == "" {
 		return raw
@@ -61,23 +63,12 @@ func URL(raw string) string {
 	} else if strings.HasPrefix(raw, "//") {
 		prefix, rest = "//", raw[2:]
 	}
-	u, err := url.Parse(raw)
-	if err == nil && prefix != "" && u.Opaque == "" && u.Host != "" {
-		// As net/url reads it: the authority ends at the first '/', '?'
-		// or '#', and the userinfo at its last '@'.
-		end := strings.IndexAny(rest, "/?#")
-		if end < 0 {
-			end = len(rest)
-		}
-		if at := strings.LastIndex(rest[:end], "@"); at >= 0 {
-			rest = Mask + rest[at:]
-		}
-	} else if at := strings.LastIndex(rest, "@"); at >= 0 {
-		// Unparsable, or no host: a password may hold '/', '?' or '#'
-		// unescaped, so anything up to the last '@' may be userinfo.
+	// Parameters first: a token's value may hold an '@'.
+	rest = maskParams(rest)
+	if at := strings.LastIndex(rest, "@"); at >= 0 {
 		rest = Mask + rest[at:]
 	}
-	return prefix + maskParams(rest)
+	return prefix + rest
 }
 
 // schemeSep is the index of "://" after a valid scheme, or -1.

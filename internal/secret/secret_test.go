@@ -23,8 +23,18 @@ func TestHostileURL(t *testing.T) {
 		{"http://u:p#w@host:9090", "http://xxxxx@host:9090"},
 		{"http://u:p?w@host:9090", "http://xxxxx@host:9090"},
 		{"http://u:p w@host", "http://xxxxx@host"},
-		// '@' in a path of a URL that parses is no userinfo.
-		{"http://host/users/@me", "http://host/users/@me"},
+		// Parses, with the password's '#' or '?' taken for a delimiter.
+		{"http://u:#pw@host/x", "http://xxxxx@host/x"},
+		{"http://user#x:pw@host", "http://xxxxx@host"},
+		{"//0:#000@00", "//xxxxx@00"},
+		{"http://u:#p/w@host", "http://xxxxx@host"},
+		{"http://u/:pw@host", "http://xxxxx@host"},
+		{"http://u:p?w@host/?token=abc", "http://xxxxx@host/?token=xxxxx"},
+		// An '@' in a path or query is taken for userinfo's end too: too
+		// much masked, never too little.
+		{"http://host/?email=a@b.example&x=1", "http://xxxxx@b.example&x=1"},
+		{"http://host/users/@me", "http://xxxxx@me"},
+		{"http://h/?token=a@b&x=1", "http://h/?token=xxxxx&x=1"},
 		// Credential parameters, in any case and encoding.
 		{"http://h/?token=abc&x=1", "http://h/?token=xxxxx&x=1"},
 		{"http://h/?TOKEN=abc", "http://h/?TOKEN=xxxxx"},
