@@ -397,3 +397,38 @@ func holdsLimit(v float64, op string, l float64) bool {
 	}
 	return v <= l
 }
+
+// TestHostileLevelAliasTable pins SPEC.md's level table, spelling by
+// spelling and in every case form, both as logged (normalizeLevel) and as
+// a limit's key in budgets.yaml (issue 7, item 22; the binary's test,
+// TestHostileLevelAliases, runs it through log_levels offline and live).
+func TestHostileLevelAliasTable(t *testing.T) {
+	table := map[string][]string{
+		"DEBUG":    {"debug", "dbug", "trace"},
+		"INFO":     {"info", "information", "informational", "notice"},
+		"WARNING":  {"warn", "warning"},
+		"ERROR":    {"err", "error", "eror"},
+		"CRITICAL": {"crit", "critical", "fatal", "panic", "alert", "emerg", "emergency"},
+	}
+	forms := []func(string) string{strings.ToLower, strings.ToUpper, func(s string) string { return strings.ToUpper(s[:1]) + s[1:] }}
+	for level, spellings := range table {
+		for _, s := range spellings {
+			for _, form := range forms {
+				logged := form(s)
+				if got := normalizeLevel(logged); got != level {
+					t.Errorf("normalizeLevel(%q) = %s, want %s", logged, got, level)
+				}
+				plan := loadOne(t, "- name: l\n  type: log_levels\n  selector: '{env=\"prod\"}'\n  max_share: {"+logged+": 10%}\n")
+				lim, ok := plan[0].Check.(*LogLevelsCheck).limits[level]
+				if !ok || lim.Max == nil || *lim.Max != 0.1 {
+					t.Errorf("max_share key %q: limits %v, want %s at 10%%", logged, plan[0].Check.(*LogLevelsCheck).limits, level)
+				}
+			}
+		}
+	}
+	for _, s := range []string{"", "verbose", "warnings", "information!", "inf", "err0r"} {
+		if got := normalizeLevel(s); got != "UNKNOWN" {
+			t.Errorf("normalizeLevel(%q) = %s, want UNKNOWN", s, got)
+		}
+	}
+}
