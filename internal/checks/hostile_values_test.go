@@ -432,3 +432,80 @@ func TestHostileLevelAliasTable(t *testing.T) {
 		}
 	}
 }
+
+// TestHostileLatencyBucketBounds pins the bucket a percentile is reported
+// in when it lands exactly on a bucket bound, and when it falls in the
+// +Inf bucket (issue 7, item 23). histogram_quantile's rule: the rank
+// q×total falls in the first bucket whose cumulative count reaches it, so
+// a percentile equal to a bound belongs to the bucket that bound closes;
+// only a rank above the highest finite bucket's count is in +Inf, and then
+// the reported value is that bound and the true value may be larger.
+func TestHostileLatencyBucketBounds(t *testing.T) {
+	les := []string{"60", "120", "240", "300", "600", "+Inf"}
+	const infNote = "the percentile falls in the +Inf bucket: histogram_quantile reports the highest finite bound, the true value may be larger"
+	type pct struct {
+		value        float64
+		status       Status
+		lower, upper any
+		note         string
+	}
+	tests := []struct {
+		name     string
+		counts   []float64
+		p95, p99 pct
+	}{
+		{
+			// 95% of 1,000 observations at le=240: p95 = 240 exactly,
+			// in the bucket (120, 240], not (240, 300].
+			name:   "p95 exactly on the bound 240",
+			counts: []float64{100, 500, 950, 1000, 1000, 1000},
+			p95:    pct{240, Pass, 120.0, 240.0, ""},
+			p99:    pct{288, Pass, 240.0, 300.0, ""},
+		},
+		{
+			// 99% at le=600, the highest finite bound: the rank is
+			// reached there, so p99 = 600 is in (300, 600] and not in
+			// +Inf, with no "may be larger" note; 600s <= 600s passes.
+			name:   "p99 exactly on the highest finite bound",
+			counts: []float64{100, 500, 900, 960, 990, 1000},
+			p95:    pct{290, Warn, 240.0, 300.0, ""},
+			p99:    pct{600, Pass, 300.0, 600.0, ""},
+		},
+		{
+			// Only 98% at le=600: the 99th percentile is in +Inf.
+			name:   "p99 in the +Inf bucket",
+			counts: []float64{100, 500, 900, 960, 980, 1000},
+			p95:    pct{290, Warn, 240.0, 300.0, ""},
+			p99:    pct{600, Pass, 600.0, "+Inf", infNote},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			plan := loadOne(t, latBudget)
+			f := &fakeProm{t: t, answers: map[string]model.Vector{
+				qBucket: buckets(les, tt.counts),
+				q95:     {sample(tt.p95.value)},
+				q99:     {sample(tt.p99.value)},
+			}}
+			o := runOne(t, plan[0], f)
+			if len(o.Results) != 2 {
+				t.Fatalf("%d results, want 2", len(o.Results))
+			}
+			for i, w := range []pct{tt.p95, tt.p99} {
+				r := o.Results[i]
+				if r.Value == nil || *r.Value != w.value || r.Status != w.status {
+					t.Errorf("%s = %v %s, want %v %s", r.Subject, ptrVal(r.Value), r.Status, w.value, w.status)
+				}
+				if lo, hi := extra(r, "bucket_lower"), extra(r, "bucket_upper"); lo != w.lower || hi != w.upper {
+					t.Errorf("%s bucket = %v–%v, want %v–%v", r.Subject, lo, hi, w.lower, w.upper)
+				}
+				if r.Note != w.note {
+					t.Errorf("%s note = %q, want %q", r.Subject, r.Note, w.note)
+				}
+				if got := extra(r, "observations"); got != 1000.0 {
+					t.Errorf("%s observations = %v, want 1000", r.Subject, got)
+				}
+			}
+		})
+	}
+}
