@@ -236,3 +236,17 @@ func TestHostilePrometheusWarningsInReports(t *testing.T) {
 		t.Errorf("JSON budget without warnings has a warnings key")
 	}
 }
+
+// TestHostileConsoleControlCharacters: a snapshot directory, category or
+// budget name holding an escape sequence or a line break cannot drive the
+// terminal or break the console's lines (found by FuzzConsoleReport).
+func TestHostileConsoleControlCharacters(t *testing.T) {
+	run := &Run{ToolName: "secflow-budget", Mode: "offline", Target: "snap\x1b[2J\nFAKE LINE",
+		Outcomes: []checks.Outcome{{Name: "q\x1b]0;title\x07", Category: "cat\x1b[31m\nx", Status: checks.Pass, Message: "ok"}}}
+	for _, emoji := range []bool{true, false} {
+		out := render(t, "console", run, Options{Emoji: emoji})
+		if strings.ContainsAny(out, "\x1b\x07") || strings.Contains(out, "\nFAKE LINE") || strings.Contains(out, "\nx") {
+			t.Errorf("console output carries control characters or broken lines:\n%q", out)
+		}
+	}
+}
