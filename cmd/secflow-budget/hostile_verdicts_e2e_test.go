@@ -518,3 +518,49 @@ budgets:
 		})
 	}
 }
+
+// TestHostileAlertRulesSibling: offline, from rules.json as Prometheus
+// answers it, a required alert whose own health is ok passes although a
+// rule beside it in its group is broken; the broken rule is named in a
+// note, and fails the budget that requires it (issue 7, item 5).
+func TestHostileAlertRulesSibling(t *testing.T) {
+	dir := t.TempDir()
+	snap := filepath.Join(dir, "snap")
+	if err := os.Mkdir(snap, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	verdictsWrite(t, snap, "manifest.yaml", "version: 1\nevaluated_at: "+verdictsAt+"\n")
+	rule := func(name, health, lastError string) string {
+		return `{"state":"inactive","name":"` + name + `","query":"vector(1) > 2","duration":0,"labels":{},"annotations":{},"alerts":[],` +
+			`"health":"` + health + `","lastError":"` + lastError + `","evaluationTime":0.0001,"lastEvaluation":"2026-11-26T11:59:52Z","type":"alerting"}`
+	}
+	verdictsWrite(t, snap, "rules.json", `{"status":"success","data":{"groups":[{"name":"secflow-budgets","file":"/etc/prometheus/rules/b.yaml",`+
+		`"rules":[`+rule("SecflowOK", "ok", "")+`,`+rule("SecflowBroken", "err", "many-to-many matching not allowed")+`],"interval":15}]}}`)
+	verdictsWrite(t, snap, "alerts.json", `{"status":"success","data":{"alerts":[]}}`)
+	cfg := verdictsWrite(t, dir, "budgets.yaml", `version: 1
+budgets:
+  - name: ok-alert
+    type: alert_rules
+    require: [SecflowOK]
+  - name: broken-alert
+    type: alert_rules
+    require: [SecflowBroken]
+`)
+	r := run(t, nil, "check", "-c", cfg, "--offline", snap, "--format", "json")
+	expectCode(t, r, 1)
+	rep := verdictsJSON(t, r)
+	if len(rep.Budgets) != 2 {
+		t.Fatalf("%d budgets, want 2", len(rep.Budgets))
+	}
+	ok, broken := rep.Budgets[0], rep.Budgets[1]
+	wantNote := "unhealthy rules beside the required alerts, which this budget does not require (they fail only a budget that requires them): group secflow-budgets: alert SecflowBroken: health err: many-to-many matching not allowed"
+	if ok.Status != "pass" || ok.Message != "1 of 1 alert rules loaded and healthy, none firing" || len(ok.Notes) != 1 || ok.Notes[0] != wantNote {
+		t.Errorf("ok-alert: %s %q notes %q; want pass with the note %q", ok.Status, ok.Message, ok.Notes, wantNote)
+	}
+	if len(ok.Results) != 1 || ok.Results[0]["health"] != "ok" || ok.Results[0]["status"] != "pass" {
+		t.Errorf("ok-alert results %v", ok.Results)
+	}
+	if broken.Status != "fail" || broken.Message != "SecflowBroken unhealthy" || len(broken.Results) != 1 || broken.Results[0]["health"] != "err" {
+		t.Errorf("broken-alert: %s %q %v, want fail, SecflowBroken unhealthy, health err", broken.Status, broken.Message, broken.Results)
+	}
+}
