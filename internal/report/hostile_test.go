@@ -250,3 +250,51 @@ func TestHostileConsoleControlCharacters(t *testing.T) {
 		}
 	}
 }
+
+// TestHostileBucketBoundsReported: the bucket of a percentile that lands
+// exactly on a bound, and of one in the +Inf bucket, as every report
+// shows it (issue 7, item 23; the checks' own test pins the numbers).
+func TestHostileBucketBoundsReported(t *testing.T) {
+	const q95 = `histogram_quantile(0.95, sum by (le) (rate(secflow_task_duration_seconds_bucket{job="worker"}[1h])))`
+	le := func(le string, n float64) *model.Sample {
+		return &model.Sample{Metric: model.Metric{"le": model.LabelValue(le)}, Value: model.SampleValue(n)}
+	}
+	prom := &answeringProm{t: t, answers: map[string]model.Vector{
+		// 95% at le=240: p95 = 240 in (120, 240]; 98% at le=600: p99 in +Inf.
+		q95:              {{Metric: model.Metric{}, Value: 240}},
+		sevLatencyQ99:    {{Metric: model.Metric{}, Value: 600}},
+		sevLatencyBucket: {le("60", 100), le("120", 500), le("240", 950), le("300", 960), le("600", 980), le("+Inf", 1000)},
+	}}
+	run := hostileRun(t, `version: 1
+budgets:
+  - name: task-duration
+    type: latency
+    histogram: secflow_task_duration_seconds
+    selector: '{job="worker"}'
+    window: 1h
+    percentiles: {p95: 300s, p99: 600s}
+`, prom)
+	const mayBeLarger = "the percentile falls in the +Inf bucket: histogram_quantile reports the highest finite bound, the true value may be larger"
+	out := render(t, "console", run, Options{Emoji: true})
+	for _, w := range []string{
+		"p95 240s ≤ 300s, 20% headroom (bucket 120s–240s, 1,000 observations)",
+		"p99 600s ≤ 600s, 0% headroom (bucket > 600s, 1,000 observations); " + mayBeLarger,
+	} {
+		if !strings.Contains(out, w) {
+			t.Errorf("console lacks %q:\n%s", w, out)
+		}
+	}
+	var doc struct {
+		Budgets []struct{ Results []map[string]any }
+	}
+	if err := json.Unmarshal([]byte(render(t, "json", run, Options{})), &doc); err != nil {
+		t.Fatal(err)
+	}
+	rs := doc.Budgets[0].Results
+	if rs[0]["bucket_lower"] != 120.0 || rs[0]["bucket_upper"] != 240.0 || rs[0]["note"] != nil {
+		t.Errorf("p95 JSON = %v, want bucket 120–240, no note", rs[0])
+	}
+	if rs[1]["bucket_lower"] != 600.0 || rs[1]["bucket_upper"] != "+Inf" || rs[1]["note"] != mayBeLarger {
+		t.Errorf("p99 JSON = %v, want bucket 600–+Inf and the note", rs[1])
+	}
+}
