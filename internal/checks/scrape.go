@@ -338,6 +338,8 @@ func (c *ScrapeCheck) message(rs []Result) string {
 		msg = fmt.Sprintf("job %s: %s", w.Labels["job"], w.Note)
 	case w.Missing:
 		msg = fmt.Sprintf("%s: %s", inst, w.Note)
+	case w.Status == Error:
+		msg = fmt.Sprintf("%s %s: %s", inst, w.Subject, w.Note)
 	case w.Subject == "up":
 		msg = inst + " " + w.Note
 	case w.Subject == "interval" && w.Op == "==":

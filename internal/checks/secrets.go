@@ -12,6 +12,7 @@ func maskOutcome(o Outcome) Outcome {
 	o.Description = secret.Text(o.Description)
 	o.Notes = maskAll(o.Notes)
 	o.Details = maskAll(o.Details)
+	o.Warnings = maskAll(o.Warnings)
 	for i, q := range o.Queries {
 		// Queries are code: only URLs in them are masked.
 		if m := secret.URLs(q); m != q {

@@ -13,7 +13,7 @@ func TestHostileMaskOutcome(t *testing.T) {
 	const masked = "http://xxxxx@h:9090/x?token=xxxxx"
 	in := Outcome{
 		Name: "b", Status: Fail, Message: "down: " + leak, Runbook: leak, Description: "see " + leak,
-		Notes: []string{leak}, Details: []string{"Cookie: sid=SECRET-3"}, Queries: []string{"GET " + leak},
+		Notes: []string{leak}, Details: []string{"Cookie: sid=SECRET-3"}, Queries: []string{"GET " + leak}, Warnings: []string{"prometheus: " + leak},
 		Err:     &OutcomeError{Kind: "unavailable", Message: "cannot reach " + leak},
 		Results: []Result{{Subject: "up", Labels: map[string]string{"instance": "h:9090"}, Value: F(0), Status: Fail, Note: leak, Extra: []KV{{"error", leak}, {"bucket", 2.5}}}},
 	}
@@ -21,7 +21,7 @@ func TestHostileMaskOutcome(t *testing.T) {
 	got := maskOutcome(in)
 	want := Outcome{
 		Name: "b", Status: Fail, Message: "down: " + masked, Runbook: masked, Description: "see " + masked,
-		Notes: []string{masked}, Details: []string{"Cookie: xxxxx"}, Queries: []string{"GET " + masked},
+		Notes: []string{masked}, Details: []string{"Cookie: xxxxx"}, Queries: []string{"GET " + masked}, Warnings: []string{"prometheus: " + masked},
 		Err:     &OutcomeError{Kind: "unavailable", Message: "cannot reach " + masked},
 		Results: []Result{{Subject: "up", Labels: map[string]string{"instance": "h:9090"}, Value: F(0), Status: Fail, Note: masked, Extra: []KV{{"error", masked}, {"bucket", 2.5}}}},
 	}
