@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"log/slog"
 	"os"
@@ -183,7 +184,7 @@ func readRulesFile(f *config.Fields, base, file string) (rules []namedRule, ok b
 	if !filepath.IsAbs(path) {
 		path = filepath.Join(base, file)
 	}
-	data, err := os.ReadFile(path)
+	data, err := readAtMost(path, maxRulesFileBytes+1)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			dir := base
@@ -193,6 +194,12 @@ func readRulesFile(f *config.Fields, base, file string) (rules []namedRule, ok b
 			f.Errorf("rules_files", "%s: no such file (rules_files are relative to the budgets file's directory, %s)", file, dir)
 		} else {
 			f.Errorf("rules_files", "%s: %v", file, err)
+		}
+		return nil, false
+	}
+	if msgs := rulesFileBounds(file, data); len(msgs) > 0 {
+		for _, msg := range msgs {
+			f.Errorf("rules_files", "%s", msg)
 		}
 		return nil, false
 	}
@@ -277,6 +284,52 @@ func rulesFileErrors(file string, err error) []string {
 	}
 	if len(out) == 0 {
 		out = append(out, fmt.Sprintf("%s: %s", file, rest))
+	}
+	return out
+}
+
+// maxRulesFileBytes bounds a rules file read at validation.
+const maxRulesFileBytes = 16 << 20
+
+// readAtMost reads at most n bytes of the file at path: a rules file
+// that names /dev/zero must not fill the memory.
+func readAtMost(path string, n int64) ([]byte, error) {
+	fh, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer fh.Close()
+	return io.ReadAll(io.LimitReader(fh, n))
+}
+
+// rulesFileBounds refuses, before rulefmt parses them, a rules file too
+// large to be one and rule expressions past the PromQL bounds: rulefmt
+// would parse them with no limit.
+func rulesFileBounds(file string, data []byte) []string {
+	if len(data) > maxRulesFileBytes {
+		return []string{fmt.Sprintf("%s: larger than %dMiB: not a rules file", file, maxRulesFileBytes>>20)}
+	}
+	var doc struct {
+		Groups []struct {
+			Rules []struct {
+				Expr yaml.Node `yaml:"expr"`
+			} `yaml:"rules"`
+		} `yaml:"groups"`
+	}
+	if yaml.Unmarshal(data, &doc) != nil {
+		return nil // rulefmt says what is wrong
+	}
+	var out []string
+	for _, g := range doc.Groups {
+		for _, r := range g.Rules {
+			if off, msg := promqlBounds(r.Expr.Value); msg != "" {
+				col := r.Expr.Column
+				if r.Expr.Style == 0 && !strings.Contains(r.Expr.Value, "\n") {
+					col += off
+				}
+				out = append(out, fmt.Sprintf("%s:%d:%d: expr: %s", file, r.Expr.Line, col, msg))
+			}
+		}
 	}
 	return out
 }

@@ -2,12 +2,14 @@ package checks
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"sort"
 	"strings"
 	"time"
 
 	"github.com/secflow/secflow-budget/internal/config"
+	"github.com/secflow/secflow-budget/internal/logql"
 	"github.com/secflow/secflow-budget/internal/sources"
 )
 
@@ -97,7 +99,11 @@ func Load(path string) (*config.Config, []*Planned, error) {
 			b.Fields.Errorf("type", "unknown budget type %q (known: %s)", b.Type, strings.Join(TypeNames(), ", "))
 			return allTypeFields(reg) // only the type is wrong; don't also flag its fields
 		}
+		before := len(b.Fields.Errs())
 		c := t.build(b, b.Fields)
+		if len(b.Fields.Errs()) == before {
+			checkQueries(b, c)
+		}
 		cat := b.Category
 		if cat == "" {
 			cat = t.category
@@ -113,6 +119,33 @@ func Load(path string) (*config.Config, []*Planned, error) {
 		return nil, nil, err
 	}
 	return cfg, planned, nil
+}
+
+// checkQueries parses every query the check will send, so that what
+// check would refuse (a Loki regexp past its bounds, a selector the
+// engine rejects) is refused by validate already. It runs only on a budget
+// whose fields were read without error, and reports at the budget.
+func checkQueries(b *config.Budget, c Check) {
+	for _, q := range c.Queries() {
+		var err error
+		switch q.Lang {
+		case "promql":
+			if _, msg := promqlBounds(q.Text); msg != "" {
+				err = errors.New(msg)
+			} else {
+				_, err = newParser().ParseExpr(q.Text)
+			}
+		case "logql":
+			_, err = logql.Parse(q.Text)
+		default:
+			continue
+		}
+		if err != nil {
+			lang := map[string]string{"promql": "PromQL", "logql": "LogQL"}[q.Lang]
+			b.Fields.Errorf("type", "the %s query this budget makes is invalid: %v", lang, err)
+			return
+		}
+	}
 }
 
 func allTypeFields(reg map[string]budgetType) []string {

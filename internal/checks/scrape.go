@@ -55,6 +55,9 @@ func buildScrape(b *config.Budget, f *config.Fields) Check {
 	c := &ScrapeCheck{onMissing: b.OnMissing}
 	if f.Require("job") {
 		if jobs, ok := f.Strings("job"); ok {
+			if len(jobs) == 0 {
+				f.Errorf("job", "no job: name the scrape job (or a list of jobs)")
+			}
 			for i, j := range jobs {
 				switch {
 				case j == "":
