@@ -79,6 +79,8 @@ func TestHostileLimits(t *testing.T) {
 			`budgets.yaml:6:14: budgets[0].presets: the list is empty: name a preset (aws_access_key, bearer_token, email, jwt, password_assignment, private_key_block) or set patterns`},
 		{"empty metrics", head + "  - name: p\n    type: metrics_present\n    metrics: []\n",
 			`budgets.yaml:5:14: budgets[0].metrics: the list is empty: name at least one metric`},
+		{"null type (found by FuzzLoadBudgets: the budget loaded with no check)", head + "  - name: n\n    type:\n",
+			`budgets.yaml:4:10: budgets[0].type: unknown budget type "" (known: alert_rules, cardinality, endpoint, latency, log_levels, log_redaction, log_volume, metric, metrics_present, retention, scrape)`},
 		{"empty require", head + "  - name: a\n    type: alert_rules\n    require: []\n",
 			`budgets.yaml:5:14: budgets[0].require: no alerts: name at least one`},
 	} {

@@ -91,9 +91,29 @@ type Planned struct {
 // and returns the checks in file order. The error is a config.Errors naming
 // every problem, each with file, line, column and field path.
 func Load(path string) (*config.Config, []*Planned, error) {
-	reg := types()
 	var planned []*Planned
-	cfg, err := config.Load(path, func(b *config.Budget) []string {
+	cfg, err := config.Load(path, planner(&planned))
+	if err != nil {
+		return nil, nil, err
+	}
+	return cfg, planned, nil
+}
+
+// Parse is Load on bytes already read; path names the file in errors.
+func Parse(path string, data []byte) (*config.Config, []*Planned, error) {
+	var planned []*Planned
+	cfg, err := config.Parse(path, data, planner(&planned))
+	if err != nil {
+		return nil, nil, err
+	}
+	return cfg, planned, nil
+}
+
+// planner reads each budget's type-specific fields and appends its check
+// to planned.
+func planner(planned *[]*Planned) config.TypeReader {
+	reg := types()
+	return func(b *config.Budget) []string {
 		t, ok := reg[b.Type]
 		if !ok {
 			b.Fields.Errorf("type", "unknown budget type %q (known: %s)", b.Type, strings.Join(TypeNames(), ", "))
@@ -112,13 +132,9 @@ func Load(path string) (*config.Config, []*Planned, error) {
 		if n, ok := c.(interface{ Needs() string }); ok {
 			needs = n.Needs() // e.g. retention: the source the budget names
 		}
-		planned = append(planned, &Planned{Budget: b, Check: c, Category: cat, Needs: needs})
+		*planned = append(*planned, &Planned{Budget: b, Check: c, Category: cat, Needs: needs})
 		return t.fields
-	})
-	if err != nil {
-		return nil, nil, err
 	}
-	return cfg, planned, nil
 }
 
 // checkQueries parses every query the check will send, so that what

@@ -158,8 +158,9 @@ func parseBudget(cfg *Config, i int, f *Fields, read TypeReader) *Budget {
 			b.Name = n
 		}
 	}
+	typeOK := false
 	if f.Require("type") {
-		b.Type, _ = f.String("type")
+		b.Type, typeOK = f.String("type")
 	}
 	b.Description, _ = f.String("description")
 	b.Runbook, _ = f.String("runbook")
@@ -189,7 +190,7 @@ func parseBudget(cfg *Config, i int, f *Fields, read TypeReader) *Budget {
 		b.OnMissing = m
 	}
 	var allowed []string
-	if read != nil && b.Type != "" {
+	if read != nil && typeOK {
 		allowed = read(b)
 	}
 	f.Done(append(CommonFields(), allowed...)...)
