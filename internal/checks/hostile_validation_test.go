@@ -51,6 +51,8 @@ func TestHostileLimits(t *testing.T) {
 			`budgets.yaml:7:16: budgets[0].min_share: min_share.ERROR is greater than max_share.ERROR: nothing could pass`},
 		{"warn share looser than hard", levels + "    max_share: {WARNING: 25%}\n    warn_max_share: {warn: 30%}\n",
 			`budgets.yaml:7:21: budgets[0].warn_max_share: warn_max_share.WARNING is greater than max_share.WARNING: it would never warn`},
+		{"share maps that name no level", levels + "    max_share: {}\n",
+			`budgets.yaml:6:16: budgets[0].max_share: no limit: the share maps name no level, e.g. {ERROR: 10%}`},
 		{"max +Inf", metric + "    max: +Inf\n",
 			`budgets.yaml:6:10: budgets[0].max: invalid number "+Inf": want a finite number such as 10000 or 0.5`},
 		{"max NaN", metric + "    max: NaN\n",

@@ -68,11 +68,13 @@ func buildLogLevels(b *config.Budget, f *config.Fields) Check {
 			f.Errorf("by", "%q is the level itself: group by other labels", l)
 		}
 	}
+	namedLevels := false // some share map names a level, valid or not
 	shares := func(key string, set func(*Limits, float64)) {
 		m, ok := f.Map(key)
 		if !ok {
 			return
 		}
+		namedLevels = namedLevels || len(m.Keys()) > 0
 		first := map[string]string{} // level -> the key that named it first
 		for _, k := range m.Keys() {
 			if _, ok := levelAliases[strings.ToLower(k)]; !ok {
@@ -104,6 +106,8 @@ func buildLogLevels(b *config.Budget, f *config.Fields) Check {
 	}
 	if !f.Has("max_share") && !f.Has("min_share") && !f.Has("warn_max_share") && !f.Has("warn_min_share") {
 		f.Errorf("max_share", "no limit: set max_share or min_share, e.g. {ERROR: 10%%}")
+	} else if len(c.limits) == 0 && !namedLevels {
+		f.Errorf("max_share", "no limit: the share maps name no level, e.g. {ERROR: 10%%}")
 	}
 
 	pipeline := ""

@@ -265,3 +265,20 @@ func TestHostileFileTooLarge(t *testing.T) {
 		t.Errorf("got %v", err)
 	}
 }
+
+func TestHostileTLSFiles(t *testing.T) {
+	dir := t.TempDir()
+	notPEM := filepath.Join(dir, "ca.pem")
+	if err := os.WriteFile(notPEM, []byte("not a certificate\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	text := "version: 1\nsources:\n  loki:\n    url: https://l:3100\n    tls: {ca_file: " + notPEM + "}\nbudgets:\n  - name: a\n    type: t\n"
+	cfg, err := Parse("b.yaml", []byte(text), testReader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "b.yaml:5:10: sources.loki.tls: unable to use specified CA cert file " + notPEM
+	if got := cfg.SourceFileErrors().Error(); got != want {
+		t.Errorf("\n got: %q\nwant: %q", got, want)
+	}
+}

@@ -271,6 +271,7 @@ func parseSource(f *Fields) *Source {
 		s.refFile(t, "ca_file", s.TLS.CAFile, credentialOther)
 		s.refFile(t, "cert_file", s.TLS.CertFile, credentialOther)
 		s.refFile(t, "key_file", s.TLS.KeyFile, credentialOther)
+		s.refFile(f, "tls", "tls", tlsSettings)
 		s.TLS.ServerName, _ = t.String("server_name")
 		s.TLS.InsecureSkipVerify, _ = t.Bool("insecure_skip_verify")
 		if (s.TLS.CertFile == "") != (s.TLS.KeyFile == "") {

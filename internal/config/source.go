@@ -91,6 +91,7 @@ const (
 	credentialToken    fileKind = iota // one line: the bearer token
 	credentialPassword                 // the basic auth password
 	credentialOther                    // TLS CA, certificate, key
+	tlsSettings                        // the tls mapping itself
 )
 
 // fileRef is a file named by a source, with the position of its field.
@@ -125,8 +126,25 @@ const maxCredentialBytes = 64 << 10
 func (s *Source) CheckFiles() Errors {
 	var errs Errors
 	for _, r := range s.files {
+		if r.kind == tlsSettings {
+			continue
+		}
 		if msg := checkCredentialFile(r); msg != "" {
 			errs = append(errs, &Error{File: s.file, Line: r.line, Col: r.col, Path: r.path, Msg: msg})
+		}
+	}
+	if len(errs) > 0 || s.TLS == nil {
+		return errs
+	}
+	// The files are there: do they hold a CA and a certificate with its
+	// key? common/config would say so at the first request.
+	for _, r := range s.files {
+		if r.kind != tlsSettings {
+			continue
+		}
+		_, err := promconfig.NewTLSConfig(&promconfig.TLSConfig{CAFile: s.TLS.CAFile, CertFile: s.TLS.CertFile, KeyFile: s.TLS.KeyFile, ServerName: s.TLS.ServerName})
+		if err != nil {
+			errs = append(errs, &Error{File: s.file, Line: r.line, Col: r.col, Path: r.path, Msg: err.Error()})
 		}
 	}
 	return errs
