@@ -99,9 +99,16 @@ func buildAlertRules(b *config.Budget, f *config.Fields) Check {
 		}
 	}
 	if len(c.files) > 0 && filesOK {
+		suggested := 0
 		for _, name := range c.require {
 			if _, ok := c.defined[name]; !ok {
-				f.Errorf("require", "alert %q is not defined in rules_files (%s)%s", name, strings.Join(c.files, ", "), suggestAlert(name, definedOrder))
+				// Suggestions cost an edit distance per defined alert:
+				// a few are a help, thousands would be a quadratic wait.
+				hint := ""
+				if suggested++; suggested <= maxAlertSuggestions {
+					hint = suggestAlert(name, definedOrder)
+				}
+				f.Errorf("require", "alert %q is not defined in rules_files (%s)%s", name, strings.Join(c.files, ", "), hint)
 			}
 		}
 	}
@@ -154,10 +161,16 @@ func readRuleLabelNames(f *config.Fields, key string) []string {
 	return names
 }
 
+// maxAlertSuggestions bounds the "did you mean" hints of one budget.
+const maxAlertSuggestions = 20
+
 // suggestAlert says which defined alert a misspelt name probably means.
 func suggestAlert(name string, defined []string) string {
 	best, bestD := "", 4
 	for _, d := range defined {
+		if n := len(name) - len(d); n >= bestD || -n >= bestD {
+			continue // the distance is at least the difference in length
+		}
 		if dist := config.EditDistance(strings.ToLower(name), strings.ToLower(d)); dist < bestD {
 			best, bestD = d, dist
 		}

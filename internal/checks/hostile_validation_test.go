@@ -2,6 +2,7 @@ package checks
 
 import (
 	"os"
+	"strconv"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -202,5 +203,21 @@ func BenchmarkHostileLoadLargestAllowed(b *testing.B) {
 	b.ResetTimer()
 	if _, _, err := Load(path); err != nil {
 		b.Fatal(err)
+	}
+}
+
+// TestHostileLongLists: a list of 200,000 jobs is read in one pass (the
+// duplicate check was quadratic: 2·10^10 comparisons), and its one
+// duplicate is found.
+func TestHostileLongLists(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("version: 1\nbudgets:\n  - name: s\n    type: scrape\n    job: [")
+	for i := range 200000 {
+		b.WriteString("j" + strings.Repeat("x", i%5) + string(rune('a'+i%26)) + "-" + strconv.Itoa(i) + ", ")
+	}
+	b.WriteString("ja-0]\n")
+	got := hostileLoad(t, b.String(), nil)
+	if want := `budgets.yaml:5:10: budgets[0].job: job "ja-0" listed twice`; got != want {
+		t.Errorf("\n got: %.300s\nwant: %s", got, want)
 	}
 }

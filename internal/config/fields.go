@@ -31,29 +31,35 @@ type Fields struct {
 	errs  *Errors
 	owner string     // what the keys belong to, for unknown-key messages
 	use   *yaml.Node // the alias this mapping was reached through, if any
+	// merged counts the keys merge keys brought in, over the whole file.
+	merged *int
 }
 
-// maxMergedKeys bounds the keys that merge keys (<<) may bring into one
-// mapping, merges of merges included: each is a reference to an anchor,
-// and a few lines of them could otherwise stand for millions of keys.
+// maxMergedKeys bounds the keys that merge keys (<<) may bring into the
+// mappings of one file, merges of merges included: each is a reference
+// to an anchor, and a few lines of them could otherwise stand for
+// millions of keys.
 const maxMergedKeys = 10000
 
 // maxMergeDepth bounds merges of mappings that merge other mappings.
 const maxMergeDepth = 32
 
 func newFields(file, path, owner string, node *yaml.Node, errs *Errors, use *yaml.Node) *Fields {
+	return newFieldsCounting(file, path, owner, node, errs, use, new(int))
+}
+
+func newFieldsCounting(file, path, owner string, node *yaml.Node, errs *Errors, use *yaml.Node, merged *int) *Fields {
 	if node.Kind == yaml.AliasNode && node.Alias != nil {
 		if use == nil {
 			use = node
 		}
 		node = node.Alias
 	}
-	f := &Fields{file: file, path: path, node: node, vals: map[string]*yaml.Node{}, at: map[string]*yaml.Node{}, used: map[string]bool{}, errs: errs, owner: owner, use: use}
+	f := &Fields{file: file, path: path, node: node, vals: map[string]*yaml.Node{}, at: map[string]*yaml.Node{}, used: map[string]bool{}, errs: errs, owner: owner, use: use, merged: merged}
 	if node.Kind != yaml.MappingNode {
 		f.errorAt(node, path, "want a mapping, got %s", kindName(node))
 		return f
 	}
-	merged := 0
 	var merges []*yaml.Node // merge values, in file order
 	for i := 0; i+1 < len(node.Content); i += 2 {
 		k, v := resolve(node.Content[i]), node.Content[i+1]
@@ -78,7 +84,7 @@ func newFields(file, path, owner string, node *yaml.Node, errs *Errors, use *yam
 	// Keys written in the mapping win over merged ones, and an earlier
 	// merged mapping wins over a later one, as YAML's merge key says.
 	for _, m := range merges {
-		f.merge(m, m, 0, &merged)
+		f.merge(m, m, 0)
 	}
 	return f
 }
@@ -86,7 +92,7 @@ func newFields(file, path, owner string, node *yaml.Node, errs *Errors, use *yam
 // merge adds the keys of the merge value v (a mapping, an alias of one, or
 // a list of those) that the mapping does not have yet; use is where an
 // error about them is reported.
-func (f *Fields) merge(v, use *yaml.Node, depth int, merged *int) {
+func (f *Fields) merge(v, use *yaml.Node, depth int) {
 	if depth > maxMergeDepth {
 		f.errorAt(use, f.path, "merge keys (<<) nested more than %d deep", maxMergeDepth)
 		return
@@ -102,7 +108,7 @@ func (f *Fields) merge(v, use *yaml.Node, depth int, merged *int) {
 			return
 		}
 		for _, item := range v.Content {
-			f.merge(item, item, depth+1, merged)
+			f.merge(item, item, depth+1)
 		}
 		return
 	case yaml.MappingNode:
@@ -120,7 +126,7 @@ func (f *Fields) merge(v, use *yaml.Node, depth int, merged *int) {
 		if k.Kind != yaml.ScalarNode {
 			continue
 		}
-		if *merged++; *merged > maxMergedKeys {
+		if *f.merged++; *f.merged > maxMergedKeys {
 			f.errorAt(use, f.path, "merge keys (<<) bring in more than %d keys", maxMergedKeys)
 			return
 		}
@@ -132,8 +138,13 @@ func (f *Fields) merge(v, use *yaml.Node, depth int, merged *int) {
 		f.at[k.Value] = use
 	}
 	for _, n := range nested {
-		f.merge(n, use, depth+1, merged)
+		f.merge(n, use, depth+1)
 	}
+}
+
+// child reads a mapping inside f, sharing its errors and merge count.
+func (f *Fields) child(path, owner string, node *yaml.Node, use *yaml.Node) *Fields {
+	return newFieldsCounting(f.file, path, owner, node, f.errs, use, f.merged)
 }
 
 func isMergeKey(k *yaml.Node) bool {
@@ -440,7 +451,7 @@ func (f *Fields) Map(key string) (*Fields, bool) {
 		f.errorAtUse(v, f.at[key], f.sub(key), 0, "want a mapping, got %s", kindName(v))
 		return nil, false
 	}
-	return newFields(f.file, f.sub(key), key, v, f.errs, f.useFor(key)), true
+	return f.child(f.sub(key), key, v, f.useFor(key)), true
 }
 
 // List returns the mappings of a list of mappings under key, each with its
@@ -461,7 +472,7 @@ func (f *Fields) List(key string) ([]*Fields, bool) {
 		if use == nil && item.Kind == yaml.AliasNode {
 			use = item
 		}
-		out = append(out, newFields(f.file, fmt.Sprintf("%s[%d]", f.sub(key), i), key, resolve(item), f.errs, use))
+		out = append(out, f.child(fmt.Sprintf("%s[%d]", f.sub(key), i), key, resolve(item), use))
 	}
 	return out, true
 }
@@ -516,6 +527,9 @@ func kindName(n *yaml.Node) string {
 func closest(s string, candidates []string) string {
 	best, bestD := "", 3
 	for _, c := range candidates {
+		if n := len(s) - len(c); n >= bestD || -n >= bestD {
+			continue // the distance is at least the difference in length
+		}
 		if d := EditDistance(s, c); d < bestD {
 			best, bestD = c, d
 		}

@@ -282,3 +282,37 @@ func TestHostileTLSFiles(t *testing.T) {
 		t.Errorf("\n got: %q\nwant: %q", got, want)
 	}
 }
+
+// TestHostileMergeBomb: merge keys that would bring in millions of keys
+// stop at the bound, with one error per mapping that goes past it.
+func TestHostileMergeBomb(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("version: 1\nx: &big\n")
+	for i := range 1000 {
+		b.WriteString("  k" + strings.Repeat("k", i%10) + string(rune('a'+i%26)) + strings.Repeat("0", i/260) + ": 1\n")
+	}
+	b.WriteString("budgets:\n")
+	for range 1000 {
+		b.WriteString("  - <<: *big\n    name: n\n    type: t\n")
+	}
+	_, err := Parse("b.yaml", []byte(b.String()), nil)
+	var es Errors
+	if !errors.As(err, &es) {
+		t.Fatalf("got %v", err)
+	}
+	bombs := 0
+	for _, e := range es {
+		if strings.Contains(e.Msg, "merge keys (<<) bring in more than 10000 keys") {
+			bombs++
+		}
+	}
+	// 1000 keys a budget: the 11th budget goes past the bound, and each
+	// later one stops at its first merged key.
+	if bombs != 990 {
+		t.Errorf("%d mappings stopped at the bound, want 990", bombs)
+	}
+	lines := strings.Split(err.Error(), "\n")
+	if len(lines) != MaxErrorLines+1 || !strings.HasPrefix(lines[MaxErrorLines], "... and ") {
+		t.Errorf("printed %d lines, the last %q: want %d and a count of the rest", len(lines), lines[len(lines)-1], MaxErrorLines+1)
+	}
+}
