@@ -18,6 +18,7 @@ import (
 	v1 "github.com/prometheus/client_golang/api/prometheus/v1"
 	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/model/rulefmt"
+	"github.com/prometheus/prometheus/promql/parser"
 	"gopkg.in/yaml.v3"
 
 	"github.com/secflow/secflow-budget/internal/config"
@@ -234,6 +235,7 @@ func readRulesFile(f *config.Fields, base, file string) (rules []namedRule, ok b
 	}
 	lines := alertLines(data)
 	var out []namedRule
+	typesOK := true
 	for gi, g := range groups.Groups {
 		for ri, r := range g.Rules {
 			if r.Alert == "" {
@@ -242,11 +244,28 @@ func readRulesFile(f *config.Fields, base, file string) (rules []namedRule, ok b
 			d := namedRule{name: r.Alert, definedRule: definedRule{file: file, group: g.Name, line: lines[[2]int{gi, ri}]}}
 			if e, err := p.ParseExpr(r.Expr); err == nil {
 				d.expr = e.String()
+				// Prometheus loads such a rule and fails it at every
+				// evaluation ("rule result is not a vector or scalar").
+				if t := e.Type(); t != parser.ValueTypeVector && t != parser.ValueTypeScalar {
+					f.Errorf("rules_files", "%s:%d: alert %s: the expression is a %s: an alerting rule needs an instant vector", file, d.line, r.Alert, typeName(t))
+					typesOK = false
+				}
 			}
 			out = append(out, d)
 		}
 	}
+	if !typesOK {
+		return nil, false
+	}
 	return out, true
+}
+
+// typeName is a PromQL value type as the messages name it.
+func typeName(t parser.ValueType) string {
+	if t == parser.ValueTypeMatrix {
+		return "range vector"
+	}
+	return string(t)
 }
 
 var (

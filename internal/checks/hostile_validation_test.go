@@ -221,3 +221,15 @@ func TestHostileLongLists(t *testing.T) {
 		t.Errorf("\n got: %.300s\nwant: %s", got, want)
 	}
 }
+
+// TestHostileRulesFileTypes: an alerting rule whose expression is a range
+// vector loads in Prometheus and fails at every evaluation: validate says
+// so, at the rule's line.
+func TestHostileRulesFileTypes(t *testing.T) {
+	rules := "groups:\n  - name: g\n    rules:\n      - alert: Fine\n        expr: up == 0\n      - alert: Range\n        expr: up[5m]\n"
+	got := hostileLoad(t, "version: 1\nbudgets:\n  - name: a\n    type: alert_rules\n    rules_files: [rules.yaml]\n", map[string]string{"rules.yaml": rules})
+	want := `budgets.yaml:5:18: budgets[0].rules_files: rules.yaml:6: alert Range: the expression is a range vector: an alerting rule needs an instant vector`
+	if got != want {
+		t.Errorf("\n got: %s\nwant: %s", got, want)
+	}
+}
