@@ -48,7 +48,7 @@ func TestHostileConfigValidate(t *testing.T) {
 		{"bad indent at its own line", map[string]string{"budgets.yaml": configHead + "  - name: a\n    type: metric\n    expr: up\n   max: 3\n"},
 			`:6:4: invalid YAML: did not find expected '-' indicator`},
 		{"not UTF-8", map[string]string{"budgets.yaml": configHead + "  - name: a\n    description: caf\xe9\n"},
-			`:4:21: invalid UTF-8 (byte 0xE9): a budgets file is UTF-8 text`},
+			`:4:21: invalid UTF-8 (byte 0xE9): YAML files are UTF-8 text`},
 		{"budgets empty", map[string]string{"budgets.yaml": "version: 1\nbudgets:\n"},
 			`:2:9: budgets: no budgets: add at least one`},
 		{"merged value reported at its use", map[string]string{"budgets.yaml": "version: 1\nbudgets:\n  - &m\n    name: a\n    type: metric\n    expr: up\n    max: 1\n  - <<: *m\n    name: b\n    window: 5x\n"},

@@ -335,11 +335,16 @@ func readAtMost(path string, n int64) ([]byte, error) {
 }
 
 // rulesFileBounds refuses, before rulefmt parses them, a rules file too
-// large to be one and rule expressions past the PromQL bounds: rulefmt
-// would parse them with no limit.
+// large to be one, one that is not YAML (at the line and column at fault:
+// yaml.v3's own message names the line its block began), and rule
+// expressions past the PromQL bounds: rulefmt would parse them with no
+// limit.
 func rulesFileBounds(file string, data []byte) []string {
 	if len(data) > maxRulesFileBytes {
 		return []string{fmt.Sprintf("%s: larger than %dMiB: not a rules file", file, maxRulesFileBytes>>20)}
+	}
+	if e := config.CheckYAML(file, data); e != nil {
+		return []string{e.Error()}
 	}
 	var doc struct {
 		Groups []struct {

@@ -233,3 +233,21 @@ func TestHostileRulesFileTypes(t *testing.T) {
 		t.Errorf("\n got: %s\nwant: %s", got, want)
 	}
 }
+
+// TestHostileRulesFileText: a rules file that is not UTF-8, or not YAML,
+// is refused at the line and column at fault.
+func TestHostileRulesFileText(t *testing.T) {
+	budgets := "version: 1\nbudgets:\n  - name: a\n    type: alert_rules\n    rules_files: [rules.yaml]\n"
+	for _, tc := range []struct{ name, rules, want string }{
+		{"not UTF-8", "groups:\n  - name: g\n    rules:\n      - alert: A\n        expr: up == \xff\n",
+			`budgets.yaml:5:18: budgets[0].rules_files: rules.yaml:5:21: invalid UTF-8 (byte 0xFF): YAML files are UTF-8 text`},
+		{"bad indent deep in the file", "groups:\n  - name: g\n    rules:\n      - alert: A\n        expr: up == 0\n      - alert: B\n       expr: up == 0\n",
+			`budgets.yaml:5:18: budgets[0].rules_files: rules.yaml:7:8: invalid YAML: did not find expected '-' indicator`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := hostileLoad(t, budgets, map[string]string{"rules.yaml": tc.rules}); got != tc.want {
+				t.Errorf("\n got: %s\nwant: %s", got, tc.want)
+			}
+		})
+	}
+}

@@ -59,7 +59,7 @@ func TestHostileYAMLPositions(t *testing.T) {
 			[]string{"b.yaml:6:5: invalid YAML: unknown anchor 'nope' referenced"}},
 		{"not UTF-8",
 			head + "    description: caf\xe9\n",
-			[]string{"b.yaml:5:21: invalid UTF-8 (byte 0xE9): a budgets file is UTF-8 text"}},
+			[]string{"b.yaml:5:21: invalid UTF-8 (byte 0xE9): YAML files are UTF-8 text"}},
 		{"control character",
 			"version: 1\nbudgets:\n  - name: a\x1b[31m\n",
 			[]string{"b.yaml:3:12: control character U+001B is not allowed in YAML"}},

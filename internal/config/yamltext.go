@@ -24,7 +24,7 @@ func checkText(path string, data []byte) *Error {
 		r, size := utf8.DecodeRune(data[i:])
 		switch {
 		case r == utf8.RuneError && size <= 1:
-			return &Error{File: path, Line: line, Col: col, Msg: fmt.Sprintf("invalid UTF-8 (byte 0x%02X): a budgets file is UTF-8 text", data[i])}
+			return &Error{File: path, Line: line, Col: col, Msg: fmt.Sprintf("invalid UTF-8 (byte 0x%02X): YAML files are UTF-8 text", data[i])}
 		case r == '\n':
 			line, col = line+1, 0
 		case r == '\t' || r == '\r' || r == 0x85:
@@ -35,6 +35,27 @@ func checkText(path string, data []byte) *Error {
 		col++
 	}
 	return nil
+}
+
+// CheckYAML finds what makes data, a YAML file named path, unreadable:
+// bytes that are not UTF-8, control characters, a syntax error; each at
+// its line and column. It is for the other YAML files budgets name
+// (rules files), whose parsers say less.
+func CheckYAML(path string, data []byte) *Error {
+	if e := checkText(path, data); e != nil {
+		return e
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	for {
+		var n yaml.Node
+		err := dec.Decode(&n)
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return yamlError(path, data, err)
+		}
+	}
 }
 
 // yamlErrRE splits yaml.v3's error text: "yaml: line 6: MSG" or "yaml: MSG".
