@@ -316,3 +316,21 @@ func TestHostileMergeBomb(t *testing.T) {
 		t.Errorf("printed %d lines, the last %q: want %d and a count of the rest", len(lines), lines[len(lines)-1], MaxErrorLines+1)
 	}
 }
+
+// BenchmarkHostileYAMLErrorPosition times placing a bad indent at the end
+// of a 1MiB file, the largest whose errors are placed by parsing prefixes.
+func BenchmarkHostileYAMLErrorPosition(b *testing.B) {
+	var sb strings.Builder
+	sb.WriteString("version: 1\nbudgets:\n")
+	for i := 0; sb.Len() < maxRefineBytes-100; i++ {
+		sb.WriteString("  - name: b\n    type: metric\n    expr: up\n    max: 3\n")
+	}
+	sb.WriteString("   bad: 1\n")
+	data := []byte(sb.String())
+	b.ResetTimer()
+	for range b.N {
+		if _, err := Parse("b.yaml", data, nil); err == nil || !strings.Contains(err.Error(), ":4: invalid YAML") {
+			b.Fatalf("got %v", err)
+		}
+	}
+}

@@ -101,6 +101,9 @@ func yamlError(path string, data []byte, err error) *Error {
 		e.Line, _ = strconv.Atoi(m[1])
 		e.Col = 1
 	}
+	if len(data) > maxRefineBytes {
+		return e
+	}
 	lines := lineEnds(data)
 	fails := func(k int) bool { return prefixFails(data[:lines[k-1]], m[2]) }
 	// The line at fault is at or after the one yaml.v3 names; search
@@ -140,6 +143,11 @@ func yamlError(path string, data []byte, err error) *Error {
 	e.Line, e.Col = hi, firstColumn(data[start:lines[hi-1]])
 	return e
 }
+
+// maxRefineBytes bounds the files whose syntax errors yamlError places by
+// parsing prefixes (about 30 parses of up to the whole file): budgets and
+// rules files are kilobytes; a larger one keeps yaml.v3's line.
+const maxRefineBytes = 1 << 20
 
 // lineEnds returns the offset just past each line of data.
 func lineEnds(data []byte) []int {
