@@ -318,7 +318,7 @@ func TestHostileMergeBomb(t *testing.T) {
 }
 
 // BenchmarkHostileYAMLErrorPosition times placing a bad indent at the end
-// of a 1MiB file, the largest whose errors are placed by parsing prefixes.
+// of a 256KiB file, the largest whose errors are placed by parsing prefixes.
 func BenchmarkHostileYAMLErrorPosition(b *testing.B) {
 	var sb strings.Builder
 	sb.WriteString("version: 1\nbudgets:\n")

@@ -145,9 +145,9 @@ func yamlError(path string, data []byte, err error) *Error {
 }
 
 // maxRefineBytes bounds the files whose syntax errors yamlError places by
-// parsing prefixes (about 30 parses of up to the whole file): budgets and
+// parsing prefixes (some 30 parses of up to the whole file): budgets and
 // rules files are kilobytes; a larger one keeps yaml.v3's line.
-const maxRefineBytes = 1 << 20
+const maxRefineBytes = 256 << 10
 
 // lineEnds returns the offset just past each line of data.
 func lineEnds(data []byte) []int {
