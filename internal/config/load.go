@@ -225,6 +225,9 @@ func parseSource(f *Fields) *Source {
 		s.Headers = readHeaders(h)
 	}
 	s.Tenant, _ = f.String("tenant")
+	if strings.ContainsFunc(s.Tenant, isControl) {
+		f.Errorf("tenant", "the tenant holds a line break or another control character: it is sent as the X-Scope-OrgID header")
+	}
 	s.BearerTokenFile, _ = f.String("bearer_token_file")
 	s.BearerTokenEnv, _ = f.String("bearer_token_env")
 	s.refFile(f, "bearer_token_file", s.BearerTokenFile, credentialToken)
@@ -243,6 +246,9 @@ func parseSource(f *Fields) *Source {
 		s.BasicAuth = &BasicAuth{}
 		if ba.Require("username") {
 			s.BasicAuth.Username, _ = ba.String("username")
+			if strings.ContainsRune(s.BasicAuth.Username, ':') || strings.ContainsFunc(s.BasicAuth.Username, isControl) {
+				ba.Errorf("username", "a basic auth user name cannot hold ':' or control characters")
+			}
 		}
 		s.BasicAuth.PasswordFile, _ = ba.String("password_file")
 		s.BasicAuth.PasswordEnv, _ = ba.String("password_env")

@@ -39,7 +39,7 @@ func readHeaders(f *Fields) map[string]string {
 			f.ErrorfKey(name, "headers %q and %q name the same header %s", canon[c], name, c)
 			continue
 		}
-		if i := strings.IndexFunc(value, func(r rune) bool { return (r < 0x20 && r != '\t') || r == 0x7F }); i >= 0 {
+		if i := strings.IndexFunc(value, isControl); i >= 0 {
 			what := "a control character"
 			if value[i] == '\r' || value[i] == '\n' {
 				what = "a line break"
@@ -53,6 +53,9 @@ func readHeaders(f *Fields) map[string]string {
 	f.Done(f.Keys()...)
 	return out
 }
+
+// isControl reports a character that may not appear in a header value.
+func isControl(r rune) bool { return (r < 0x20 && r != '\t') || r == 0x7F }
 
 func isReservedHeader(canonical string) bool {
 	_, ok := promconfig.ReservedHeaders[canonical]
