@@ -293,13 +293,30 @@ func (f *Fields) scalar(key string) (*yaml.Node, bool) {
 	return v, true
 }
 
-// String returns the string value of key.
+// String returns the string value of key. A control character other than
+// a tab or a line break is refused: written as an escape ("\e[31m") it
+// would reach terminals through every report.
 func (f *Fields) String(key string) (string, bool) {
 	v, ok := f.scalar(key)
 	if !ok {
 		return "", false
 	}
+	if r, bad := controlIn(v.Value); bad {
+		f.errorAtUse(v, f.at[key], f.sub(key), 0, "the value holds the control character U+%04X", r)
+		return "", false
+	}
 	return v.Value, true
+}
+
+// controlIn returns the first control character of s other than a tab or
+// a line break.
+func controlIn(s string) (rune, bool) {
+	for _, r := range s {
+		if (r < 0x20 && r != '\t' && r != '\n' && r != '\r') || (r >= 0x7F && r <= 0x9F) {
+			return r, true
+		}
+	}
+	return 0, false
 }
 
 // Float returns a number.
@@ -403,6 +420,10 @@ func (f *Fields) Strings(key string) ([]string, bool) {
 		return []string{}, true
 	}
 	if v.Kind == yaml.ScalarNode {
+		if r, bad := controlIn(v.Value); bad {
+			f.errorAtUse(v, f.at[key], f.sub(key), 0, "the value holds the control character U+%04X", r)
+			return nil, false
+		}
 		return []string{v.Value}, true
 	}
 	if v.Kind != yaml.SequenceNode {
@@ -418,6 +439,10 @@ func (f *Fields) Strings(key string) ([]string, bool) {
 		item = resolve(item)
 		if item.Kind != yaml.ScalarNode || isNull(item) {
 			f.errorAtUse(item, use, fmt.Sprintf("%s[%d]", f.sub(key), i), 0, "want a single value, got %s", kindName(item))
+			return nil, false
+		}
+		if r, bad := controlIn(item.Value); bad {
+			f.errorAtUse(item, use, fmt.Sprintf("%s[%d]", f.sub(key), i), 0, "the value holds the control character U+%04X", r)
 			return nil, false
 		}
 		out = append(out, item.Value)
