@@ -96,7 +96,7 @@ func TestHostileConfigValidate(t *testing.T) {
 		{"basic_auth with no password", map[string]string{"budgets.yaml": configWithSource("    basic_auth: {username: u}\n")},
 			`:5:17: sources.prometheus.basic_auth.password_file: basic_auth needs a password: set password_file or password_env`},
 		{"token file of two lines", map[string]string{"budgets.yaml": configWithSource("    bearer_token_file: DIR/token\n"), "token": "hunter2\nhunter3\n"},
-			`:5:24: sources.prometheus.bearer_token_file: DIR/token holds more than one line: a token file holds the token alone, on one line (content not shown)`},
+			`:5:24: sources.prometheus.bearer_token_file: DIR/token:2: a second line: a token file holds the token alone, on one line (content not shown)`},
 		{"token file missing", map[string]string{"budgets.yaml": configWithSource("    bearer_token_file: DIR/nope\n")},
 			`:5:24: sources.prometheus.bearer_token_file: DIR/nope: no such file`},
 	} {
@@ -166,7 +166,7 @@ func TestHostileConfigCheckCredentialFiles(t *testing.T) {
 		{"missing password file", map[string]string{"budgets.yaml": configWithSource("    basic_auth:\n      username: u\n      password_file: DIR/nope\n")},
 			`:7:22: sources.prometheus.basic_auth.password_file: DIR/nope: no such file`},
 		{"token file of two lines", map[string]string{"budgets.yaml": configWithSource("    bearer_token_file: DIR/token\n"), "token": "hunter2\nhunter3\n"},
-			`:5:24: sources.prometheus.bearer_token_file: DIR/token holds more than one line: a token file holds the token alone, on one line (content not shown)`},
+			`:5:24: sources.prometheus.bearer_token_file: DIR/token:2: a second line: a token file holds the token alone, on one line (content not shown)`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := configWrite(t, tc.files)

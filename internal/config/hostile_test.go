@@ -71,7 +71,7 @@ func TestHostileYAMLPositions(t *testing.T) {
 			[]string{"b.yaml:2:10: budgets: no budgets: add at least one"}},
 		{"budgets a scalar",
 			"version: 1\nbudgets: yes\n",
-			[]string{`b.yaml:2:10: budgets: want a list, got "yes"`}},
+			[]string{`b.yaml:2:10: budgets: want a list, got a single value`}},
 		{"second document",
 			head + "---\nversion: 1\n",
 			[]string{"b.yaml:6:1: a second YAML document (after ---): a budgets file holds one document"}},
@@ -236,7 +236,7 @@ func TestHostileCredentialFiles(t *testing.T) {
 	for _, tc := range []struct{ name, settings, want string }{
 		{"good token", "    bearer_token_file: " + good + "\n", ""},
 		{"two lines", "    bearer_token_file: " + twoLines + "\n",
-			"b.yaml:5:24: sources.prometheus.bearer_token_file: " + twoLines + " holds more than one line: a token file holds the token alone, on one line (content not shown)"},
+			"b.yaml:5:24: sources.prometheus.bearer_token_file: " + twoLines + ":2: a second line: a token file holds the token alone, on one line (content not shown)"},
 		{"empty", "    bearer_token_file: " + empty + "\n",
 			"b.yaml:5:24: sources.prometheus.bearer_token_file: " + empty + " is empty: it must hold the token"},
 		{"missing", "    bearer_token_file: " + missing + "\n",

@@ -187,7 +187,10 @@ func checkCredentialFile(r fileRef) string {
 	case len(text) == 0:
 		return fmt.Sprintf("%s is empty: it must hold the %s", r.name, what)
 	case bytes.ContainsAny(text, "\r\n"):
-		return fmt.Sprintf("%s holds more than one line: a %s file holds the %s alone, on one line (content not shown)", r.name, what, what)
+		// Name the first line past the token: the line that is wrong.
+		start := len(data) - len(bytes.TrimLeft(data, " \t\r\n"))
+		line := bytes.Count(data[:start+bytes.IndexAny(text, "\r\n")], []byte("\n")) + 2
+		return fmt.Sprintf("%s:%d: a second line: a %s file holds the %s alone, on one line (content not shown)", r.name, line, what, what)
 	}
 	return ""
 }
