@@ -143,8 +143,9 @@ func (s *Snapshot) load(ctx context.Context) (err error) {
 			os.RemoveAll(tmp)
 		}
 	}()
-	for _, f := range s.omFiles {
-		if err := loadFile(ctx, db, f, s.chunkBytes); err != nil {
+	cross := newCrossFiles(s.omFiles)
+	for i, f := range s.omFiles {
+		if err := loadFile(ctx, db, cross, i, f, s.chunkBytes); err != nil {
 			return err
 		}
 	}
