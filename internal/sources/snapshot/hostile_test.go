@@ -106,3 +106,46 @@ func TestHostileMetricsParseErrorQuotesNothing(t *testing.T) {
 		t.Errorf("error %q prints the line", err)
 	}
 }
+
+// TestHostileQueryLimits: no query can take the machine: a subquery of
+// more steps than the query sample limit is refused before it runs, and
+// the engine's own limit (--query.max-samples) applies, settable.
+func TestHostileQueryLimits(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("# TYPE up gauge\n")
+	for m := -199; m <= 0; m++ {
+		fmt.Fprintf(&b, "up{job=\"a\"} 1 %d\n", sec(time.Duration(m)*time.Minute))
+	}
+	b.WriteString("# EOF\n")
+	dir := writeSnapshot(t, map[string]string{"metrics.om": b.String()})
+	for _, c := range []struct {
+		max   int
+		query string
+		want  string // "" for no error
+	}{
+		{0, "max_over_time(up[10y:1ms])", "query would load too many samples: the subquery up[10y:1ms] takes 315,360,000,001 steps"},
+		{0, "max_over_time(max_over_time(up[1h:1ms])[1h:1ms])", "query would load too many samples"},
+		{0, "max_over_time(up[1h:])", ""}, // the default step, Prometheus' 1m
+		{0, "sum_over_time(up[10y])", ""},
+		{100, "sum_over_time(up[10y])", "query processing would load too many samples into memory"},
+		{100, "max_over_time(up[2h:1m])", "query would load too many samples: the subquery up[2h:1m] takes 121 steps"},
+		{1000, "max_over_time(up[2h:1m])", ""},
+	} {
+		s := mustOpen(t, dir)
+		s.SetMaxSamples(c.max)
+		q := mustPromQL(t, s)
+		start := time.Now()
+		v, err := q.Query(context.Background(), c.query, evalAt)
+		if took := time.Since(start); took > 10*time.Second {
+			t.Errorf("%s: took %s", c.query, took)
+		}
+		switch {
+		case c.want == "" && err != nil:
+			t.Errorf("%s (max %d): %v", c.query, c.max, err)
+		case c.want == "" && len(v) != 1:
+			t.Errorf("%s (max %d): %v, want one series", c.query, c.max, v)
+		case c.want != "" && (err == nil || !strings.Contains(err.Error(), c.want)):
+			t.Errorf("%s (max %d): %v, want an error saying %q", c.query, c.max, err, c.want)
+		}
+	}
+}
