@@ -720,7 +720,7 @@ func scanJSONString(b []byte, i int) (int, bool, string) {
 				}
 				i += 6
 			default:
-				return 0, false, fmt.Sprintf("invalid JSON: bad escape \\%c at byte %d", b[i+1], i+1)
+				return 0, false, fmt.Sprintf("invalid JSON: bad escape at byte %d", i+1)
 			}
 		default:
 			return 0, false, fmt.Sprintf("invalid JSON: control character %#02x in a string at byte %d (escape it)", c, i+1)

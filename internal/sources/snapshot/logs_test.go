@@ -211,7 +211,7 @@ func TestLogsCorrupt(t *testing.T) {
 		{"bad label name", `{"ts":"1","labels":{"a-b":"c"},"line":"x"}` + "\n", 1, `invalid label name`},
 		{"no label", `{"ts":"1","labels":{},"line":"x"}` + "\n", 1, "at least one"},
 		{"line not string", `{"ts":"1",` + lbl + `,"line":42}` + "\n", 1, "line: want a string"},
-		{"bad escape", `{"ts":"1",` + lbl + `,"line":"a\qb"}` + "\n", 1, `bad escape \q`},
+		{"bad escape", `{"ts":"1",` + lbl + `,"line":"a\qb"}` + "\n", 1, `bad escape at byte`},
 		{"duplicate key", `{"ts":"1","ts":"2",` + lbl + `,"line":"x"}` + "\n", 1, `duplicate key "ts"`},
 		{"trailing", `{"ts":"1",` + lbl + `,"line":"x"} {}` + "\n", 1, "the end of the line"},
 		{"bad unknown value", `{"ts":"1",` + lbl + `,"line":"x","x":[1,}` + "\n", 1, "invalid JSON"},
