@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -61,6 +62,9 @@ func FuzzLinePipeline(f *testing.F) {
 		queries = append(queries, parsed)
 	}
 	f.Fuzz(func(t *testing.T, line string) {
+		if got, want := guessLevel([]byte(line)), referenceGuess(line); got != want {
+			t.Errorf("guessLevel(%q) = %s, the reference says %s", line, got, want)
+		}
 		if DetectedLevel(nil, line) == "" {
 			t.Errorf("no detected_level for %q", line)
 		}
@@ -71,4 +75,35 @@ func FuzzLinePipeline(f *testing.F) {
 			_, _ = ev.Result(i)
 		}
 	})
+}
+
+// referenceGuess is Loki 3.7's line guess written plainly: for each word,
+// its first whole-word occurrence in the lower-cased line; the earliest
+// of them wins.
+func referenceGuess(line string) string {
+	lower := strings.ToLower(line)
+	words := []struct{ word, level string }{
+		{"trace", levelTrace}, {"debug", levelDebug}, {"fatal", levelFatal}, {"critical", levelCritical},
+		{"error", levelError}, {"err", levelError}, {"warning", levelWarn}, {"warn", levelWarn}, {"info", levelInfo},
+	}
+	best, level := len(lower)+1, levelUnknown
+	for _, w := range words {
+		for off := 0; ; {
+			i := strings.Index(lower[off:], w.word)
+			if i < 0 {
+				break
+			}
+			i += off
+			end := i + len(w.word)
+			if (i == 0 || strings.IndexByte(" \t\n[({\"=", lower[i-1]) >= 0) &&
+				(end == len(lower) || strings.IndexByte(" \t\n[](){}:,!\"=", lower[end]) >= 0) {
+				if i < best {
+					best, level = i, w.level
+				}
+				break
+			}
+			off = i + 1
+		}
+	}
+	return level
 }

@@ -146,17 +146,17 @@ func looksLikeJSON(line []byte) bool {
 }
 
 // lineWords are the words Loki 3.7 looks for in a line that names no
-// level, and the level each gives.
-var lineWords = [...]struct{ word, level string }{
-	{"trace", levelTrace},
-	{"debug", levelDebug},
-	{"fatal", levelFatal},
-	{"critical", levelCritical},
-	{"error", levelError},
-	{"err", levelError},
-	{"warning", levelWarn},
-	{"warn", levelWarn},
-	{"info", levelInfo},
+// level, and the level each gives, by their first letter. With the word
+// boundaries, at most one of them can match at any offset ("err" in
+// "error" has no boundary after it).
+var lineWords = [26][]struct{ word, level string }{
+	'c' - 'a': {{"critical", levelCritical}},
+	'd' - 'a': {{"debug", levelDebug}},
+	'e' - 'a': {{"error", levelError}, {"err", levelError}},
+	'f' - 'a': {{"fatal", levelFatal}},
+	'i' - 'a': {{"info", levelInfo}},
+	't' - 'a': {{"trace", levelTrace}},
+	'w' - 'a': {{"warning", levelWarn}, {"warn", levelWarn}},
 }
 
 // guessLevel is Loki's last resort (3.7): the level word that occurs
@@ -173,32 +173,25 @@ func guessLevel(line []byte) string {
 			break
 		}
 	}
-	best, level := len(hay), levelUnknown
-	for _, w := range lineWords {
-		if i := indexWord(hay, w.word, fold, best); i >= 0 {
-			best, level = i, w.level
-			if i == 0 {
-				break
+	for i := 0; i < len(hay); i++ {
+		if i > 0 && !leftBoundary(hay[i-1]) {
+			continue
+		}
+		c := hay[i]
+		if fold {
+			c |= 0x20
+		}
+		if c < 'a' || c > 'z' {
+			continue
+		}
+		for _, w := range lineWords[c-'a'] {
+			end := i + len(w.word)
+			if end <= len(hay) && matchAt(hay[i:end], w.word, fold) && (end == len(hay) || rightBoundary(hay[end])) {
+				return w.level
 			}
 		}
 	}
-	return level
-}
-
-// indexWord is the first offset below limit of word in hay with a word
-// boundary on both sides, or -1. word is lower-case ASCII letters; fold
-// compares ASCII letters of hay case-insensitively.
-func indexWord(hay []byte, word string, fold bool, limit int) int {
-	n := len(word)
-	for i := 0; i < limit && i+n <= len(hay); i++ {
-		if !matchAt(hay[i:i+n], word, fold) {
-			continue
-		}
-		if (i == 0 || leftBoundary(hay[i-1])) && (i+n == len(hay) || rightBoundary(hay[i+n])) {
-			return i
-		}
-	}
-	return -1
+	return levelUnknown
 }
 
 func matchAt(b []byte, word string, fold bool) bool {
