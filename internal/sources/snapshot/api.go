@@ -317,7 +317,7 @@ func jsonCorruptAt(file string, data []byte, base int, err error, want string) e
 	if off >= 0 {
 		line = lineOf(data, off)
 	}
-	return &CorruptError{File: file, Line: line, Msg: fmt.Sprintf("%s: %v", want, err)}
+	return &CorruptError{File: file, Line: line, Msg: fmt.Sprintf("%s: %s", want, jsonErrText(err))}
 }
 
 // dataOffset is where part, a sub-slice of data, starts in data; 0 when

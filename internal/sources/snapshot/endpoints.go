@@ -164,7 +164,7 @@ func readEndpointMeta(path string) (meta EndpointMeta, ok bool, err error) {
 		case errors.As(err, &te):
 			line = jsonOffsetLine(data, te.Offset)
 		}
-		return EndpointMeta{}, false, corrupt(line, "%v (want {\"content_type\": \"...\", \"anonymous_status\": 401, \"size\": N}, every key optional)", err)
+		return EndpointMeta{}, false, corrupt(line, "%s (want {\"content_type\": \"...\", \"anonymous_status\": 401, \"size\": N}, every key optional)", jsonErrText(err))
 	}
 	if dec.More() {
 		return EndpointMeta{}, false, corrupt(0, "more than one JSON value")

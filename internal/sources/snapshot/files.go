@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 )
 
@@ -154,3 +155,11 @@ func errText(err error) string {
 	}
 	return err.Error()
 }
+
+// jsonErrText is an encoding/json error without the character of the
+// file it quotes: errors say where, never what the file holds.
+func jsonErrText(err error) string {
+	return jsonCharRE.ReplaceAllString(err.Error(), "invalid character")
+}
+
+var jsonCharRE = regexp.MustCompile(`invalid character '(?:\\.|[^'])*'`)

@@ -242,3 +242,33 @@ func TestHostileEndpointFiles(t *testing.T) {
 		t.Errorf("valid endpoint files: %v", err)
 	}
 }
+
+// TestHostileStateFilesQuoteNothing: JSON state files that do not parse
+// are named with their line, and nothing of them is quoted.
+func TestHostileStateFilesQuoteNothing(t *testing.T) {
+	for name, content := range map[string]string{
+		RulesFile:         "{\n\"status\": S3CR3T}",
+		AlertsFile:        `{"status":"error","errorType":"bad_data","error":"S3CR3T"}`,
+		TargetsFile:       `{"status":"S3CR3T","data":{}}`,
+		RuntimeFile:       `{"loki": {"retention_period": "S3CR3T"}}`,
+		LogAggregatesFile: "{\n S3CR3T",
+		ManifestFile:      "version: 1\nevaluated_at: S3CR3T\n",
+	} {
+		t.Run(name, func(t *testing.T) {
+			s, err := Open(writeSnapshot(t, map[string]string{name: content}))
+			if err == nil {
+				if _, err = s.State(); err == nil {
+					_, err = s.LogQL(context.Background(), evalAt, []string{`sum(count_over_time({a="b"}[1h]))`})
+				}
+				s.Close()
+			}
+			var ce *CorruptError
+			if !errors.As(err, &ce) || filepath.Base(ce.File) != name {
+				t.Fatalf("got %v, want a *CorruptError naming %s", err, name)
+			}
+			if strings.Contains(err.Error(), "S3CR3T") || strings.Contains(err.Error(), "'S'") {
+				t.Errorf("error %q quotes the file", err)
+			}
+		})
+	}
+}
