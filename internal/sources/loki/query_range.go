@@ -66,13 +66,14 @@ func (c *Client) QueryLogs(ctx context.Context, query string, start, end time.Ti
 	if resp.StatusCode != http.StatusOK {
 		return nil, c.statusError(resp, body)
 	}
-	return c.decodeStreams(resp, body)
+	return c.decodeStreams(ctx, resp, body)
 }
 
 // streamsResponse is Loki's answer to a log query.
 type streamsResponse struct {
-	Status string `json:"status"`
-	Data   struct {
+	Status   string   `json:"status"`
+	Warnings []string `json:"warnings"`
+	Data     struct {
 		ResultType    string   `json:"resultType"`
 		EncodingFlags []string `json:"encodingFlags"`
 		Result        []struct {
@@ -88,7 +89,7 @@ type entryMetadata struct {
 	StructuredMetadata map[string]string `json:"structuredMetadata"`
 }
 
-func (c *Client) decodeStreams(resp *http.Response, body []byte) (*LogPage, error) {
+func (c *Client) decodeStreams(ctx context.Context, resp *http.Response, body []byte) (*LogPage, error) {
 	mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
 	if mt != "application/json" && mt != "" {
 		return nil, c.http.Fail(sources.BadResponse, nil, "unreadable response from %s (HTTP 200, %s): not a Loki API answer", c.http.Redacted, mt)
@@ -134,6 +135,7 @@ func (c *Client) decodeStreams(resp *http.Response, body []byte) (*LogPage, erro
 			page.Entries = append(page.Entries, e)
 		}
 	}
+	c.addWarnings(ctx, r.Warnings)
 	// Loki groups entries by stream; the streams come sorted by labels.
 	// A stable sort by time keeps that order among equal times.
 	slices.SortStableFunc(page.Entries, func(a, b LogEntry) int {

@@ -26,6 +26,9 @@ const DefaultMaxResponseBytes = httpclient.DefaultMaxResponseBytes
 type Client struct {
 	api  v1.API
 	http *httpclient.Client // transport, Redacted URL, Timeout, scrubbing
+	// sendsCredentials is whether requests carry credentials: a 401 or
+	// 403 then refused them; without, the server wants some.
+	sendsCredentials bool
 }
 
 var _ sources.PromQL = (*Client)(nil)
@@ -53,12 +56,12 @@ func newClientWith(src *config.Source, opts httpclient.Options) (*Client, error)
 	if err != nil {
 		return nil, err
 	}
-	c := &Client{http: h}
+	c := &Client{http: h, sendsCredentials: httpclient.SendsCredentials(src)}
 	hc, err := api.NewClient(api.Config{Address: h.URL.String(), RoundTripper: h.Transport})
 	if err != nil {
 		return nil, fmt.Errorf("prometheus URL %s: %s", c.http.Redacted, c.scrub(err.Error()))
 	}
-	c.api = v1.NewAPI(hc)
+	c.api = v1.NewAPI(envelopeClient{hc})
 	return c, nil
 }
 
@@ -100,8 +103,14 @@ func (c *Client) instantQuery(ctx context.Context, query string, at time.Time) (
 func (c *Client) vector(val model.Value) (model.Vector, error) {
 	switch v := val.(type) {
 	case model.Vector:
+		if problem := sources.VectorProblem(v); problem != "" {
+			return nil, c.fail(sources.BadResponse, nil, "%s answered %s", c.http.Redacted, problem)
+		}
 		return v, nil
 	case *model.Scalar:
+		if v == nil || v.Timestamp == 0 {
+			return nil, c.fail(sources.BadResponse, nil, "%s answered a scalar without a value or timestamp", c.http.Redacted)
+		}
 		return model.Vector{{Metric: model.Metric{}, Value: v.Value, Timestamp: v.Timestamp}}, nil
 	case model.Matrix:
 		return nil, sources.Errorf(sources.BadResponse, sourceName, "query returned a range vector; budgets need an instant vector or a scalar")

@@ -68,6 +68,9 @@ func (c *Client) classifyAPIError(info *httpclient.ResponseInfo, apiErr *v1.Erro
 	case v1.ErrClient:
 		switch info.Status {
 		case http.StatusUnauthorized, http.StatusForbidden:
+			if !c.sendsCredentials {
+				return c.fail(sources.Unauthorized, apiErr, "%s answered %s: it requires authentication and no credentials are configured (set sources.prometheus.bearer_token_file, bearer_token_env or basic_auth)", c.http.Redacted, status)
+			}
 			return c.fail(sources.Unauthorized, apiErr, "%s refused our credentials: %s", c.http.Redacted, status)
 		case http.StatusTooManyRequests:
 			return c.fail(sources.Unavailable, apiErr, "%s is rate limiting us: %s", c.http.Redacted, status)
@@ -93,7 +96,7 @@ func (c *Client) classifyAPIError(info *httpclient.ResponseInfo, apiErr *v1.Erro
 func (c *Client) badResponse(info *httpclient.ResponseInfo, apiErr *v1.Error) error {
 	mt, _, _ := mime.ParseMediaType(info.ContentType)
 	if mt == "application/json" {
-		return c.fail(sources.BadResponse, apiErr, "unreadable response from %s (HTTP %d): %s", c.http.Redacted, info.Status, truncate(apiErr.Msg, 200))
+		return c.fail(sources.BadResponse, apiErr, "unreadable response from %s (HTTP %d): %s", c.http.Redacted, info.Status, sources.DecodeErrorText(apiErr.Msg))
 	}
 	if mt == "" {
 		mt = "no content type"
