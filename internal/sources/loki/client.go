@@ -52,7 +52,8 @@ var _ sources.LogQL = (*Client)(nil)
 // re-read on every request. An error means the source is misconfigured (a
 // usage error, not a source failure); its text is safe to print.
 func New(src *config.Source) (*Client, error) {
-	return newClient(src, DefaultMaxResponseBytes)
+	// 0: the source's max_response_size, else DefaultMaxResponseBytes.
+	return newClient(src, 0)
 }
 
 func newClient(src *config.Source, maxResponseBytes int64) (*Client, error) {

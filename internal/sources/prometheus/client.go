@@ -38,7 +38,8 @@ var _ sources.PromQL = (*Client)(nil)
 // request, so a rotated token is picked up. An error means the source is
 // misconfigured (a usage error, not a source failure).
 func New(src *config.Source) (*Client, error) {
-	return newClient(src, DefaultMaxResponseBytes)
+	// 0: the source's max_response_size, else DefaultMaxResponseBytes.
+	return newClient(src, 0)
 }
 
 func newClient(src *config.Source, maxResponseBytes int64) (*Client, error) {

@@ -190,3 +190,18 @@ func TestHostileMatrixAnswers(t *testing.T) {
 		})
 	}
 }
+
+// TestHostileMaxResponseSizeApplies: the source's max_response_size caps
+// what New's client reads (it used to be overridden by the default).
+func TestHostileMaxResponseSizeApplies(t *testing.T) {
+	srv := newFakeProm(t, hostileAnswer(200, hostileVector("["+strings.Repeat(" ", 8<<10)+"]")))
+	c, err := New(&config.Source{URL: srv.URL, MaxResponseSize: 4 << 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.Query(context.Background(), "up", evalTime)
+	se := wantKind(t, err, sources.BadResponse)
+	if msg := strings.ReplaceAll(se.Err.Error(), srv.URL, "URL"); msg != "URL: response too large: larger than the 4 KiB limit" {
+		t.Errorf("message %q", msg)
+	}
+}
