@@ -3,6 +3,7 @@ package sources
 import (
 	"fmt"
 	"strings"
+	"unicode"
 
 	"github.com/prometheus/common/model"
 )
@@ -103,4 +104,18 @@ func DecodeErrorText(s string) string {
 		s = strings.ToValidUTF8(s[:200], "") + "..."
 	}
 	return s
+}
+
+// OneLine makes a text a server sent (a warning) one line of printable
+// characters: control characters (line breaks, escape sequences' ESC, BEL)
+// become spaces and runs of spaces one. A warning is a note in a report,
+// not a layout.
+func OneLine(s string) string {
+	s = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return ' '
+		}
+		return r
+	}, strings.ToValidUTF8(s, "\uFFFD"))
+	return strings.Join(strings.Fields(s), " ")
 }

@@ -54,3 +54,17 @@ func TestHostileVectorProblem(t *testing.T) {
 		})
 	}
 }
+
+// TestHostileOneLine: a server's warning becomes one printable line.
+func TestHostileOneLine(t *testing.T) {
+	for in, want := range map[string]string{
+		"partial data":                        "partial data",
+		"  two\nlines\r\n and\ttabs  ":        "two lines and tabs",
+		"\x1b[2J\x1b[31mred\x1b[0m\a\x00done": "[2J [31mred [0m done",
+		"bad \xff byte":                       "bad \uFFFD byte",
+	} {
+		if got := OneLine(in); got != want {
+			t.Errorf("OneLine(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -87,11 +87,11 @@ func (c *Client) unreadable(err error) error {
 }
 
 // addWarnings records the warnings Loki sent beside an answer that is
-// used, scrubbed of the source's secrets: the budget's report says that
-// the answer may be partial.
+// used, each made one line and scrubbed of the source's secrets: the
+// budget's report says that the answer may be partial.
 func (c *Client) addWarnings(ctx context.Context, warnings []string) {
 	for i := range warnings {
-		warnings[i] = c.http.Scrub(warnings[i])
+		warnings[i] = c.http.Scrub(sources.OneLine(warnings[i]))
 	}
 	sources.AddWarnings(ctx, sourceName, warnings...)
 }

@@ -173,10 +173,11 @@ func TestHostileQueryAnswers(t *testing.T) {
 // metric and log queries alike, scrubbed of the source's secrets; the
 // answer is still used (issue 7, items 2 and 21).
 func TestHostileLokiWarnings(t *testing.T) {
-	const warnings = `"warnings":["query was split: partial results from 2 of 3 ingesters","limit hit for token tok-abcdef","limit hit for token tok-abcdef"]`
+	const warnings = `"warnings":["query was split: partial results from 2 of 3 ingesters","limit hit for token tok-abcdef","limit hit for token tok-abcdef","two\nlines \u001b[2Jand a bell\u0007"]`
 	want := []string{
 		"loki: query was split: partial results from 2 of 3 ingesters",
 		"loki: limit hit for token xxxxx",
+		"loki: two lines [2Jand a bell",
 	}
 	t.Setenv("SECFLOW_HOSTILE_LOKI_TOKEN", "tok-abcdef")
 	for name, tt := range map[string]struct {

@@ -95,7 +95,7 @@ func (c *Client) instantQuery(ctx context.Context, query string, at time.Time) (
 	// Warnings mean partial data (a store that did not answer, a limit
 	// hit): the answer stands, and the budget's report says so.
 	for i := range warnings {
-		warnings[i] = c.scrub(warnings[i])
+		warnings[i] = c.scrub(sources.OneLine(warnings[i]))
 	}
 	sources.AddWarnings(ctx, sourceName, warnings...)
 	return val, nil

@@ -205,3 +205,17 @@ func TestHostileMaxResponseSizeApplies(t *testing.T) {
 		t.Errorf("message %q", msg)
 	}
 }
+
+// TestHostileWarningsAreOneLine: a warning with line breaks and terminal
+// control characters reaches the report as one printable line.
+func TestHostileWarningsAreOneLine(t *testing.T) {
+	body := []byte(`{"status":"success","warnings":["store eu-1:\npartial\u001b[2J data\u0007"],"data":{"resultType":"vector","result":[{"metric":{},"value":[1795694400,"1"]}]}}`)
+	srv := newFakeProm(t, hostileAnswer(200, body))
+	ctx, w := sources.WithWarnings(context.Background())
+	if _, err := mustNew(t, &config.Source{URL: srv.URL}).Query(ctx, "up", evalTime); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := strings.Join(w.List(), "|"), "prometheus: store eu-1: partial [2J data"; got != want {
+		t.Errorf("warnings %q, want %q", got, want)
+	}
+}
