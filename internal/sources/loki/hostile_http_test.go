@@ -233,3 +233,27 @@ func TestHostileMaxResponseSizeApplies(t *testing.T) {
 		t.Errorf("message %q", msg)
 	}
 }
+
+// TestHostileConfigAnswers: /config answers that are not Loki's YAML give
+// one-line bad_response errors, however the YAML decoder words them.
+func TestHostileConfigAnswers(t *testing.T) {
+	for name, tt := range map[string]struct{ body, want string }{
+		"wrong types": {"limits_config: [1, 2]\ncompactor: 7\n",
+			"unreadable response from URL/config: not Loki's YAML configuration: line 1: unexpected list; line 2: unexpected number"},
+		"not yaml": {"limits_config: {retention_period: 744h\n\tcompactor:\n",
+			"unreadable response from URL/config: not Loki's YAML configuration: yaml: line 2: found a tab character that violates indentation"},
+		"gzip": {string(hostileGzip(t, "limits_config: {retention_period: 744h}\n")),
+			"URL answered HTTP 200 OK with a gzip-compressed body we did not ask for (without saying so in Content-Encoding): it cannot be read; check the server or a proxy in front of it"},
+		"negative period": {"limits_config: {retention_period: -5h}\ncompactor: {retention_enabled: true}\n",
+			`limits_config.retention_period "-5h" is not a duration`},
+	} {
+		t.Run(name, func(t *testing.T) {
+			srv := newFakeLoki(t, answer(200, "text/plain; charset=utf-8", tt.body))
+			_, err := mustNew(t, &config.Source{URL: srv.URL}).RetentionPeriod(context.Background())
+			se := wantKind(t, err, sources.BadResponse)
+			if msg := strings.ReplaceAll(se.Err.Error(), srv.URL, "URL"); msg != tt.want {
+				t.Errorf("message\n%s\nwant\n%s", msg, tt.want)
+			}
+		})
+	}
+}
