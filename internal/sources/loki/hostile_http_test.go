@@ -257,3 +257,45 @@ func TestHostileConfigAnswers(t *testing.T) {
 		})
 	}
 }
+
+// TestHostileLogPages: a log query's answer holds only entries in the
+// range asked for, at most limit of them, each a timestamp and a line:
+// anything else is a one-line bad_response (a pager trusting it could go
+// back in time or never end).
+func TestHostileLogPages(t *testing.T) {
+	start := evalTime.Add(-time.Hour)
+	stream := func(values string) string {
+		return `{"status":"success","data":{"resultType":"streams","result":[{"stream":{"service":"api"},"values":[` + values + `]}]}}`
+	}
+	for name, tt := range map[string]struct{ body, want string }{
+		"before the range": {stream(`["1795718400000000000","in"],["1795714799999999999","before"]`),
+			"URL answered a log entry at 2026-11-26T17:39:59.999999999Z, outside the queried range 2026-11-26T17:40:00Z to 2026-11-26T18:40:00Z"},
+		"after the range": {stream(`["1795718400000000001","after"]`),
+			"URL answered a log entry at 2026-11-26T18:40:00.000000001Z, outside the queried range 2026-11-26T17:40:00Z to 2026-11-26T18:40:00Z"},
+		"over the limit": {stream(`["1795715000000000000","a"],["1795715000000000001","b"],["1795715000000000002","c"]`),
+			"URL answered 3 log entries to a query for at most 2"},
+		"timestamp not a number": {stream(`["yesterday","a"]`),
+			`unreadable response from URL: entry timestamp "yesterday" is not unix nanoseconds`},
+		"entry without line": {stream(`["1795715000000000000"]`),
+			"unreadable response from URL: an entry without timestamp and line"},
+		"line not a string": {stream(`["1795715000000000000",{"a":1}]`),
+			"unreadable response from URL: json: cannot unmarshal object into Go value of type string"},
+		"gzip": {string(hostileGzip(t, stream(`["1795715000000000000","a"]`))),
+			"URL answered HTTP 200 OK with a gzip-compressed body we did not ask for (without saying so in Content-Encoding): it cannot be read; check the server or a proxy in front of it"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			srv := newFakeLoki(t, answer(200, jsonType, tt.body))
+			_, err := mustNew(t, &config.Source{URL: srv.URL}).QueryLogs(context.Background(), `{service="api"}`, start, evalTime, 2)
+			se := wantKind(t, err, sources.BadResponse)
+			if msg := strings.ReplaceAll(se.Err.Error(), srv.URL, "URL"); msg != tt.want {
+				t.Errorf("message\n%s\nwant\n%s", msg, tt.want)
+			}
+		})
+	}
+	// The edges are in range.
+	srv := newFakeLoki(t, answer(200, jsonType, stream(`["1795714800000000000","first"],["1795718400000000000","last"]`)))
+	page, err := mustNew(t, &config.Source{URL: srv.URL}).QueryLogs(context.Background(), `{service="api"}`, start, evalTime, 2)
+	if err != nil || len(page.Entries) != 2 || page.Entries[0].Line != "first" || page.Entries[1].Line != "last" {
+		t.Errorf("edges: %+v, %v", page, err)
+	}
+}

@@ -66,7 +66,27 @@ func (c *Client) QueryLogs(ctx context.Context, query string, start, end time.Ti
 	if resp.StatusCode != http.StatusOK {
 		return nil, c.statusError(resp, body)
 	}
-	return c.decodeStreams(ctx, resp, body)
+	page, err := c.decodeStreams(ctx, resp, body)
+	if err != nil {
+		return nil, err
+	}
+	// Loki answers only what was asked. An answer that is not (entries
+	// outside the range, more than the limit) would make a pager that
+	// moves on from the last entry's time go back or never end.
+	if len(page.Entries) > limit {
+		return nil, c.http.Fail(sources.BadResponse, nil, "%s answered %d log entries to a query for at most %d", c.http.Redacted, len(page.Entries), limit)
+	}
+	for _, e := range page.Entries {
+		if e.TS < start.UnixNano() || e.TS > end.UnixNano() {
+			return nil, c.http.Fail(sources.BadResponse, nil, "%s answered a log entry at %s, outside the queried range %s to %s",
+				c.http.Redacted, formatNanos(e.TS), formatNanos(start.UnixNano()), formatNanos(end.UnixNano()))
+		}
+	}
+	return page, nil
+}
+
+func formatNanos(ns int64) string {
+	return time.Unix(0, ns).UTC().Format(time.RFC3339Nano)
 }
 
 // streamsResponse is Loki's answer to a log query.
