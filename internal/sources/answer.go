@@ -54,8 +54,9 @@ func VectorProblem(v model.Vector) string {
 }
 
 // MatrixProblem is VectorProblem for the answer to a range selector: a
-// null series, one series twice, or a native histogram series without
-// float samples.
+// null series, one series twice, a native histogram series without float
+// samples, or samples of a series not in strictly increasing time order
+// (two at one time would be a conflict in the snapshot).
 func MatrixProblem(m model.Matrix) string {
 	seen := make(map[model.Fingerprint][]model.Metric, len(m))
 	for _, s := range m {
@@ -67,6 +68,11 @@ func MatrixProblem(m model.Matrix) string {
 		}
 		if len(s.Histograms) > 0 && len(s.Values) == 0 {
 			return fmt.Sprintf("native histogram samples for %s; snapshots record float samples", seriesText(s.Metric))
+		}
+		for i := 1; i < len(s.Values); i++ {
+			if s.Values[i].Timestamp <= s.Values[i-1].Timestamp {
+				return fmt.Sprintf("samples of %s out of time order (%s, then %s)", seriesText(s.Metric), s.Values[i-1].Timestamp, s.Values[i].Timestamp)
+			}
 		}
 		fp := s.Metric.Fingerprint()
 		for _, x := range seen[fp] {

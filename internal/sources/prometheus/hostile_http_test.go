@@ -179,6 +179,10 @@ func TestHostileMatrixAnswers(t *testing.T) {
 		"duplicate series": {`[{"metric":{"job":"a"},"values":[[1795694400,"1"]]},{"metric":{"job":"a"},"values":[[1795694410,"2"]]}]`,
 			`URL answered the series {job="a"} twice (a range vector holds each series once)`},
 		"null series": {`[null]`, "URL answered a null series"},
+		"same time twice": {`[{"metric":{"job":"a"},"values":[[1795694400,"1"],[1795694410,"2"],[1795694410,"3"]]}]`,
+			`URL answered samples of {job="a"} out of time order (1795694410, then 1795694410)`},
+		"backwards": {`[{"metric":{"job":"a"},"values":[[1795694410,"1"],[1795694400.5,"2"]]}]`,
+			`URL answered samples of {job="a"} out of time order (1795694410, then 1795694400.5)`},
 	} {
 		t.Run(name, func(t *testing.T) {
 			srv := newFakeProm(t, hostileAnswer(200, []byte(`{"status":"success","data":{"resultType":"matrix","result":`+tt.result+`}}`)))
