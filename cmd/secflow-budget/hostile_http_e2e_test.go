@@ -98,6 +98,18 @@ func httpAnswer(status int, body []byte, header ...string) http.HandlerFunc {
 	}
 }
 
+// httpCutOff sends the start of a 200 answer that declares 1000 bytes,
+// then hangs up.
+func httpCutOff(w http.ResponseWriter, _ *http.Request) {
+	conn, buf, err := w.(http.Hijacker).Hijack()
+	if err != nil {
+		return
+	}
+	buf.WriteString("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{\"status\":\"succ")
+	buf.Flush()
+	conn.Close()
+}
+
 // httpVector is a successful instant query answer with the given result.
 func httpVector(result string) []byte {
 	return []byte(`{"status":"success","data":{"resultType":"vector","result":` + result + `}}`)
@@ -218,6 +230,13 @@ func TestHostileHTTPAnswers(t *testing.T) {
 			code:     3,
 			up:       httpWant{"error", "bad_response", "prometheus: unreadable response from URL (HTTP 200): unexpected end of JSON input"},
 			logs:     httpWant{"error", "bad_response", "loki: unreadable response from URL: unexpected end of JSON input"},
+		},
+		{
+			name:     "answer cut off",
+			handlers: same(httpCutOff),
+			code:     3,
+			up:       httpWant{"error", "unavailable", "prometheus: the answer from URL was cut off: unexpected EOF"},
+			logs:     httpWant{"error", "unavailable", "loki: the answer from URL was cut off: unexpected EOF"},
 		},
 		{
 			name:     "unknown resultType",

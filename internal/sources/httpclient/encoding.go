@@ -2,10 +2,14 @@ package httpclient
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
+
+	"github.com/secflow/secflow-budget/internal/sources"
 )
 
 // Our transports never ask for a compressed answer: common/config sets
@@ -111,3 +115,19 @@ func (b *encodingCheckBody) check() error {
 }
 
 func (b *encodingCheckBody) Close() error { return b.rc.Close() }
+
+// bodyFailed classifies an error met while reading an answer's body, or
+// returns nil for one met before any answer. net/http reports the latter
+// as a *url.Error; reading the body does not wrap its errors. A body cut
+// off is no "cannot reach": the server answered, then broke off.
+func (c *Client) bodyFailed(err error) error {
+	var compressed *UnsolicitedEncodingError
+	if errors.As(err, &compressed) {
+		return c.Fail(sources.BadResponse, compressed, "%s %v", c.Redacted, compressed)
+	}
+	var uerr *url.Error
+	if errors.As(err, &uerr) {
+		return nil
+	}
+	return c.Fail(sources.Unavailable, err, "the answer from %s was cut off: %v", c.Redacted, err)
+}

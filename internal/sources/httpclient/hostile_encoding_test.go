@@ -105,3 +105,39 @@ func TestHostileUnsolicitedEncoding(t *testing.T) {
 		})
 	}
 }
+
+// TestHostileCutOffAnswer: a server that sends the start of an answer and
+// hangs up was reached: the message says the answer was cut off, not
+// "cannot reach".
+func TestHostileCutOffAnswer(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		conn, buf, err := w.(http.Hijacker).Hijack()
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		buf.WriteString("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{\"status\":\"succ")
+		buf.Flush()
+		conn.Close()
+	}))
+	defer srv.Close()
+	c, err := New(&config.Source{URL: srv.URL}, Options{Name: "prometheus", Retry: &RetryPolicy{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	reqCtx, cancel := c.WithRequestTimeout(ctx)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(reqCtx, http.MethodGet, srv.URL, nil)
+	resp, err := c.HTTPClient().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	_, err = io.ReadAll(resp.Body)
+	failed := c.RequestFailed(ctx, reqCtx, err)
+	want := "prometheus: the answer from " + srv.URL + " was cut off: unexpected EOF"
+	if failed.Error() != want || sources.KindOf(failed) != sources.Unavailable || !errors.Is(failed, io.ErrUnexpectedEOF) {
+		t.Errorf("error %q (kind %v), want %q (unavailable)", failed, sources.KindOf(failed), want)
+	}
+}

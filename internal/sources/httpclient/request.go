@@ -44,9 +44,8 @@ func (c *Client) RequestFailed(ctx, reqCtx context.Context, err error) error {
 	if errors.As(err, &tooLarge) {
 		return c.Fail(sources.BadResponse, tooLarge, "%s: %v", c.Redacted, tooLarge)
 	}
-	var compressed *UnsolicitedEncodingError
-	if errors.As(err, &compressed) {
-		return c.Fail(sources.BadResponse, compressed, "%s %v", c.Redacted, compressed)
+	if failed := c.bodyFailed(err); failed != nil {
+		return failed
 	}
 	// Refused connection, DNS, TLS handshake, proxy, unreadable
 	// credentials file, a connection cut mid-body. url.Error prints the
