@@ -43,7 +43,7 @@ func (c *Client) decode(ctx context.Context, resp *http.Response, body []byte) (
 		if msg == "" {
 			msg = "status " + strconv.Quote(r.Status)
 		}
-		return nil, c.http.Fail(sources.BadResponse, nil, "%s answered HTTP 200 without success: %s", c.http.Redacted, truncate(msg, maxMessageBytes))
+		return nil, c.http.Fail(sources.BadResponse, nil, "%s answered HTTP 200 without success: %s", c.http.Redacted, truncate(sources.OneLine(msg), maxMessageBytes))
 	}
 	switch r.Data.ResultType {
 	case "vector":
