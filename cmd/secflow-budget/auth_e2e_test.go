@@ -350,8 +350,8 @@ func authVariants(t *testing.T, source, backend string, secrets secretFiles, p p
 	// Without any credentials configured, the refusal says that the
 	// server wants some, and which fields to set (issue 7, item 21).
 	refused := "refused our credentials: HTTP 401 Unauthorized"
-	anonymous := "answered HTTP 401 Unauthorized: it requires authentication and no credentials are configured (set sources.prometheus.bearer_token_file, bearer_token_env or basic_auth)"
-	tenantRefused := anonymous
+	anonymous := "answered HTTP 401 Unauthorized: it requires authentication and no credentials are configured (set sources.prometheus.bearer_token_file, bearer_token_env, basic_auth or tenant)"
+	tenantRefused := "answered HTTP 401 Unauthorized: no org id (Mimir and Cortex run with multi-tenancy: set sources.prometheus.tenant, sent as the X-Scope-OrgID header)"
 	if source == "loki" {
 		refused = "refused the request: 401 Unauthorized: invalid credentials (got Authorization"
 		anonymous = "it requires authentication and no credentials are configured (set sources.loki.bearer_token_file, bearer_token_env, basic_auth or tenant)"

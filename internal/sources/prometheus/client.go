@@ -3,6 +3,7 @@ package prometheus
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"time"
 
 	"github.com/prometheus/client_golang/api"
@@ -29,6 +30,9 @@ type Client struct {
 	// sendsCredentials is whether requests carry credentials: a 401 or
 	// 403 then refused them; without, the server wants some.
 	sendsCredentials bool
+	// sendsTenant is whether requests carry X-Scope-OrgID (tenant, or a
+	// header of that name): without it, Mimir's "no org id" gets a hint.
+	sendsTenant bool
 }
 
 var _ sources.PromQL = (*Client)(nil)
@@ -57,7 +61,12 @@ func newClientWith(src *config.Source, opts httpclient.Options) (*Client, error)
 	if err != nil {
 		return nil, err
 	}
-	c := &Client{http: h, sendsCredentials: httpclient.SendsCredentials(src)}
+	c := &Client{http: h, sendsCredentials: httpclient.SendsCredentials(src), sendsTenant: src.Tenant != ""}
+	for name := range src.Headers {
+		if http.CanonicalHeaderKey(name) == http.CanonicalHeaderKey(httpclient.TenantHeader) {
+			c.sendsTenant = true
+		}
+	}
 	hc, err := api.NewClient(api.Config{Address: h.URL.String(), RoundTripper: h.Transport})
 	if err != nil {
 		return nil, fmt.Errorf("prometheus URL %s: %s", c.http.Redacted, c.scrub(err.Error()))

@@ -68,8 +68,14 @@ func (c *Client) classifyAPIError(info *httpclient.ResponseInfo, apiErr *v1.Erro
 	case v1.ErrClient:
 		switch info.Status {
 		case http.StatusUnauthorized, http.StatusForbidden:
+			// Mimir and Cortex refuse a request without a tenant so; the
+			// body is only looked at, never quoted (a gateway may echo
+			// what we sent).
+			if strings.Contains(body, "no org id") && !c.sendsTenant {
+				return c.fail(sources.Unauthorized, apiErr, "%s answered %s: no org id (Mimir and Cortex run with multi-tenancy: set sources.prometheus.tenant, sent as the %s header)", c.http.Redacted, status, httpclient.TenantHeader)
+			}
 			if !c.sendsCredentials {
-				return c.fail(sources.Unauthorized, apiErr, "%s answered %s: it requires authentication and no credentials are configured (set sources.prometheus.bearer_token_file, bearer_token_env or basic_auth)", c.http.Redacted, status)
+				return c.fail(sources.Unauthorized, apiErr, "%s answered %s: it requires authentication and no credentials are configured (set sources.prometheus.bearer_token_file, bearer_token_env, basic_auth or tenant)", c.http.Redacted, status)
 			}
 			return c.fail(sources.Unauthorized, apiErr, "%s refused our credentials: %s", c.http.Redacted, status)
 		case http.StatusTooManyRequests:

@@ -46,7 +46,7 @@ func hostileVector(result string) []byte {
 	return []byte(`{"status":"success","data":{"resultType":"vector","result":` + result + `}}`)
 }
 
-const noCredentials401 = `URL answered HTTP 401 Unauthorized: it requires authentication and no credentials are configured (set sources.prometheus.bearer_token_file, bearer_token_env or basic_auth)`
+const noCredentials401 = `URL answered HTTP 401 Unauthorized: it requires authentication and no credentials are configured (set sources.prometheus.bearer_token_file, bearer_token_env, basic_auth or tenant)`
 
 // TestHostileQueryAnswers: whatever a server answers to an instant query,
 // Query returns either the samples Prometheus would have sent or a
@@ -76,7 +76,13 @@ func TestHostileQueryAnswers(t *testing.T) {
 		// 401/403: "refused our credentials" only when some were sent.
 		{name: "401 without credentials", handler: hostileAnswer(401, []byte("Unauthorized")), kind: sources.Unauthorized, want: noCredentials401},
 		{name: "403 without credentials", handler: hostileAnswer(403, []byte("Forbidden")), kind: sources.Unauthorized,
-			want: `URL answered HTTP 403 Forbidden: it requires authentication and no credentials are configured (set sources.prometheus.bearer_token_file, bearer_token_env or basic_auth)`},
+			want: `URL answered HTTP 403 Forbidden: it requires authentication and no credentials are configured (set sources.prometheus.bearer_token_file, bearer_token_env, basic_auth or tenant)`},
+		{name: "no org id without a tenant", handler: hostileAnswer(401, []byte("no org id\n"), "Content-Type", "text/plain"), kind: sources.Unauthorized,
+			src:  func(s *config.Source) { s.BearerTokenFile = tokenFile },
+			want: "URL answered HTTP 401 Unauthorized: no org id (Mimir and Cortex run with multi-tenancy: set sources.prometheus.tenant, sent as the X-Scope-OrgID header)"},
+		{name: "no org id with a tenant header", handler: hostileAnswer(401, []byte("no org id\n"), "Content-Type", "text/plain"), kind: sources.Unauthorized,
+			src:  func(s *config.Source) { s.Headers = map[string]string{"x-scope-orgid": "t1"} },
+			want: "URL refused our credentials: HTTP 401 Unauthorized"},
 		{name: "401 with a bearer token", handler: hostileAnswer(401, []byte("Unauthorized")), kind: sources.Unauthorized,
 			src:  func(s *config.Source) { s.BearerTokenFile = tokenFile },
 			want: "URL refused our credentials: HTTP 401 Unauthorized"},
