@@ -205,7 +205,7 @@ func TestHostileHTTPAnswers(t *testing.T) {
 			name:     "401 without credentials",
 			handlers: same(httpAnswer(401, []byte("Unauthorized"), "Content-Type", "text/plain")),
 			code:     3,
-			up:       httpWant{"error", "unauthorized", "prometheus: URL answered HTTP 401 Unauthorized: it requires authentication and no credentials are configured (set sources.prometheus.bearer_token_file, bearer_token_env or basic_auth)"},
+			up:       httpWant{"error", "unauthorized", "prometheus: URL answered HTTP 401 Unauthorized: it requires authentication and no credentials are configured (set sources.prometheus.bearer_token_file, bearer_token_env, basic_auth or tenant)"},
 			logs:     httpWant{"error", "unauthorized", "loki: URL answered 401 Unauthorized: Unauthorized: it requires authentication and no credentials are configured (set sources.loki.bearer_token_file, bearer_token_env, basic_auth or tenant)"},
 		},
 		{
