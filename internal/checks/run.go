@@ -30,13 +30,13 @@ func Run(ctx context.Context, plan []*Planned, env Env, concurrency int, now fun
 			case sem <- struct{}{}:
 				defer func() { <-sem }()
 			case <-ctx.Done():
-				out[i] = judge(ctx, p, Evaluation{}, ctx.Err(), 0, nil)
+				out[i] = maskOutcome(judge(ctx, p, Evaluation{}, ctx.Err(), 0, nil))
 				return
 			}
 			start := now()
 			wctx, warnings := sources.WithWarnings(ctx)
 			ev, err := p.Check.Evaluate(wctx, env)
-			out[i] = judge(ctx, p, ev, err, now().Sub(start), warnings.List())
+			out[i] = maskOutcome(judge(ctx, p, ev, err, now().Sub(start), warnings.List()))
 		}()
 	}
 	wg.Wait()

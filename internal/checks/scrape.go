@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/prometheus/model/labels"
 
 	"github.com/secflow/secflow-budget/internal/config"
+	"github.com/secflow/secflow-budget/internal/secret"
 	"github.com/secflow/secflow-budget/internal/sources"
 )
 
@@ -55,13 +56,18 @@ func buildScrape(b *config.Budget, f *config.Fields) Check {
 	c := &ScrapeCheck{onMissing: b.OnMissing}
 	if f.Require("job") {
 		if jobs, ok := f.Strings("job"); ok {
-			for i, j := range jobs {
+			if len(jobs) == 0 {
+				f.Errorf("job", "no job: name the scrape job (or a list of jobs)")
+			}
+			seen := make(map[string]bool, len(jobs))
+			for _, j := range jobs {
 				switch {
 				case j == "":
 					f.Errorf("job", "empty job name")
-				case slices.Contains(jobs[:i], j):
+				case seen[j]:
 					f.Errorf("job", "job %q listed twice", j)
 				}
+				seen[j] = true
 			}
 			c.jobs = jobs
 		}
@@ -306,15 +312,13 @@ func (c *ScrapeCheck) intervalResult(t v1.ActiveTarget, lbl map[string]string) R
 	return r
 }
 
-var urlUserinfo = regexp.MustCompile(`(://)[^/@\s"]+@`)
-
-// lastError is Prometheus' lastError of a target, shortened, with any URL
-// userinfo masked.
+// lastError is Prometheus' lastError of a target, shortened, with what
+// secret.Text masks (the scrape URL's userinfo and credential parameters).
 func lastError(s string) string {
 	if s == "" {
 		return "no error reported"
 	}
-	s = urlUserinfo.ReplaceAllString(s, "${1}xxxxx@")
+	s = secret.Text(s)
 	if len(s) > 300 {
 		s = strings.ToValidUTF8(s[:300], "") + "..."
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/secflow/secflow-budget/internal/checks"
 	"github.com/secflow/secflow-budget/internal/config"
 	"github.com/secflow/secflow-budget/internal/report"
+	"github.com/secflow/secflow-budget/internal/secret"
 	"github.com/secflow/secflow-budget/internal/sources"
 	"github.com/secflow/secflow-budget/internal/sources/endpoint"
 	"github.com/secflow/secflow-budget/internal/sources/loki"
@@ -255,28 +256,39 @@ func (o *checkOptions) liveEnv(cfg *config.Config, plan []*checks.Planned, run *
 		if err != nil {
 			return err
 		}
+		if err := src.CheckFiles().Err(); err != nil {
+			return usageError(err)
+		}
 		client, err := prometheus.New(src)
 		if err != nil {
 			return usageError(fmt.Errorf("configuring the Prometheus source: %w", err))
 		}
 		env.Prometheus, env.PromAPI = client, client
-		targets = append(targets, config.RedactURL(src.URL))
+		targets = append(targets, secret.URL(src.URL))
 	}
 	if needs(plan, "loki") {
 		src, err := o.sources.lokiSource(o.io, cfg)
 		if err != nil {
 			return err
 		}
+		if err := src.CheckFiles().Err(); err != nil {
+			return usageError(err)
+		}
 		client, err := loki.New(src)
 		if err != nil {
 			return usageError(fmt.Errorf("configuring the Loki source: %w", err))
 		}
 		env.Loki, env.LokiAPI = client, client
-		targets = append(targets, config.RedactURL(src.URL))
+		targets = append(targets, secret.URL(src.URL))
 	}
 	if needs(plan, "endpoint") {
 		// /metrics endpoints get the Prometheus source's credentials,
 		// not its URL: an endpoint budget needs no Prometheus.
+		if src := cfg.Sources.Prometheus; src != nil {
+			if err := src.CheckFiles().Err(); err != nil {
+				return usageError(err)
+			}
+		}
 		client, err := endpoint.New(cfg.Sources.Prometheus, endpoint.Options{})
 		if err != nil {
 			return usageError(fmt.Errorf("configuring the endpoint source: %w", err))

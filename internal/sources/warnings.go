@@ -3,10 +3,11 @@ package sources
 import (
 	"context"
 	"fmt"
-	"regexp"
 	"strings"
 	"sync"
 	"unicode/utf8"
+
+	"github.com/secflow/secflow-budget/internal/secret"
 )
 
 // Limits on what a source's warnings may add to one budget: a hostile or
@@ -30,9 +31,6 @@ type Warnings struct {
 
 type warningsKey struct{}
 
-// urlUserinfo finds the user:password@ of a URL in a server's text.
-var urlUserinfo = regexp.MustCompile(`(://)[^/@\s"]+@`)
-
 // WithWarnings returns a context that collects the warnings sources add
 // under it, and the collector.
 func WithWarnings(ctx context.Context) (context.Context, *Warnings) {
@@ -41,8 +39,8 @@ func WithWarnings(ctx context.Context) (context.Context, *Warnings) {
 }
 
 // AddWarnings records warnings that source sent with an answer, each as
-// "SOURCE: TEXT", once, with any URL userinfo masked (the source masks its
-// own secrets before). Without a collector in ctx it does nothing.
+// "SOURCE: TEXT", once, with what secret.Text masks masked (URL userinfo
+// and credential parameters; the source masks its own secrets before). Without a collector in ctx it does nothing.
 func AddWarnings(ctx context.Context, source string, warnings ...string) {
 	w, _ := ctx.Value(warningsKey{}).(*Warnings)
 	if w == nil || len(warnings) == 0 {
@@ -52,7 +50,7 @@ func AddWarnings(ctx context.Context, source string, warnings ...string) {
 	defer w.mu.Unlock()
 	for _, text := range warnings {
 		text = strings.TrimSpace(strings.ToValidUTF8(text, "\uFFFD"))
-		text = urlUserinfo.ReplaceAllString(text, "${1}xxxxx@")
+		text = secret.Text(text)
 		if text == "" {
 			continue
 		}

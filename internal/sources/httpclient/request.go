@@ -40,6 +40,10 @@ func (c *Client) RequestFailed(ctx, reqCtx context.Context, err error) error {
 	if RequestTimedOut(ctx, reqCtx) {
 		return c.Fail(sources.Timeout, context.DeadlineExceeded, "query timed out after %s", c.Timeout)
 	}
+	var redirect *RedirectError
+	if errors.As(err, &redirect) {
+		return c.Fail(sources.BadResponse, redirect, "%s %v", c.Redacted, redirect)
+	}
 	var tooLarge *ResponseTooLargeError
 	if errors.As(err, &tooLarge) {
 		return c.Fail(sources.BadResponse, tooLarge, "%s: %v", c.Redacted, tooLarge)
@@ -48,7 +52,7 @@ func (c *Client) RequestFailed(ctx, reqCtx context.Context, err error) error {
 		return failed
 	}
 	// Refused connection, DNS, TLS handshake, proxy, unreadable
-	// credentials file, a connection cut mid-body. url.Error prints the
+	// credentials file (a body cut off is bodyFailed's). url.Error prints the
 	// request URL, userinfo included: keep only its cause (a *RetryError
 	// when the request was sent more than once).
 	cause := TransportCause(err)

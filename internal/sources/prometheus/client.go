@@ -67,7 +67,8 @@ func newClientWith(src *config.Source, opts httpclient.Options) (*Client, error)
 			c.sendsTenant = true
 		}
 	}
-	hc, err := api.NewClient(api.Config{Address: h.URL.String(), RoundTripper: h.Transport})
+	// h.HTTPClient follows redirects within the source's origin only.
+	hc, err := api.NewClient(api.Config{Address: h.URL.String(), Client: h.HTTPClient()})
 	if err != nil {
 		return nil, fmt.Errorf("prometheus URL %s: %s", c.http.Redacted, c.scrub(err.Error()))
 	}
