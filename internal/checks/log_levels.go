@@ -56,7 +56,7 @@ func buildLogLevels(b *config.Budget, f *config.Fields) Check {
 	if hasField {
 		c.level = field
 	}
-	if !model.LabelName(c.level).IsValidLegacy() {
+	if !model.LegacyValidation.IsValidLabelName(c.level) {
 		key := "level_label"
 		if hasField {
 			key = "level_field"
@@ -74,7 +74,7 @@ func buildLogLevels(b *config.Budget, f *config.Fields) Check {
 			return
 		}
 		for _, k := range m.Keys() {
-			level := strings.ToUpper(k)
+			var level string
 			if _, ok := levelAliases[strings.ToLower(k)]; ok {
 				level = normalizeLevel(k)
 			} else {

@@ -608,7 +608,7 @@ func (r *logReader) decodeLabels(b []byte) string {
 		if i < len(b) && b[i] == ',' {
 			i = skipBlank(b, i+1)
 		}
-		if !model.LabelName(name).IsValidLegacy() {
+		if !model.LegacyValidation.IsValidLabelName(name) {
 			return fmt.Sprintf("invalid label name %q: Loki takes [a-zA-Z_][a-zA-Z0-9_]*", name)
 		}
 		if _, dup := r.labels[name]; dup {
