@@ -74,7 +74,7 @@ func buildLogLevels(b *config.Budget, f *config.Fields) Check {
 			return
 		}
 		for _, k := range m.Keys() {
-			var level string
+			level := strings.ToUpper(k)
 			if _, ok := levelAliases[strings.ToLower(k)]; ok {
 				level = normalizeLevel(k)
 			} else {

@@ -44,7 +44,7 @@ func ParseSize(s string) (float64, error) {
 	for _, u := range sizeUnits {
 		if num, ok := strings.CutSuffix(s, u.suffix); ok {
 			v, err := strconv.ParseFloat(strings.TrimSpace(num), 64)
-			if err != nil || v < 0 || math.IsInf(v*u.factor, 0) || math.IsNaN(v) {
+			if err != nil || v < 0 || math.IsInf(v, 0) || math.IsNaN(v) {
 				return 0, fmt.Errorf("invalid size %q: use a number and a unit: B, KB, MB, GB (10^3) or KiB, MiB, GiB (2^10)", s)
 			}
 			return v * u.factor, nil
@@ -62,13 +62,13 @@ func ParseShare(s string) (float64, error) {
 	s = strings.TrimSpace(s)
 	if num, ok := strings.CutSuffix(s, "%"); ok {
 		v, err := strconv.ParseFloat(strings.TrimSpace(num), 64)
-		if err != nil || !(v >= 0 && v <= 100) { // NaN is no share
+		if err != nil || v < 0 || v > 100 {
 			return 0, fmt.Errorf("invalid share %q: want a percentage between 0%% and 100%%", s)
 		}
 		return v / 100, nil
 	}
 	v, err := strconv.ParseFloat(s, 64)
-	if err != nil || !(v >= 0 && v <= 1) {
+	if err != nil || v < 0 || v > 1 {
 		return 0, fmt.Errorf("invalid share %q: want a percentage such as 10%% (or a fraction between 0 and 1)", s)
 	}
 	return v, nil
