@@ -65,8 +65,9 @@ for t in "${targets[@]}"; do
     cat "$log"
   fi
   secs=$(($(date +%s) - start))
-  # Go's last progress line: "fuzz: elapsed: 10s, execs: 123456 (12345/sec), new interesting: 3 (total: 20)"
-  progress=$(grep -E '^fuzz: elapsed:' "$log" | tail -n 1 | sed 's/^fuzz: //' || true)
+  # Go's last progress line: "fuzz: elapsed: 10s, execs: 123456 (12345/sec), new interesting: 3 (total: 20)";
+  # its rate is the last interval's (often 0 at the end), so it is dropped.
+  progress=$(grep -E '^fuzz: elapsed:' "$log" | tail -n 1 | sed -E 's/^fuzz: //; s/ \([0-9]+\/sec\)//' || true)
   line=$(printf '%-4s %-32s %-48s %4ss  %s' "$status" "$name" "$pkg" "$secs" "${progress:-no progress line}")
   echo "$line"
   summary+=("$line")
