@@ -363,7 +363,7 @@ func TestHostileSecretsFileContent(t *testing.T) {
 	}{
 		{"-c at a token file", func(t *testing.T) []string {
 			return []string{"validate", "-c", secretsWriteFile(t, t.TempDir(), "token", "SECRETtoken-abcdef-0123\n")}
-		}, []int{2}, []string{"token:1:1: want a mapping, got a single value"}},
+		}, []int{2}, []string{"token:1:1: want a mapping with version: 1 and budgets, got a single value"}},
 		{"-c at a netrc file", func(t *testing.T) []string {
 			return []string{"check", "-c", secretsWriteFile(t, t.TempDir(), "netrc", "machine x login y password SECRETnetrc\n")}
 		}, []int{2}, []string{"netrc:1:1: want a mapping"}},

@@ -80,7 +80,7 @@ func TestLoadErrors(t *testing.T) {
 		{
 			name: "invalid YAML",
 			text: "version: 1\nbudgets:\n  - name: m\n   type: metric\n",
-			want: `budgets.yaml:2:1: invalid YAML: did not find expected '-' indicator`,
+			want: `budgets.yaml:4:4: invalid YAML: did not find expected '-' indicator`, // the line at fault, not the start of budgets
 		},
 	}
 	for _, tt := range tests {

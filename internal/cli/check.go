@@ -256,6 +256,9 @@ func (o *checkOptions) liveEnv(cfg *config.Config, plan []*checks.Planned, run *
 		if err != nil {
 			return err
 		}
+		if err := src.CheckFiles().Err(); err != nil {
+			return usageError(err)
+		}
 		client, err := prometheus.New(src)
 		if err != nil {
 			return usageError(fmt.Errorf("configuring the Prometheus source: %w", err))
@@ -268,6 +271,9 @@ func (o *checkOptions) liveEnv(cfg *config.Config, plan []*checks.Planned, run *
 		if err != nil {
 			return err
 		}
+		if err := src.CheckFiles().Err(); err != nil {
+			return usageError(err)
+		}
 		client, err := loki.New(src)
 		if err != nil {
 			return usageError(fmt.Errorf("configuring the Loki source: %w", err))
@@ -278,6 +284,11 @@ func (o *checkOptions) liveEnv(cfg *config.Config, plan []*checks.Planned, run *
 	if needs(plan, "endpoint") {
 		// /metrics endpoints get the Prometheus source's credentials,
 		// not its URL: an endpoint budget needs no Prometheus.
+		if src := cfg.Sources.Prometheus; src != nil {
+			if err := src.CheckFiles().Err(); err != nil {
+				return usageError(err)
+			}
+		}
 		client, err := endpoint.New(cfg.Sources.Prometheus, endpoint.Options{})
 		if err != nil {
 			return usageError(fmt.Errorf("configuring the endpoint source: %w", err))
