@@ -43,6 +43,7 @@ type checkOptions struct {
 	failOn      string
 	timeout     time.Duration
 	concurrency int
+	maxSamples  int
 	noColor     bool
 	noEmoji     bool
 	quiet       bool
@@ -88,6 +89,7 @@ func newCheckCmd(io IO) *cobra.Command {
 	f.StringVar(&opts.failOn, "fail-on", "fail", "the status that fails the run: `fail|warn`")
 	f.DurationVar(&opts.timeout, "timeout", DefaultRunTimeout, "time limit for the whole run (`DURATION`, 0 for none)")
 	f.IntVar(&opts.concurrency, "concurrency", 8, "budgets evaluated at once (`N`)")
+	f.IntVar(&opts.maxSamples, "query.max-samples", snapshot.DefaultMaxSamples, "offline: the most samples one PromQL query may load (`N`), as Prometheus' --query.max-samples")
 	f.BoolVar(&opts.noColor, "no-color", false, "no ANSI colors (also NO_COLOR)")
 	f.BoolVar(&opts.noEmoji, "no-emoji", false, "ASCII status markers instead of emoji")
 	f.BoolVarP(&opts.quiet, "quiet", "q", false, "console: show only budgets that did not pass, and the summary")
@@ -111,6 +113,9 @@ func (o *checkOptions) resolve() error {
 	}
 	if o.concurrency < 1 {
 		return fmt.Errorf("--concurrency: must be at least 1, got %d", o.concurrency)
+	}
+	if o.maxSamples < 1 {
+		return fmt.Errorf("--query.max-samples: must be at least 1, got %d", o.maxSamples)
 	}
 	if o.timeout < 0 {
 		return fmt.Errorf("--timeout: must not be negative")
@@ -195,6 +200,7 @@ func (o *checkOptions) offlineEnv(ctx context.Context, plan []*checks.Planned, r
 	if err != nil {
 		return nil, usageError(fmt.Errorf("reading snapshot: %w", err))
 	}
+	snap.SetMaxSamples(o.maxSamples)
 	ok := false
 	defer func() {
 		if !ok {
@@ -223,6 +229,9 @@ func (o *checkOptions) offlineEnv(ctx context.Context, plan []*checks.Planned, r
 		env.PromAPI, env.LokiAPI = st, st
 	}
 	if needs(plan, "endpoint") {
+		if err := snap.CheckEndpoints(); err != nil {
+			return nil, usageError(fmt.Errorf("reading snapshot: %w", err))
+		}
 		env.Endpoints = snap.Endpoints()
 	}
 	if needs(plan, "loki") {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"slices"
 	"unicode/utf8"
 )
 
@@ -496,24 +497,36 @@ func jsonArrayIndex(d []byte, idx int) ([]byte, jsonType, bool) {
 	}
 }
 
-// jsonLevelFinder finds the body's level for detected_level: the first
-// string value of the top-level field that comes first in levelFields.
+// jsonLevel is the body's level for detected_level, as Loki 3.7 finds
+// it: the first string value, in document order, whose key is one of
+// levelFields, looking into nested objects down to jsonLevelMaxDepth.
+// A malformed line gives what was found before the fault.
+func jsonLevel(obj []byte, depth int, arena *[]byte) []byte {
+	if depth >= jsonLevelMaxDepth {
+		return nil
+	}
+	f := jsonLevelFinder{depth: depth, arena: arena}
+	_ = jsonObjectEach(obj, &f, arena)
+	return f.val
+}
+
 type jsonLevelFinder struct {
-	best int // index in levelFields; len(levelFields) when none
-	val  []byte
+	depth int
+	arena *[]byte
+	val   []byte
 }
 
 func (f *jsonLevelFinder) member(key, val []byte, t jsonType) error {
-	if t != jsonString {
-		return nil
-	}
-	for i := 0; i < f.best; i++ {
-		if string(key) == levelFields[i] {
-			f.best, f.val = i, val
-			if i == 0 {
-				return errJSONStopIteration
-			}
-			break
+	switch t {
+	case jsonString:
+		if slices.Contains(levelFields, string(key)) {
+			f.val = val
+			return errJSONStopIteration
+		}
+	case jsonObject:
+		if v := jsonLevel(val, f.depth+1, f.arena); v != nil {
+			f.val = v
+			return errJSONStopIteration
 		}
 	}
 	return nil

@@ -34,7 +34,7 @@ var fastRetry = httpclient.RetryPolicy{
 	Jitter:     func() float64 { return 0.5 },
 }
 
-// evalTime is T of the recorded Loki data (shared/loki/meta.json).
+// evalTime is T of the recorded Loki data (testdata/loki/meta.json).
 var evalTime = time.Date(2026, 11, 26, 18, 40, 0, 0, time.UTC)
 
 // request is what a fake Loki saw.
@@ -206,7 +206,7 @@ func TestQueryRejectsStreamsAndMatrix(t *testing.T) {
 }
 
 func TestErrorMapping(t *testing.T) {
-	// The bodies are Loki 3.7.6's own (shared/loki/responses).
+	// The bodies are Loki 3.7.6's own (testdata/loki/responses).
 	const (
 		parseErr  = "parse error at line 1, col 55: syntax error: unexpected $end"
 		regexErr  = "parse error : stage '|~ \"AKIA[0-9A-Z\"' : error parsing regexp: missing closing ]: `[0-9A-Z`"
