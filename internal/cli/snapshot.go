@@ -79,6 +79,7 @@ written next to it and moved into place only when complete.`,
 	f.StringVar(&opts.logs, "logs", recorder.LogsRaw, "how to record log budgets: `raw|aggregate` (raw: the entries; aggregate: only Loki's answers)")
 	f.DurationVar(&opts.timeout, "timeout", DefaultRunTimeout, "time limit for the whole recording (`DURATION`, 0 for none)")
 	f.StringVar(&opts.description, "description", "", "what the snapshot shows, for the manifest (`TEXT`)")
+	_ = f.SetAnnotation("description", mayBeEmpty, []string{"true"})
 	return c
 }
 
@@ -86,7 +87,7 @@ func (o *snapshotOptions) resolve() error {
 	if o.out == "" {
 		return errors.New("--out: required: the directory to write the snapshot to")
 	}
-	t, err := atFlag(o.at)
+	t, err := atFlag(o.at, o.io.Now())
 	if err != nil {
 		return err
 	}
