@@ -203,10 +203,14 @@ func runSnapshot(ctx context.Context, o *snapshotOptions) error {
 	return nil
 }
 
-// snapshotError maps a failed recording to its exit code: the run's
-// --timeout 4, a source's failure 3, anything else (the directory) 2.
+// snapshotError maps a failed recording to its exit code: a signal 130 or
+// 143, the run's --timeout 4, a source's failure 3, anything else (the
+// directory) 2.
 func snapshotError(ctx context.Context, o *snapshotOptions, err error) error {
 	err = fmt.Errorf("recording snapshot %s: %w", o.out, err)
+	if in := interruptOf(ctx); in != nil {
+		return &exitError{code: in.code(), interrupt: true, err: fmt.Errorf("%s before the snapshot was complete; %s was left as it was", in, o.out)}
+	}
 	switch {
 	case errors.Is(ctx.Err(), context.DeadlineExceeded):
 		return &exitError{code: ExitTimeout, err: fmt.Errorf("the run's --timeout (%s) expired before the snapshot was complete; %s was left as it was", o.timeout, o.out)}
