@@ -167,7 +167,6 @@ func TestHostileSignalInProcess(t *testing.T) {
 	}
 }
 
-
 // TestHostileUnwritableReport: the console summary and every report that
 // could be written claim the code the process returns: 2 when a report
 // cannot be written, unless a budget was violated (1).
