@@ -1,8 +1,10 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"net/http"
@@ -203,7 +205,32 @@ func TestHostileCLISignals(t *testing.T) {
 		time.Sleep(200 * time.Millisecond)
 		return p, ""
 	}
+	loadingSnapshot := func(t *testing.T, tmp string) (*cliProcess, string) {
+		snap := cliLargeSnapshot(t)
+		report := filepath.Join(t.TempDir(), "report.json")
+		cfg := cliWriteBudgets(t, "http://127.0.0.1:1")
+		p := cliStart(t, []string{"TMPDIR=" + tmp}, "check", "-c", cfg, "--offline", snap, "--report", "json="+report, "--no-color")
+		// The snapshot's TSDB directory appears in the scratch
+		// directory when loading starts.
+		cliWaitFor(t, "the snapshot to start loading", func() bool {
+			m, _ := filepath.Glob(filepath.Join(tmp, atomicfile.Marker+"*", "secflow-snapshot-*"))
+			select {
+			case <-p.done:
+				return true
+			default:
+			}
+			return len(m) > 0
+		})
+		select {
+		case <-p.done:
+			t.Skip("the snapshot loaded before the signal could be sent")
+		default:
+		}
+		return p, report
+	}
 	tests := []signalCase{
+		{"SIGINT loading a large snapshot", loadingSnapshot, syscall.SIGINT, 130,
+			"error: interrupted by SIGINT: 1 budget not decided by then is marked interrupted in the reports\n"},
 		{"SIGINT waiting on Prometheus", waitingOnSource, syscall.SIGINT, 130,
 			"error: interrupted by SIGINT: 1 budget not decided by then is marked interrupted in the reports\n"},
 		{"SIGTERM waiting on Prometheus", waitingOnSource, syscall.SIGTERM, 143,
@@ -247,6 +274,29 @@ func TestHostileCLISignals(t *testing.T) {
 			}
 		})
 	}
+}
+
+// cliLargeSnapshot writes a snapshot whose metrics take seconds to load:
+// 1,500 series of an hour of 5 s samples (about 50 MB).
+func cliLargeSnapshot(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	cliMust(t, os.WriteFile(filepath.Join(dir, "manifest.yaml"), []byte("version: 1\nevaluated_at: "+faultAt+"\n"), 0o644))
+	f, err := os.Create(filepath.Join(dir, "metrics.om"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := bufio.NewWriterSize(f, 1<<20)
+	fmt.Fprintln(w, "# TYPE secflow_queue_depth gauge")
+	for s := range 1500 {
+		for i := range 720 {
+			fmt.Fprintf(w, "secflow_queue_depth{queue=\"q%d\"} %d %d\n", s, i%50, 1795690807+i*5)
+		}
+	}
+	fmt.Fprintln(w, "# EOF")
+	cliMust(t, w.Flush())
+	cliMust(t, f.Close())
+	return dir
 }
 
 // cliStaleName is the temporary name the process pid would have made from
@@ -538,5 +588,29 @@ func cliMust(t *testing.T, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestHostileCLISnapshotSignal: a recording stopped by SIGTERM exits 143,
+// says so in one line, and leaves --out as it was with no staging
+// directory beside it.
+func TestHostileCLISnapshotSignal(t *testing.T) {
+	srv, hits := cliHangingServer(t)
+	tmp, snaps := t.TempDir(), t.TempDir()
+	out := filepath.Join(snaps, "snap")
+	p := cliStart(t, []string{"TMPDIR=" + tmp}, "snapshot", "-c", cliWriteBudgets(t, srv.URL), "--at", faultAt, "--out", out)
+	cliWaitFor(t, "the recording's query", func() bool { return hits.Load() > 0 })
+	cliMust(t, p.cmd.Process.Signal(syscall.SIGTERM))
+	r, took := p.wait(t, 10*time.Second)
+	t.Logf("exited %s after the signal", took.Round(time.Millisecond))
+	expectCode(t, r, 143)
+	if want := "error: interrupted by SIGTERM before the snapshot was complete; " + out + " was left as it was\n"; r.stderr != want {
+		t.Errorf("stderr = %q, want %q", r.stderr, want)
+	}
+	if got := cliEntries(t, snaps); len(got) != 0 {
+		t.Errorf("beside --out: %q, want nothing", got)
+	}
+	if left := cliScratchDirs(t, tmp); len(left) != 0 {
+		t.Errorf("TMPDIR holds %v", left)
 	}
 }
