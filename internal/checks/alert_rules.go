@@ -20,6 +20,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/secflow/secflow-budget/internal/config"
+	"github.com/secflow/secflow-budget/internal/secret"
 	"github.com/secflow/secflow-budget/internal/sources"
 )
 
@@ -39,9 +40,10 @@ const (
 )
 
 // AlertRulesCheck holds that the required alerts are loaded in Prometheus,
-// healthy (their rule and every rule of their group: health ok, no
-// lastError), carry the required labels and annotations, and are not
-// firing (per the firing policy). With rules_files, the files are parsed at
+// healthy (health ok, per rule as Prometheus reports it: a broken rule
+// fails only the budgets that require it, not its group's other rules),
+// carry the required labels and annotations, and are not firing (per the
+// firing policy). With rules_files, the files are parsed at
 // load time with Prometheus' own rulefmt and PromQL parser, and an alert
 // the files define but Prometheus has not loaded is reported as such.
 type AlertRulesCheck struct {
@@ -262,23 +264,48 @@ func rulesFileErrors(file string, err error) []string {
 		}
 		return []string{fmt.Sprintf("%s:%s:%s: %s", file, m[1], m[2], msg[len(m[0]):])}
 	}
+	// Below, the file may be anything but a rules file (rules_files
+	// pointing at the wrong file): say where, never what it holds.
 	rest, isYAML := strings.CutPrefix(msg, "yaml: ")
 	if !isYAML {
-		return []string{fmt.Sprintf("%s: %s", file, msg)}
+		if strings.HasPrefix(msg, "group ") {
+			// rulefmt's check of a rule in a file that is a rules file.
+			return []string{fmt.Sprintf("%s: %s", file, msg)}
+		}
+		return []string{fmt.Sprintf("%s: %s", file, notQuoting(msg))}
 	}
 	if m := yamlLineRE.FindStringSubmatch(rest); m != nil && !strings.Contains(rest, "\n") {
-		return []string{fmt.Sprintf("%s:%s: %s", file, m[1], m[2])}
+		return []string{fmt.Sprintf("%s:%s: %s", file, m[1], notQuoting(m[2]))}
 	}
 	var out []string
 	for _, l := range strings.Split(rest, "\n") {
 		if m := yamlLineRE.FindStringSubmatch(l); m != nil {
-			out = append(out, fmt.Sprintf("%s:%s: %s", file, m[1], rulefmtTypeRE.ReplaceAllStringFunc(m[2], rulefmtTypeName)))
+			out = append(out, fmt.Sprintf("%s:%s: %s", file, m[1], notQuoting(rulefmtTypeRE.ReplaceAllStringFunc(m[2], rulefmtTypeName))))
 		}
 	}
 	if len(out) == 0 {
-		out = append(out, fmt.Sprintf("%s: %s", file, rest))
+		out = append(out, fmt.Sprintf("%s: %s", file, notQuoting(rest)))
 	}
 	return out
+}
+
+// unknownFieldRE is yaml.v3's "field NAME not found", NAME unquoted.
+var unknownFieldRE = regexp.MustCompile(`\bfield (.*) not found\b`)
+
+// fieldNameRE is a key worth naming: a typo such as "forr" helps, a
+// line of a shell script or a key with spaces is no field name.
+var fieldNameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_.-]{0,39}$`)
+
+// notQuoting drops what a YAML message quotes of the file (a value, an
+// odd key), keeping what it says is wrong.
+func notQuoting(msg string) string {
+	msg = unknownFieldRE.ReplaceAllStringFunc(msg, func(m string) string {
+		if name := unknownFieldRE.FindStringSubmatch(m)[1]; !fieldNameRE.MatchString(name) {
+			return "an unknown field, " + secret.NotShown + ", found"
+		}
+		return m
+	})
+	return secret.Quoted(msg)
 }
 
 // alertLines maps (group index, rule index) to the line of the rule in a
@@ -378,22 +405,42 @@ func (c *AlertRulesCheck) Evaluate(ctx context.Context, env Env) (Evaluation, er
 	}
 
 	loaded := map[string][]loadedRule{}
-	sick := map[string][]string{} // group → its unhealthy rules, described
+	// The unhealthy rules of the groups that hold a required alert, which
+	// this budget does not require: mentioned, never held against the
+	// alerts beside them.
+	type sickRule struct{ group, text string }
+	var sick []sickRule
 	for _, g := range rules.Groups {
 		key := g.File + "\x00" + g.Name
 		for _, r := range g.Rules {
 			switch r := r.(type) {
 			case v1.AlertingRule:
 				loaded[r.Name] = append(loaded[r.Name], loadedRule{group: key, name: g.Name, rule: r})
-				if d := ruleSickness(r.Health, r.LastError); d != "" {
-					sick[key] = append(sick[key], fmt.Sprintf("alert %s: %s", r.Name, d))
+				if d := ruleSickness(r.Health, r.LastError); d != "" && !slices.Contains(c.require, r.Name) {
+					sick = append(sick, sickRule{key, fmt.Sprintf("alert %s: %s", r.Name, d)})
 				}
 			case v1.RecordingRule:
 				if d := ruleSickness(r.Health, r.LastError); d != "" {
-					sick[key] = append(sick[key], fmt.Sprintf("recording rule %s: %s", r.Name, d))
+					sick = append(sick, sickRule{key, fmt.Sprintf("recording rule %s: %s", r.Name, d)})
 				}
 			}
 		}
+	}
+	requiredGroups := map[string]bool{}
+	for _, name := range c.require {
+		for _, lr := range loaded[name] {
+			requiredGroups[lr.group] = true
+		}
+	}
+	var siblings []string
+	for _, s := range sick {
+		if requiredGroups[s.group] {
+			_, gname, _ := strings.Cut(s.group, "\x00")
+			siblings = append(siblings, fmt.Sprintf("group %s: %s", gname, s.text))
+		}
+	}
+	if len(siblings) > 0 {
+		ev.Notes = append(ev.Notes, "unhealthy rules beside the required alerts, which this budget does not require (they fail only a budget that requires them): "+strings.Join(siblings, "; "))
 	}
 	fromAlerts := map[string]*activeAlerts{}
 	if alerts != nil {
@@ -409,7 +456,7 @@ func (c *AlertRulesCheck) Evaluate(ctx context.Context, env Env) (Evaluation, er
 	var problems []string
 	counts := map[string]int{}
 	for _, name := range c.require {
-		r, problem := c.judge(name, loaded[name], sick, fromAlerts[name])
+		r, problem := c.judge(name, loaded[name], fromAlerts[name])
 		if problem != "" {
 			problems = append(problems, name+" "+problem)
 		}
@@ -425,20 +472,24 @@ func (c *AlertRulesCheck) Evaluate(ctx context.Context, env Env) (Evaluation, er
 	return ev, nil
 }
 
-// ruleSickness describes an unhealthy rule, or returns "".
+// ruleSickness describes a rule whose health, as Prometheus reports it, is
+// not ok, or returns "".
 func ruleSickness(health v1.RuleHealth, lastError string) string {
 	switch {
-	case health == v1.RuleHealthBad || lastError != "":
+	case health == v1.RuleHealthGood:
+		return ""
+	case health == v1.RuleHealthBad:
 		if lastError == "" {
 			return "health " + string(health)
 		}
 		return fmt.Sprintf("health %s: %s", health, lastError)
 	case health == v1.RuleHealthUnknown:
 		return "health unknown (not evaluated yet)"
-	case health != v1.RuleHealthGood:
-		return "health " + strconv.Quote(string(health))
 	}
-	return ""
+	if lastError != "" {
+		return fmt.Sprintf("health %s: %s", strconv.Quote(string(health)), lastError)
+	}
+	return "health " + strconv.Quote(string(health))
 }
 
 func extraString(r Result, key string) (string, bool) {
@@ -453,7 +504,7 @@ func extraString(r Result, key string) (string, bool) {
 
 // judge builds the result of one required alert and a short description
 // of what is wrong with it ("" when nothing is).
-func (c *AlertRulesCheck) judge(name string, rules []loadedRule, sick map[string][]string, active *activeAlerts) (Result, string) {
+func (c *AlertRulesCheck) judge(name string, rules []loadedRule, active *activeAlerts) (Result, string) {
 	r := Result{Subject: name, Labels: map[string]string{}}
 	if len(rules) == 0 {
 		r.Value, r.Status = F(0), Fail
@@ -468,35 +519,19 @@ func (c *AlertRulesCheck) judge(name string, rules []loadedRule, sick map[string
 	var notes, problems []string
 	status := Pass
 
-	// Health: the rule's own, then its group's.
+	// Health: the rule's own, as Prometheus reports it. Every loaded rule
+	// of the name counts (two groups may define it). Other rules of its
+	// group are theirs to answer for.
 	health := v1.RuleHealth(v1.RuleHealthGood)
-	var groups []string
 	for _, lr := range rules {
-		h := lr.rule.Health
-		if lr.rule.LastError != "" {
-			h = worseHealth(h, v1.RuleHealthBad)
-		}
-		health = worseHealth(health, h)
+		health = worseHealth(health, lr.rule.Health)
 		if d := ruleSickness(lr.rule.Health, lr.rule.LastError); d != "" {
 			notes = append(notes, d)
-		}
-		if !slices.Contains(groups, lr.group) {
-			groups = append(groups, lr.group)
-		}
-	}
-	for _, g := range groups {
-		var others []string
-		for _, d := range sick[g] {
-			if !strings.HasPrefix(d, "alert "+name+":") {
-				others = append(others, d)
-			}
-		}
-		if len(others) > 0 {
-			_, gname, _ := strings.Cut(g, "\x00")
-			notes = append(notes, fmt.Sprintf("its group %s is unhealthy: %s", gname, strings.Join(others, "; ")))
+		} else if lr.rule.LastError != "" {
+			notes = append(notes, fmt.Sprintf("Prometheus reports health ok with a last error: %s", lr.rule.LastError))
 		}
 	}
-	if len(notes) > 0 {
+	if health != v1.RuleHealthGood {
 		status = Fail
 		problems = append(problems, "unhealthy")
 	}

@@ -201,28 +201,30 @@ func TestAlertRules(t *testing.T) {
 			},
 		},
 		{
-			name:   "a lastError alone is unhealthy",
+			// Health is as Prometheus reports it (issue 7, item 5).
+			name:   "a lastError with health ok is a note, not a failure",
 			budget: twoAlerts,
 			api: func() *alertAPI {
 				r := okRule("SecflowA")
 				r.LastError = "query timed out"
 				return &alertAPI{rules: rulesOf(group("g", r, okRule("SecflowB")))}
 			}(),
-			status:  Fail,
-			message: "SecflowA unhealthy; SecflowB unhealthy",
+			status:  Pass,
+			message: "2 of 2 alert rules loaded and healthy, none firing",
 			results: map[string]want{
-				"SecflowA": {0, Fail, "state=inactive health=err", "health ok: query timed out"},
-				"SecflowB": {0, Fail, "state=inactive health=ok", "its group g is unhealthy: alert SecflowA: health ok: query timed out"},
+				"SecflowA": {1, Pass, "state=inactive health=ok", "Prometheus reports health ok with a last error: query timed out"},
+				"SecflowB": {1, Pass, "state=inactive health=ok", ""},
 			},
 		},
 		{
-			name:   "an unhealthy recording rule makes its group unhealthy",
+			name:   "an unhealthy recording rule is its own: the alerts beside it pass",
 			budget: twoAlerts,
 			api: &alertAPI{rules: rulesOf(group("g", okRule("SecflowA"), okRule("SecflowB"),
 				v1.RecordingRule{Name: "job:x:rate5m", Query: `label_replace(x, "a", "$1", "b", "(")`, Health: v1.RuleHealthBad, LastError: "invalid regex"}))},
-			status:  Fail,
-			message: "SecflowA unhealthy; SecflowB unhealthy",
-			results: map[string]want{"SecflowA": {0, Fail, "state=inactive health=ok", "its group g is unhealthy: recording rule job:x:rate5m: health err: invalid regex"}},
+			status:  Pass,
+			message: "2 of 2 alert rules loaded and healthy, none firing",
+			results: map[string]want{"SecflowA": {1, Pass, "state=inactive health=ok", ""}, "SecflowB": {1, Pass, "state=inactive health=ok", ""}},
+			notes:   "group g: recording rule job:x:rate5m: health err: invalid regex",
 		},
 		{
 			name:   "not evaluated yet",
@@ -696,5 +698,61 @@ budgets:
 	}
 	if o := live[1]; o.Status != Pass || o.Message != "2 of 2 alert rules loaded and healthy, 1 firing (firing: ignore)" {
 		t.Errorf("budget-alerts-ignoring-firing: %s %q", o.Status, o.Message)
+	}
+}
+
+// TestHostileAlertRulesSiblingHealth: health is per rule, as Prometheus
+// reports it. A required alert whose own health is ok passes beside a
+// broken rule of its group; the broken sibling is mentioned in a note and
+// fails only a budget that requires it (issue 7, item 5).
+func TestHostileAlertRulesSiblingHealth(t *testing.T) {
+	broken := okRule("SecflowBroken")
+	broken.Health, broken.LastError = v1.RuleHealthBad, "many-to-many matching not allowed"
+	api := &alertAPI{rules: rulesOf(group("secflow-budgets", okRule("SecflowOK"), broken))}
+	const siblingNote = "unhealthy rules beside the required alerts, which this budget does not require (they fail only a budget that requires them): group secflow-budgets: alert SecflowBroken: health err: many-to-many matching not allowed"
+	tests := []struct {
+		name    string
+		require string
+		status  Status
+		message string
+		results map[string]Status
+		notes   []string
+	}{
+		{"the healthy alert alone passes, its sibling noted", "[SecflowOK]", Pass,
+			"1 of 1 alert rules loaded and healthy, none firing", map[string]Status{"SecflowOK": Pass}, []string{siblingNote}},
+		{"the broken alert fails the budget that requires it", "[SecflowBroken]", Fail,
+			"SecflowBroken unhealthy", map[string]Status{"SecflowBroken": Fail}, nil},
+		{"both required: only the broken one fails", "[SecflowOK, SecflowBroken]", Fail,
+			"SecflowBroken unhealthy", map[string]Status{"SecflowOK": Pass, "SecflowBroken": Fail}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			o := runAlerts(t, loadOne(t, "- name: alerts\n  type: alert_rules\n  require: "+tt.require+"\n")[0], api)
+			if o.Status != tt.status || o.Message != tt.message {
+				t.Errorf("outcome %s %q, want %s %q", o.Status, o.Message, tt.status, tt.message)
+			}
+			if len(o.Results) != len(tt.results) {
+				t.Fatalf("%d results, want %d", len(o.Results), len(tt.results))
+			}
+			for _, r := range o.Results {
+				want := tt.results[r.Subject]
+				if r.Status != want {
+					t.Errorf("%s: %s (%s), want %s", r.Subject, r.Status, r.Note, want)
+				}
+				wantHealth := "health=ok"
+				if r.Subject == "SecflowBroken" {
+					wantHealth = "health=err"
+				}
+				if !strings.Contains(resultExtras(r), wantHealth) {
+					t.Errorf("%s extras %q, want %s", r.Subject, resultExtras(r), wantHealth)
+				}
+				if r.Subject == "SecflowOK" && r.Note != "" {
+					t.Errorf("SecflowOK note %q: its sibling's trouble is not its own", r.Note)
+				}
+			}
+			if strings.Join(o.Notes, "\n") != strings.Join(tt.notes, "\n") {
+				t.Errorf("notes %q, want %q", o.Notes, tt.notes)
+			}
+		})
 	}
 }

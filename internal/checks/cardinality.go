@@ -84,7 +84,7 @@ func (c *CardinalityCheck) Evaluate(ctx context.Context, env Env) (Evaluation, e
 	for _, s := range vec {
 		r := Result{Subject: "series", Labels: labelMap(s.Metric), Unit: "series"}
 		c.limits.Judge(&r, float64(s.Value))
-		if r.Status != Pass {
+		if r.Status == Fail || r.Status == Warn {
 			over = append(over, group{FormatLabels(r.Labels), float64(s.Value)})
 		}
 		ev.Results = append(ev.Results, r)

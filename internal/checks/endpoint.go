@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/common/expfmt"
 
 	"github.com/secflow/secflow-budget/internal/config"
+	"github.com/secflow/secflow-budget/internal/secret"
 	"github.com/secflow/secflow-budget/internal/sources"
 )
 
@@ -44,7 +45,7 @@ func buildEndpoint(b *config.Budget, f *config.Fields) Check {
 	c := &EndpointCheck{name: b.Name, onMissing: b.OnMissing}
 	if f.Require("url") {
 		if raw, ok := f.String("url"); ok {
-			c.url, c.shown = raw, config.RedactURL(raw)
+			c.url, c.shown = raw, secret.URL(raw)
 			if err := config.CheckURL(raw); err != nil {
 				f.Errorf("url", "%v", err)
 			} else if u, _ := url.Parse(raw); u.User != nil {
@@ -247,7 +248,8 @@ func parseExposition(exp *sources.Exposition) ([]*dto.MetricFamily, error) {
 			if errors.Is(err, io.EOF) {
 				break
 			}
-			return nil, fmt.Errorf("the exposition does not parse: %v", err)
+			// The parser quotes the offending text: never shown.
+			return nil, fmt.Errorf("the exposition does not parse: %s", secret.Quoted(err.Error()))
 		}
 		families = append(families, mf)
 	}

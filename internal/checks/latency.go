@@ -159,11 +159,13 @@ type bucketCounts struct {
 	counts []float64
 }
 
-func (b *bucketCounts) total() float64 {
+// total is the count of the +Inf bucket: every observation. ok is false
+// when the group has no +Inf bucket.
+func (b *bucketCounts) total() (n float64, ok bool) {
 	if n := len(b.les); n > 0 && math.IsInf(b.les[n-1], 1) {
-		return b.counts[n-1]
+		return b.counts[n-1], true
 	}
-	return math.NaN()
+	return 0, false
 }
 
 // Evaluate implements Check.
@@ -201,7 +203,9 @@ func (c *LatencyCheck) Evaluate(ctx context.Context, env Env) (Evaluation, error
 	}
 	for k, g := range groups {
 		sortBuckets(g)
-		observations[k] = g.total()
+		if n, ok := g.total(); ok {
+			observations[k] = n
+		}
 	}
 
 	type row struct {
@@ -226,7 +230,7 @@ func (c *LatencyCheck) Evaluate(ctx context.Context, env Env) (Evaluation, error
 			if !ok {
 				obs = math.NaN()
 			}
-			rw.res = append(rw.res, c.judge(p, float64(s.Value), groups[k], obs, labelMap(s.Metric)))
+			rw.res = append(rw.res, c.judge(p, float64(s.Value), groups[k], obs, ok, labelMap(s.Metric)))
 		}
 	}
 	if len(rows) == 0 {
@@ -244,7 +248,10 @@ func (c *LatencyCheck) Evaluate(ctx context.Context, env Env) (Evaluation, error
 	return ev, nil
 }
 
-func (c *LatencyCheck) judge(p percentile, v float64, g *bucketCounts, obs float64, groupLabels map[string]string) Result {
+// judge judges one percentile v of a group. obs is the group's number of
+// observations in the window; counted is false when the source returned
+// none (no +Inf bucket, no native count), and obs is then NaN.
+func (c *LatencyCheck) judge(p percentile, v float64, g *bucketCounts, obs float64, counted bool, groupLabels map[string]string) Result {
 	delete(groupLabels, model.MetricNameLabel)
 	r := Result{Subject: p.name, Labels: groupLabels, Unit: "seconds"}
 	lim := Limits{Max: p.limit, WarnMax: p.warn}
@@ -254,6 +261,13 @@ func (c *LatencyCheck) judge(p percentile, v float64, g *bucketCounts, obs float
 		// so judge it as +Inf rather than as missing data.
 		lim.Judge(&r, math.Inf(1))
 		r.Note = fmt.Sprintf("histogram_quantile returned NaN although the window holds %s observations (NaN observations?): judged as +Inf", FormatValue(obs, "series"))
+		r.Extra = append(r.Extra, KV{"observations", obs})
+		return r
+	}
+	if math.IsNaN(v) && counted && math.IsNaN(obs) {
+		// Not "no observations": the source returned NaN as their count.
+		r.Note = "the source returned NaN for the percentile and for the number of observations: it cannot be judged against a limit"
+		lim.Judge(&r, v)
 		r.Extra = append(r.Extra, KV{"observations", obs})
 		return r
 	}

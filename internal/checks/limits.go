@@ -1,6 +1,10 @@
 package checks
 
-import "github.com/secflow/secflow-budget/internal/config"
+import (
+	"math"
+
+	"github.com/secflow/secflow-budget/internal/config"
+)
 
 // Limits are the hard and soft bounds of a value.
 type Limits struct {
@@ -37,7 +41,13 @@ func readLimits(f *config.Fields, parse func(string) (float64, bool)) Limits {
 	return l
 }
 
-// Judge sets r's status, limit, op and warn limit for value v.
+// NaNNote is the note of a result whose value the source returned as NaN.
+const NaNNote = "the source returned NaN (not a number): it cannot be judged against a limit"
+
+// Judge sets r's status, limit, op and warn limit for value v. NaN is no
+// value: its result is an error, never within the limits (every comparison
+// with NaN is false, so a plain comparison would pass it). -Inf and +Inf are
+// values: -Inf is below any min, +Inf above any max.
 func (l Limits) Judge(r *Result, v float64) {
 	r.Value = F(v)
 	switch {
@@ -54,4 +64,18 @@ func (l Limits) Judge(r *Result, v float64) {
 	default:
 		r.Status, r.Limit, r.Op, r.WarnLimit = Pass, l.Min, ">=", l.WarnMin
 	}
+	if math.IsNaN(v) {
+		judgeNaN(r)
+	}
 }
+
+// judgeNaN makes r, whose value the source returned as NaN, an error.
+func judgeNaN(r *Result) {
+	r.Value, r.Status, r.Missing = F(math.NaN()), Error, false
+	if r.Note == "" {
+		r.Note = NaNNote
+	}
+}
+
+// finite reports whether x is neither NaN nor an infinity.
+func finite(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }

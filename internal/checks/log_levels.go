@@ -3,6 +3,7 @@ package checks
 import (
 	"context"
 	"fmt"
+	"math"
 	"sort"
 	"strings"
 	"time"
@@ -188,9 +189,19 @@ func (c *LogLevelsCheck) Evaluate(ctx context.Context, env Env) (Evaluation, err
 			if g.total > 0 {
 				share = n / g.total
 			}
-			if limited {
+			if !finite(n) || !finite(g.total) {
+				// A count of lines is a whole number: NaN or an
+				// infinity from the source gives no share, and
+				// must not pass a limit (n/+Inf would be 0).
+				share = math.NaN()
+				r.Note = fmt.Sprintf("the source returned %s of %s lines: no share can be computed", FormatValue(n, "lines"), FormatValue(g.total, "lines"))
+			}
+			switch {
+			case limited:
 				lim.Judge(&r, share)
-			} else {
+			case math.IsNaN(share):
+				judgeNaN(&r)
+			default:
 				r.Value = F(share)
 			}
 			r.Extra = []KV{{"count", n}, {"total", g.total}}

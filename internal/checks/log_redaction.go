@@ -165,18 +165,27 @@ func (c *LogRedactionCheck) Evaluate(ctx context.Context, env Env) (Evaluation, 
 			return Evaluation{Missing: fmt.Sprintf("no log lines in the last %s", promDuration(c.window))}, nil
 		}
 	}
-	var bad []string
+	var bad, nan []string
 	for _, r := range ev.Results {
-		if r.Status != Pass {
+		switch r.Status {
+		case Pass:
+		case Error:
+			nan = append(nan, r.Subject+FormatLabels(r.Labels))
+		default:
 			bad = append(bad, fmt.Sprintf("%s%s: %s", r.Subject, FormatLabels(r.Labels), FormatValue(*r.Value, "lines")))
 		}
 	}
-	if len(bad) == 0 {
+	switch {
+	case len(nan) > 0 && len(bad) > 0:
+		ev.Message = fmt.Sprintf("lines matching secret patterns: %s (matched text is never shown); the source returned NaN for %s", joinNames(bad), joinNames(nan))
+	case len(nan) > 0:
+		ev.Message = fmt.Sprintf("the source returned NaN as the count of matching lines of %s: it cannot be judged", joinNames(nan))
+	case len(bad) == 0:
 		ev.Message = fmt.Sprintf("no more than %s matching lines for each of %d patterns", FormatValue(c.maxMatches, "lines"), len(c.patterns))
 		if c.maxMatches == 0 {
 			ev.Message = fmt.Sprintf("no line matches any of %d secret patterns", len(c.patterns))
 		}
-	} else {
+	default:
 		ev.Message = fmt.Sprintf("lines matching secret patterns: %s (matched text is never shown)", joinNames(bad))
 	}
 	return ev, nil

@@ -49,15 +49,11 @@ func (c *MetricCheck) Evaluate(ctx context.Context, env Env) (Evaluation, error)
 		r := Result{Subject: c.name, Labels: labelMap(s.Metric), Unit: c.unit}
 		v := float64(s.Value)
 		if math.IsNaN(v) {
-			r.Missing = true
-			r.Note = "the value is NaN (a division by zero, e.g. no events in the window)"
-			r.Limit, r.Op = c.limits.Max, "<="
-			if r.Limit == nil {
-				r.Limit, r.Op = c.limits.Min, ">="
-			}
-		} else {
-			c.limits.Judge(&r, v)
+			// Not missing data: the series exists and its value is no
+			// number, which must not pass (nor skip) a limit.
+			r.Note = "the source returned NaN (not a number; a division by zero, e.g. no events in the window?): it cannot be judged against a limit"
 		}
+		c.limits.Judge(&r, v)
 		ev.Results = append(ev.Results, r)
 	}
 	return ev, nil

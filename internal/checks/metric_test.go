@@ -75,11 +75,14 @@ func TestMetricCheck(t *testing.T) {
 			wantMessage: "no data: the query returned no series (on_missing: skip)",
 		},
 		{
-			name:       "NaN value follows on_missing warn",
-			budget:     "max: 1\non_missing: warn",
-			answer:     model.Vector{sample(nan())},
-			wantStatus: Warn,
-			wantValues: []float64{nan()}, // NaN here: a result without a value
+			// NaN is no value and not missing data: on_missing does not
+			// apply, and it never passes (issue 7, item 1).
+			name:        "NaN value is an error, whatever on_missing says",
+			budget:      "max: 1\non_missing: warn",
+			answer:      model.Vector{sample(nan())},
+			wantStatus:  Error,
+			wantMessage: "the source returned NaN (not a number; a division by zero, e.g. no events in the window?): it cannot be judged against a limit",
+			wantValues:  []float64{nan()},
 		},
 		{
 			name:       "severity warning turns a violation into a warning",
@@ -115,8 +118,8 @@ func TestMetricCheck(t *testing.T) {
 			}
 			for i, r := range o.Results {
 				if math.IsNaN(tt.wantValues[i]) {
-					if r.Value != nil || !r.Missing {
-						t.Errorf("result %d = %v, want no value", i, *r.Value)
+					if r.Value == nil || !math.IsNaN(*r.Value) || r.Missing || r.Status != Error {
+						t.Errorf("result %d = %+v, want NaN with status error", i, r)
 					}
 					continue
 				}

@@ -3,6 +3,7 @@ package checks
 import (
 	"context"
 	"fmt"
+	"math"
 	"strings"
 
 	"github.com/prometheus/common/model"
@@ -55,13 +56,19 @@ func (c *PresentCheck) Evaluate(ctx context.Context, env Env) (Evaluation, error
 		counts[string(s.Metric[model.MetricNameLabel])] += float64(s.Value)
 	}
 	ev := Evaluation{}
-	var missing []string
+	var missing, bad []string
 	for _, m := range c.metrics {
 		n := counts[m]
 		for _, suf := range familySuffixes {
 			n += counts[m+suf]
 		}
 		r := Result{Subject: m, Labels: map[string]string{}, Value: F(n), Unit: "series"}
+		if math.IsNaN(n) {
+			judgeNaN(&r)
+			bad = append(bad, m)
+			ev.Results = append(ev.Results, r)
+			continue
+		}
 		if n < 1 {
 			r.Status = Fail
 			r.Note = "missing: no series at the evaluation time"
@@ -69,11 +76,13 @@ func (c *PresentCheck) Evaluate(ctx context.Context, env Env) (Evaluation, error
 		}
 		ev.Results = append(ev.Results, r)
 	}
-	present := len(c.metrics) - len(missing)
-	if len(missing) == 0 {
-		ev.Message = fmt.Sprintf("%d/%d metrics present", present, len(c.metrics))
-	} else {
-		ev.Message = fmt.Sprintf("%d/%d metrics present; missing: %s", present, len(c.metrics), strings.Join(missing, ", "))
+	present := len(c.metrics) - len(missing) - len(bad)
+	ev.Message = fmt.Sprintf("%d/%d metrics present", present, len(c.metrics))
+	if len(missing) > 0 {
+		ev.Message += "; missing: " + strings.Join(missing, ", ")
+	}
+	if len(bad) > 0 {
+		ev.Message += "; the source returned NaN as the number of series of " + strings.Join(bad, ", ")
 	}
 	return ev, nil
 }

@@ -18,6 +18,10 @@ type Result struct {
 	// Missing marks a result without data; Run sets its status from the
 	// budget's on_missing.
 	Missing bool
+	// BySeverity marks a result that broke its hard limit and is a warning
+	// only because its budget has severity: warning. Its Op and Limit are
+	// the hard limit's: the value is past it.
+	BySeverity bool
 	// Extra holds type-specific facts in display order, e.g. bucket bounds
 	// and observations of a percentile.
 	Extra []KV
@@ -59,8 +63,11 @@ type Outcome struct {
 	Results     []Result
 	Notes       []string
 	Details     []string
-	Err         *OutcomeError
-	Duration    time.Duration
+	// Warnings are what the sources said beside their answers, each as
+	// "SOURCE: TEXT" (Prometheus' "warnings": partial data).
+	Warnings []string
+	Err      *OutcomeError
+	Duration time.Duration
 	// File and Line locate the budget in budgets.yaml (annotations point
 	// there).
 	File string

@@ -42,12 +42,13 @@ func Run(ctx context.Context, plan []*Planned, env Env, concurrency int, now fun
 			case sem <- struct{}{}:
 				defer func() { <-sem }()
 			case <-ctx.Done():
-				decide(i, judge(ctx, p, Evaluation{}, ctx.Err(), 0))
+				decide(i, maskOutcome(judge(ctx, p, Evaluation{}, ctx.Err(), 0, nil)))
 				return
 			}
 			start := now()
-			ev, err := p.Check.Evaluate(ctx, env)
-			decide(i, judge(ctx, p, ev, err, now().Sub(start)))
+			wctx, warnings := sources.WithWarnings(ctx)
+			ev, err := p.Check.Evaluate(wctx, env)
+			decide(i, maskOutcome(judge(ctx, p, ev, err, now().Sub(start), warnings.List())))
 		}()
 	}
 	finished := make(chan struct{})
@@ -68,7 +69,7 @@ func Run(ctx context.Context, plan []*Planned, env Env, concurrency int, now fun
 	returned = true
 	for i, p := range plan {
 		if !decided[i] {
-			out[i] = judge(ctx, p, Evaluation{}, ctx.Err(), 0)
+			out[i] = maskOutcome(judge(ctx, p, Evaluation{}, ctx.Err(), 0, nil))
 		}
 	}
 	return out, errors.Is(ctx.Err(), context.DeadlineExceeded)
@@ -79,13 +80,21 @@ func Run(ctx context.Context, plan []*Planned, env Env, concurrency int, now fun
 const cutShortGrace = 200 * time.Millisecond
 
 // judge turns a check's evaluation into an outcome: on_missing for absent
-// data, severity for violations, the worst result for the status.
-func judge(ctx context.Context, p *Planned, ev Evaluation, err error, d time.Duration) Outcome {
+// data, severity for violations, the worst result for the status. warnings
+// are what the sources said beside their answers (partial data): they
+// become notes too, since a verdict may rest on incomplete data.
+func judge(ctx context.Context, p *Planned, ev Evaluation, err error, d time.Duration, warnings []string) Outcome {
 	b := p.Budget
 	o := Outcome{
 		Name: b.Name, Type: b.Type, Category: p.Category, Description: b.Description,
 		Runbook: b.Runbook, Severity: b.Severity.String(), Tags: b.Tags, Duration: d,
-		Notes: ev.Notes, Details: ev.Details, Line: b.Line,
+		Notes: ev.Notes, Details: ev.Details, Line: b.Line, Warnings: warnings,
+	}
+	if len(warnings) > 0 {
+		o.Notes = append([]string(nil), ev.Notes...)
+		for _, w := range warnings {
+			o.Notes = append(o.Notes, "warning from "+w+" (the answer may be partial data)")
+		}
 	}
 	if b.Fields != nil {
 		o.File = b.Fields.File()
@@ -110,12 +119,14 @@ func judge(ctx context.Context, p *Planned, ev Evaluation, err error, d time.Dur
 		o.Message = fmt.Sprintf("no data: %s (on_missing: %s)", ev.Missing, b.OnMissing)
 		return o
 	}
+	bySeverity := false
 	for _, r := range ev.Results {
 		if r.Missing {
 			r.Status = missingStatus(b.OnMissing)
 		}
 		if r.Status == Fail && b.Severity == config.SeverityWarning {
-			r.Status = Warn
+			r.Status, r.BySeverity = Warn, true
+			bySeverity = true
 		}
 		o.Results = append(o.Results, r)
 		o.Status = max(o.Status, r.Status)
@@ -124,8 +135,10 @@ func judge(ctx context.Context, p *Planned, ev Evaluation, err error, d time.Dur
 	if o.Message == "" {
 		o.Message = summarize(o.Results, b.OnMissing, b.Name)
 	}
-	if ev.Message != "" && o.Status == Warn && b.Severity == config.SeverityWarning {
-		o.Message += " (severity: warning)"
+	if bySeverity && o.Status == Warn {
+		// The message shows the broken limit as broken ("769.7s > 600s");
+		// say why it is only a warning.
+		o.Message += SeveritySuffix
 	}
 	return o
 }
@@ -205,17 +218,28 @@ func DescribeResult(r Result, onMissing config.OnMissing) string {
 		}
 		return fmt.Sprintf("%s: %s (on_missing: %s)", subject, note, onMissing)
 	}
+	if r.Status == Error {
+		// No comparison: an error result has no value to compare (NaN).
+		note := r.Note
+		if note == "" {
+			note = "error"
+		}
+		if subject == "" {
+			return note
+		}
+		return subject + ": " + note
+	}
 	v := FormatValue(*r.Value, r.Unit)
 	hard, soft := r.Op, r.Op
-	switch r.Status {
-	case Fail:
+	switch {
+	case r.Status == Fail || r.BySeverity:
 		hard = negate(r.Op)
-	case Warn:
+	case r.Status == Warn:
 		soft = negate(r.Op)
 	}
 	var s string
 	switch {
-	case r.Status == Warn && r.WarnLimit != nil:
+	case r.Status == Warn && r.WarnLimit != nil && !r.BySeverity:
 		s = fmt.Sprintf("%s %s warn %s", v, soft, FormatValue(*r.WarnLimit, r.Unit))
 	case r.Limit != nil:
 		s = fmt.Sprintf("%s %s %s", v, hard, FormatValue(*r.Limit, r.Unit))
@@ -229,6 +253,10 @@ func DescribeResult(r Result, onMissing config.OnMissing) string {
 	}
 	return subject + " " + s
 }
+
+// SeveritySuffix follows the message of a budget that broke a hard limit
+// and only warns because of its severity.
+const SeveritySuffix = " (severity: warning)"
 
 func negate(op string) string {
 	if op == ">=" {

@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/prometheus/model/labels"
 
 	"github.com/secflow/secflow-budget/internal/config"
+	"github.com/secflow/secflow-budget/internal/secret"
 	"github.com/secflow/secflow-budget/internal/sources"
 )
 
@@ -306,15 +307,13 @@ func (c *ScrapeCheck) intervalResult(t v1.ActiveTarget, lbl map[string]string) R
 	return r
 }
 
-var urlUserinfo = regexp.MustCompile(`(://)[^/@\s"]+@`)
-
-// lastError is Prometheus' lastError of a target, shortened, with any URL
-// userinfo masked.
+// lastError is Prometheus' lastError of a target, shortened, with what
+// secret.Text masks (the scrape URL's userinfo and credential parameters).
 func lastError(s string) string {
 	if s == "" {
 		return "no error reported"
 	}
-	s = urlUserinfo.ReplaceAllString(s, "${1}xxxxx@")
+	s = secret.Text(s)
 	if len(s) > 300 {
 		s = strings.ToValidUTF8(s[:300], "") + "..."
 	}
@@ -339,6 +338,8 @@ func (c *ScrapeCheck) message(rs []Result) string {
 		msg = fmt.Sprintf("job %s: %s", w.Labels["job"], w.Note)
 	case w.Missing:
 		msg = fmt.Sprintf("%s: %s", inst, w.Note)
+	case w.Status == Error:
+		msg = fmt.Sprintf("%s %s: %s", inst, w.Subject, w.Note)
 	case w.Subject == "up":
 		msg = inst + " " + w.Note
 	case w.Subject == "interval" && w.Op == "==":

@@ -19,6 +19,7 @@ import (
 	"github.com/secflow/secflow-budget/internal/checks"
 	"github.com/secflow/secflow-budget/internal/config"
 	"github.com/secflow/secflow-budget/internal/report"
+	"github.com/secflow/secflow-budget/internal/secret"
 	"github.com/secflow/secflow-budget/internal/sources"
 	"github.com/secflow/secflow-budget/internal/sources/endpoint"
 	"github.com/secflow/secflow-budget/internal/sources/loki"
@@ -304,7 +305,7 @@ func (o *checkOptions) liveEnv(cfg *config.Config, plan []*checks.Planned, run *
 			return usageError(fmt.Errorf("configuring the Prometheus source: %w", err))
 		}
 		env.Prometheus, env.PromAPI = client, client
-		targets = append(targets, config.RedactURL(src.URL))
+		targets = append(targets, secret.URL(src.URL))
 	}
 	if needs(plan, "loki") {
 		src, err := o.sources.lokiSource(o.io, cfg)
@@ -316,7 +317,7 @@ func (o *checkOptions) liveEnv(cfg *config.Config, plan []*checks.Planned, run *
 			return usageError(fmt.Errorf("configuring the Loki source: %w", err))
 		}
 		env.Loki, env.LokiAPI = client, client
-		targets = append(targets, config.RedactURL(src.URL))
+		targets = append(targets, secret.URL(src.URL))
 	}
 	if needs(plan, "endpoint") {
 		// /metrics endpoints get the Prometheus source's credentials,

@@ -14,6 +14,7 @@ import (
 
 	"github.com/secflow/secflow-budget/internal/atomicfile"
 	"github.com/secflow/secflow-budget/internal/config"
+	"github.com/secflow/secflow-budget/internal/secret"
 )
 
 // IO is the process's streams and environment, built once by main and
@@ -115,12 +116,12 @@ func printError(w io.Writer, err error) {
 	var cerrs config.Errors
 	if errors.As(err, &cerrs) {
 		for _, ce := range cerrs {
-			fmt.Fprintln(w, "error: "+ce.Error())
+			fmt.Fprintln(w, "error: "+secret.Text(ce.Error()))
 		}
 		return
 	}
 	// The first line is the error; more lines are hints (usage), as is.
-	first, rest, _ := strings.Cut(err.Error(), "\n")
+	first, rest, _ := strings.Cut(secret.Text(err.Error()), "\n")
 	fmt.Fprintln(w, "error: "+first)
 	if rest != "" {
 		fmt.Fprintln(w, rest)

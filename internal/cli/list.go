@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/secflow/secflow-budget/internal/checks"
+	"github.com/secflow/secflow-budget/internal/secret"
 )
 
 type listOptions struct {
@@ -59,7 +60,7 @@ func runList(_ context.Context, o *listOptions) error {
 			if q.Note != "" {
 				note = "  # " + q.Note
 			}
-			fmt.Fprintf(w, "  %s: %s%s\n", q.Lang, q.Text, note)
+			fmt.Fprintf(w, "  %s: %s%s\n", q.Lang, secret.URLs(q.Text), note)
 		}
 	}
 	return nil

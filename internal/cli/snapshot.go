@@ -14,8 +14,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/secflow/secflow-budget/internal/checks"
-	"github.com/secflow/secflow-budget/internal/config"
 	"github.com/secflow/secflow-budget/internal/recorder"
+	"github.com/secflow/secflow-budget/internal/secret"
 	"github.com/secflow/secflow-budget/internal/sources"
 	"github.com/secflow/secflow-budget/internal/sources/endpoint"
 	"github.com/secflow/secflow-budget/internal/sources/loki"
@@ -132,7 +132,7 @@ func runSnapshot(ctx context.Context, o *snapshotOptions) error {
 		PromQL: queriesOf(plan, "promql"),
 		LogQL:  queriesOf(plan, "logql"),
 		Logs:   o.logs,
-		Warn:   func(msg string) { fmt.Fprintln(o.io.Err, "warning: "+msg) },
+		Warn:   func(msg string) { fmt.Fprintln(o.io.Err, "warning: "+secret.Text(msg)) },
 		Manifest: snapshot.Manifest{
 			ConfigSHA256: hex.EncodeToString(sum[:]),
 			ToolVersion:  version,
@@ -145,7 +145,6 @@ func runSnapshot(ctx context.Context, o *snapshotOptions) error {
 		}
 	}
 	// The sources resolve as for check: flag, then environment, then file.
-	var from []string
 	promSrc := cfg.Sources.Prometheus
 	if len(opts.PromQL) > 0 || needs(opts.StateBudgets, "prometheus") {
 		src, err := o.sources.prometheusSource(o.io, cfg)
@@ -158,7 +157,7 @@ func runSnapshot(ctx context.Context, o *snapshotOptions) error {
 		}
 		opts.Prometheus, opts.State.Prometheus = client, client
 		promSrc = src
-		from = append(from, "prometheus="+config.RedactURL(src.URL))
+		opts.From = append(opts.From, recorder.SourceURL{Name: "prometheus", URL: src.URL})
 	}
 	// A budget that reads Loki's state (retention with source: loki) may
 	// be planned as a Prometheus one: when there are such budgets, a Loki
@@ -175,7 +174,7 @@ func runSnapshot(ctx context.Context, o *snapshotOptions) error {
 				return usageError(fmt.Errorf("configuring the Loki source: %w", err))
 			}
 			opts.Loki, opts.State.LokiAPI = client, client
-			from = append(from, "loki="+config.RedactURL(src.URL))
+			opts.From = append(opts.From, recorder.SourceURL{Name: "loki", URL: src.URL})
 		}
 	}
 	if needs(opts.StateBudgets, "endpoint") {
@@ -187,7 +186,6 @@ func runSnapshot(ctx context.Context, o *snapshotOptions) error {
 		}
 		opts.State.Endpoints = client
 	}
-	opts.Manifest.CapturedFrom = strings.Join(from, " ")
 	if o.logs == recorder.LogsRaw && slices.ContainsFunc(plan, func(p *checks.Planned) bool { return p.Budget.Type == "log_redaction" }) {
 		fmt.Fprintf(o.io.Err, "note: %s will hold the raw log lines, with any secret a log_redaction budget finds in them: share the snapshot as you would the logs, or record with --logs aggregate\n", recorder.LogsFile)
 	}

@@ -353,7 +353,9 @@ func kindName(n *yaml.Node) string {
 	case yaml.AliasNode:
 		return "an alias"
 	default:
-		return fmt.Sprintf("%q", n.Value)
+		// Not the value: -c pointing at a token file would print the
+		// token. The position says where it is.
+		return "a single value"
 	}
 }
 

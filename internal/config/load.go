@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/secflow/secflow-budget/internal/secret"
 )
 
 // TypeReader reads the type-specific fields of a budget (through b.Fields)
@@ -265,22 +267,9 @@ func parseSource(f *Fields) *Source {
 func CheckURL(raw string) error {
 	u, err := url.Parse(raw)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return fmt.Errorf("invalid URL %q: want http://host:port or https://host:port", RedactURL(raw))
+		return fmt.Errorf("invalid URL %q: want http://host:port or https://host:port", secret.URL(raw))
 	}
 	return nil
-}
-
-// RedactURL hides the userinfo of a URL so that it can be printed.
-func RedactURL(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return "(unparsable URL)"
-	}
-	if u.User == nil {
-		return raw
-	}
-	u.User = url.User("xxxxx")
-	return u.String()
 }
 
 // SortErrors orders errors by line and column.

@@ -46,12 +46,3 @@ func TestParseShare(t *testing.T) {
 		}
 	}
 }
-
-func TestRedactURL(t *testing.T) {
-	if got := RedactURL("https://user:s3cret@prom.example:9090/x"); got != "https://xxxxx@prom.example:9090/x" {
-		t.Errorf("RedactURL = %q", got)
-	}
-	if got := RedactURL("http://prom:9090"); got != "http://prom:9090" {
-		t.Errorf("RedactURL = %q", got)
-	}
-}

@@ -17,6 +17,9 @@
 //
 // The manifest lists the queries the snapshot was recorded for, so that
 // the offline source can refuse a query recorded for other budgets.
+// Its captured_from names the sources the recording asked, with their URLs
+// masked (package secret); the state bodies are masked the same way before
+// they are written (a target's scrapeUrl, __param_token, lastError).
 //
 // It owns the capture only: the snapshot's reader and its file formats
 // live in sources/snapshot, the live clients in sources/prometheus and

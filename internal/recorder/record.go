@@ -14,6 +14,7 @@ import (
 
 	"github.com/secflow/secflow-budget/internal/atomicfile"
 	"github.com/secflow/secflow-budget/internal/checks"
+	"github.com/secflow/secflow-budget/internal/secret"
 	"github.com/secflow/secflow-budget/internal/sources"
 	"github.com/secflow/secflow-budget/internal/sources/snapshot"
 )
@@ -50,9 +51,12 @@ type Options struct {
 	// State and the query sources above, to record what they read.
 	StateBudgets []*checks.Planned
 	State        StateSources
-	// Manifest is the manifest to write, with where the data came from;
-	// Record fills in the evaluation time and the queries.
+	// Manifest is the manifest to write; Record fills in the evaluation
+	// time, the queries and where the data came from.
 	Manifest snapshot.Manifest
+	// From are the live sources' URLs. The manifest's captured_from names
+	// those the recording asked anything, with their URLs masked.
+	From []SourceURL
 	// Warn receives what the snapshot may not reproduce; nil drops it.
 	Warn func(string)
 }
@@ -140,6 +144,8 @@ func Record(ctx context.Context, out string, o Options) (*Summary, error) {
 	}
 
 	sum := &Summary{Dir: shown}
+	var used contacts
+	used.watch(&o)
 	if err := record(ctx, staging, o, sum); err != nil {
 		return nil, err
 	}
@@ -147,6 +153,11 @@ func Record(ctx context.Context, out string, o Options) (*Summary, error) {
 	m := o.Manifest
 	m.EvaluatedAt = o.At
 	m.Queries = unique(append(slices.Clone(o.PromQL), o.LogQL...))
+	if len(o.From) > 0 {
+		m.CapturedFrom = used.capturedFrom(o.From)
+	} else {
+		m.CapturedFrom = secret.Text(m.CapturedFrom)
+	}
 	if err := snapshot.WriteManifest(staging, m); err != nil {
 		return nil, err
 	}

@@ -220,7 +220,7 @@ func (r *stateRecorder) write(dir string) ([]string, error) {
 	var files []string
 	for path, name := range promStateFiles {
 		if b, ok := r.bodies[path]; ok {
-			if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
+			if err := os.WriteFile(filepath.Join(dir, name), maskStateBody(b), 0o644); err != nil {
 				return nil, err
 			}
 			files = append(files, name)

@@ -113,7 +113,7 @@ func (c *console) shows(o *checks.Outcome) bool {
 
 func (c *console) write(run *Run) {
 	if !c.opts.Quiet {
-		c.line(c.pal.bold().Sprint(runHeader(run, c.sym)))
+		c.line(c.pal.bold().Sprint(c.oneLine(runHeader(run, c.sym))))
 	}
 	width := 0
 	for i := range run.Outcomes {
@@ -129,7 +129,7 @@ func (c *console) write(run *Run) {
 			}
 			if !header {
 				c.gap()
-				c.line(c.pal.bold().Sprint(areaHeader(g.Area, c.opts.Emoji)))
+				c.line(c.pal.bold().Sprint(c.oneLine(areaHeader(g.Area, c.opts.Emoji))))
 				header = true
 			}
 			c.outcome(o, width)
@@ -154,7 +154,7 @@ func (c *console) outcome(o *checks.Outcome, width int) {
 	if c.opts.Emoji {
 		markerWidth = 2 // the emoji are double width
 	}
-	prefix := consoleIndent + col.Sprint(c.marker(o.Status)) + " " + col.Sprint(o.Name) + pad + "  "
+	prefix := consoleIndent + col.Sprint(c.marker(o.Status)) + " " + col.Sprint(c.oneLine(o.Name)) + pad + "  "
 	msgColumn := len(consoleIndent) + markerWidth + 1 + max(len(o.Name), width) + 2
 	c.text(prefix, strings.Repeat(" ", msgColumn), msg, nil)
 
@@ -186,6 +186,12 @@ func (c *console) text(prefix, cont, text string, tint *color.Color) {
 			c.line(cont + l)
 		}
 	}
+}
+
+// oneLine is text from elsewhere (a snapshot directory, a category, a
+// name) that must stay on its line: printable, with line breaks as spaces.
+func (c *console) oneLine(s string) string {
+	return strings.ReplaceAll(printable(s, !c.opts.Emoji), "\n", " ")
 }
 
 // summary is "12 budgets: 9 passed, 1 warning, 1 failed, 1 error, 0 skipped

@@ -62,6 +62,7 @@ type jsonBudget struct {
 	Results     []jsonResult         `json:"results"`
 	Notes       []string             `json:"notes,omitempty"`
 	Details     []string             `json:"details,omitempty"`
+	Warnings    []string             `json:"warnings,omitempty"`
 	Error       *checks.OutcomeError `json:"error"`
 }
 
@@ -92,6 +93,7 @@ func newJSONReport(run *Run) jsonReport {
 			Results:     make([]jsonResult, len(o.Results)),
 			Notes:       o.Notes,
 			Details:     o.Details,
+			Warnings:    o.Warnings,
 			Error:       o.Err,
 		}
 		for i, r := range o.Results {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/secflow/secflow-budget/internal/config"
+	"github.com/secflow/secflow-budget/internal/secret"
 	"github.com/secflow/secflow-budget/internal/sources"
 	"github.com/secflow/secflow-budget/internal/sources/httpclient"
 )
@@ -78,7 +79,9 @@ func New(src *config.Source, opts Options) (*Client, error) {
 		s = *src
 	}
 	s.URL = placeholderURL
-	hopts := httpclient.Options{Name: sourceName, MaxResponseBytes: opts.MaxReadBytes}
+	// Every request goes to a budget's own URL; redirectPolicy keeps
+	// redirects on its origin.
+	hopts := httpclient.Options{Name: sourceName, MaxResponseBytes: opts.MaxReadBytes, AnyHost: true}
 	auth, err := httpclient.New(&s, hopts)
 	if err != nil {
 		return nil, fmt.Errorf("credentials for endpoint budgets (sources.prometheus): %w", err)
@@ -111,7 +114,7 @@ func (c *Client) Fetch(ctx context.Context, req sources.EndpointRequest) (*sourc
 	if req.Anonymous {
 		h = c.anon
 	}
-	shown := config.RedactURL(req.URL)
+	shown := secret.URL(req.URL)
 	u, err := url.Parse(req.URL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, h.Fail(sources.BadQuery, nil, "invalid endpoint URL %s: want http:// or https:// and a host", shown)
@@ -146,7 +149,7 @@ func (c *Client) Fetch(ctx context.Context, req sources.EndpointRequest) (*sourc
 	case resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden:
 		return nil, h.Fail(sources.Unauthorized, nil, "%s refused our credentials: %s (endpoint budgets send the Prometheus source's credentials)", shown, status)
 	case resp.StatusCode >= 300 && resp.StatusCode < 400:
-		return nil, h.Fail(sources.BadResponse, nil, "%s answered %s, a redirect to %s that was not followed: credentials only go to the URL's own host", shown, status, config.RedactURL(resp.Header.Get("Location")))
+		return nil, h.Fail(sources.BadResponse, nil, "%s answered %s, a redirect to %s that was not followed: credentials only go to the URL's own host", shown, status, secret.URL(resp.Header.Get("Location")))
 	default:
 		return nil, h.Fail(sources.BadResponse, nil, "%s answered %s", shown, status)
 	}
@@ -168,7 +171,7 @@ func (c *Client) Fetch(ctx context.Context, req sources.EndpointRequest) (*sourc
 // the same host, whose credentials they are.
 func redirectPolicy(anonymous bool) func(*http.Request, []*http.Request) error {
 	return func(req *http.Request, via []*http.Request) error {
-		if anonymous || len(via) >= maxRedirects || req.URL.Host != via[0].URL.Host {
+		if anonymous || len(via) >= maxRedirects || !httpclient.SameOrigin(req.URL, via[0].URL) {
 			return http.ErrUseLastResponse
 		}
 		return nil

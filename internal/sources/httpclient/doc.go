@@ -2,8 +2,15 @@
 // turns a validated *config.Source into a round tripper (bearer token or
 // basic auth from files or environment variables, TLS, proxy, extra headers
 // and the tenant header, retries with backoff, a response size limit) and
-// remembers every secret it handled so that error texts can be scrubbed of
-// them.
+// remembers every secret it handled (a secret.Set: tokens, passwords,
+// custom header values, the URL's credentials) so that error texts can be
+// scrubbed of them.
+//
+// Credentials and headers go to the source URL's origin only: HTTPClient's
+// CheckRedirect follows redirects within it and reports others as a
+// *RedirectError, and the transport itself refuses a request to another
+// origin before adding anything to it (net/http drops Authorization on a
+// cross-host redirect, but not the headers a round tripper adds).
 //
 // Retries happen inside the round tripper, so every client built on it
 // (client_golang for Prometheus, the Loki client) gets them alike: refused

@@ -1,18 +1,20 @@
 package httpclient
 
 import (
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	promconfig "github.com/prometheus/common/config"
 
 	"github.com/secflow/secflow-budget/internal/config"
+	"github.com/secflow/secflow-budget/internal/secret"
 	"github.com/secflow/secflow-budget/internal/sources"
 )
 
@@ -33,6 +35,12 @@ type Options struct {
 	// Retry says when failed requests are sent again; nil means
 	// DefaultRetryPolicy(). Zero durations in it take their defaults.
 	Retry *RetryPolicy
+	// AnyHost lets the transport send requests to any host. Without it,
+	// a request to another origin than the source URL's (scheme, host and
+	// port) is refused before any credential or header is added to it:
+	// the endpoint source, whose URLs are the budgets', sets it and
+	// bounds its redirects itself.
+	AnyHost bool
 }
 
 // Client is the HTTP side of one configured source. It is safe for
@@ -53,9 +61,10 @@ type Client struct {
 	// response size limit.
 	Transport http.RoundTripper
 
-	// secrets are the credential strings known to this client; they are
-	// masked in every error text as a last line of defence.
-	secrets []string
+	// secrets are the credentials and custom header values known to this
+	// client; they are masked in every error text as a last line of
+	// defence.
+	secrets secret.Set
 }
 
 // New builds the HTTP side of src. Credentials named by environment
@@ -72,7 +81,7 @@ func New(src *config.Source, opts Options) (*Client, error) {
 	if limit <= 0 {
 		limit = DefaultMaxResponseBytes
 	}
-	c := &Client{Name: name, Redacted: config.RedactURL(src.URL), Timeout: src.Timeout}
+	c := &Client{Name: name, Redacted: secret.URL(src.URL), Timeout: src.Timeout}
 	if c.Timeout <= 0 {
 		c.Timeout = config.DefaultSourceTimeout
 	}
@@ -85,7 +94,7 @@ func New(src *config.Source, opts Options) (*Client, error) {
 		return nil, fmt.Errorf("%s URL %s: want http:// or https:// and a host", name, c.Redacted)
 	}
 	c.URL = u
-	c.addSecretsOf(u)
+	c.secrets.AddURL(u)
 
 	cfg := promconfig.HTTPClientConfig{
 		FollowRedirects: true,
@@ -95,13 +104,25 @@ func New(src *config.Source, opts Options) (*Client, error) {
 	if src.ProxyURL != "" {
 		pu, err := url.Parse(src.ProxyURL)
 		if err != nil || pu.Host == "" {
-			return nil, fmt.Errorf("%s proxy_url %s: not a valid URL", name, config.RedactURL(src.ProxyURL))
+			return nil, fmt.Errorf("%s proxy_url %s: not a valid URL", name, secret.URL(src.ProxyURL))
 		}
-		c.addSecretsOf(pu)
+		c.secrets.AddURL(pu)
 		cfg.ProxyURL = promconfig.URL{URL: pu}
+	}
+	if err := checkHeaders(src.Headers); err != nil {
+		return nil, fmt.Errorf("%s source: %w", name, err)
 	}
 	if hs := headers(src); len(hs) > 0 {
 		cfg.HTTPHeaders = &promconfig.Headers{Headers: hs}
+		for hname, h := range hs {
+			// A custom header may be an API key; a tenant or a media
+			// type is not, and masking it would garble messages.
+			if !plainHeaders[http.CanonicalHeaderKey(hname)] {
+				for _, v := range h.Values {
+					c.secrets.Add(v)
+				}
+			}
+		}
 	}
 
 	// Credentials that live in files stay in files: common/config re-reads
@@ -120,14 +141,14 @@ func New(src *config.Source, opts Options) (*Client, error) {
 		if err != nil {
 			return nil, err
 		}
-		c.addSecret(tok)
+		c.secrets.Add(tok)
 		cfg.Authorization = &promconfig.Authorization{Type: "Bearer", CredentialsFile: src.BearerTokenFile}
 	case src.BearerTokenEnv != "":
 		tok, err := c.readSecretEnv("bearer_token_env", src.BearerTokenEnv)
 		if err != nil {
 			return nil, err
 		}
-		c.addSecret(tok)
+		c.secrets.Add(tok)
 		envAuth = func(rt http.RoundTripper) http.RoundTripper {
 			return promconfig.NewAuthorizationCredentialsRoundTripper("Bearer", promconfig.NewInlineSecret(tok), rt)
 		}
@@ -136,21 +157,21 @@ func New(src *config.Source, opts Options) (*Client, error) {
 		if ba.PasswordFile != "" && ba.PasswordEnv != "" {
 			return nil, fmt.Errorf("%s source: basic_auth: set only one of password_file and password_env", name)
 		}
-		c.addSecret(ba.Username)
+		c.secrets.AddBasic(ba.Username, "")
 		switch {
 		case ba.PasswordFile != "":
 			pw, err := c.readSecretFile("basic_auth.password_file", ba.PasswordFile)
 			if err != nil {
 				return nil, err
 			}
-			c.addBasicSecrets(ba.Username, pw)
+			c.secrets.AddBasic(ba.Username, pw)
 			cfg.BasicAuth = &promconfig.BasicAuth{Username: ba.Username, PasswordFile: ba.PasswordFile}
 		case ba.PasswordEnv != "":
 			pw, err := c.readSecretEnv("basic_auth.password_env", ba.PasswordEnv)
 			if err != nil {
 				return nil, err
 			}
-			c.addBasicSecrets(ba.Username, pw)
+			c.secrets.AddBasic(ba.Username, pw)
 			envAuth = func(rt http.RoundTripper) http.RoundTripper {
 				return promconfig.NewBasicAuthRoundTripper(promconfig.NewInlineSecret(ba.Username), promconfig.NewInlineSecret(pw), rt)
 			}
@@ -181,13 +202,17 @@ func New(src *config.Source, opts Options) (*Client, error) {
 		policy = *opts.Retry
 	}
 	c.Transport = &limitTransport{next: &retryTransport{next: rt, policy: policy.withDefaults()}, limit: limit}
+	if !opts.AnyHost {
+		c.Transport = &originGuard{next: c.Transport, origin: u}
+	}
 	return c, nil
 }
 
-// HTTPClient returns an *http.Client over Transport. It has no timeout of
-// its own: each request carries its deadline in its context.
+// HTTPClient returns an *http.Client over Transport that follows
+// redirects within the source URL's origin only (CheckRedirect). It has
+// no timeout of its own: each request carries its deadline in its context.
 func (c *Client) HTTPClient() *http.Client {
-	return &http.Client{Transport: c.Transport}
+	return &http.Client{Transport: c.Transport, CheckRedirect: CheckRedirect}
 }
 
 func (c *Client) readSecretFile(field, path string) (string, error) {
@@ -200,7 +225,35 @@ func (c *Client) readSecretFile(field, path string) (string, error) {
 	if s == "" {
 		return "", fmt.Errorf("%s source: %s: %s is empty", c.Name, field, path)
 	}
+	if line, problem := notASecret(string(b)); problem != "" {
+		// Never the line itself: the file may be anything.
+		return "", fmt.Errorf("%s source: %s: %s:%d: %s", c.Name, field, path, line, problem)
+	}
 	return s, nil
+}
+
+// notASecret says which line of a credential file's content makes it no
+// token or password, and why: the secret is one line (surrounding
+// whitespace and a final newline are fine), of characters an HTTP header
+// can carry.
+func notASecret(content string) (line int, problem string) {
+	first := 0
+	for i, l := range strings.Split(strings.TrimRight(content, "\r\n\t "), "\n") {
+		l = strings.TrimSuffix(l, "\r")
+		if strings.TrimSpace(l) == "" {
+			continue
+		}
+		if first > 0 {
+			return i + 1, fmt.Sprintf("more than one line: a credential file holds the secret alone (line %d is the first)", first)
+		}
+		first = i + 1
+		for _, r := range l {
+			if r == 0x7f || (r < 0x20 && r != '\t') || r == utf8.RuneError {
+				return i + 1, "a control character or invalid UTF-8: not a token or password"
+			}
+		}
+	}
+	return 0, ""
 }
 
 func (c *Client) readSecretEnv(field, name string) (string, error) {
@@ -211,43 +264,9 @@ func (c *Client) readSecretEnv(field, name string) (string, error) {
 	return s, nil
 }
 
-// minSecretLen keeps scrubbing from mangling messages: masking a one- or
-// two-letter user name everywhere would garble the text and hide nothing.
-const minSecretLen = 4
-
-func (c *Client) addSecret(s string) {
-	if len(s) >= minSecretLen {
-		c.secrets = append(c.secrets, s)
-	}
-}
-
-func (c *Client) addSecretsOf(u *url.URL) {
-	if u.User == nil {
-		return
-	}
-	c.addSecret(u.User.Username())
-	if pw, ok := u.User.Password(); ok {
-		c.addBasicSecrets(u.User.Username(), pw)
-		// net/http and url.Error print the escaped form.
-		c.addSecret(url.QueryEscape(pw))
-	}
-}
-
-// addBasicSecrets remembers a basic auth password and the Authorization
-// header value made of it, which a server or proxy may echo in an error.
-func (c *Client) addBasicSecrets(user, pw string) {
-	c.addSecret(pw)
-	if pw != "" {
-		c.addSecret(base64.StdEncoding.EncodeToString([]byte(user + ":" + pw)))
-	}
-}
-
-// Scrub masks every known secret in s.
+// Scrub masks every known secret in s, and whatever secret.Text masks.
 func (c *Client) Scrub(s string) string {
-	for _, sec := range c.secrets {
-		s = strings.ReplaceAll(s, sec, "xxxxx")
-	}
-	return s
+	return c.secrets.Scrub(s)
 }
 
 // SafeError carries a message that has been scrubbed of secrets and the
@@ -310,4 +329,49 @@ func headers(src *config.Source) map[string]promconfig.Header {
 		hs[TenantHeader] = promconfig.Header{Values: []string{src.Tenant}}
 	}
 	return hs
+}
+
+// plainHeaders are the headers whose values are no secret (canonical
+// names); every other custom header's value is masked wherever it appears.
+var plainHeaders = map[string]bool{
+	"X-Scope-Orgid": true, "Accept": true, "Accept-Encoding": true, "Accept-Language": true,
+	"Content-Type": true, "User-Agent": true, "Cache-Control": true,
+}
+
+// checkHeaders refuses what net/http would refuse at every request, now
+// and naming the header: a name that is not an HTTP token, a value with a
+// control character (CR and LF would start another header). A value is
+// never printed: it may be an API key.
+func checkHeaders(hs map[string]string) error {
+	names := make([]string, 0, len(hs))
+	for n := range hs {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	for _, n := range names {
+		if !isToken(n) {
+			return fmt.Errorf("headers: %q is not a valid header name (letters, digits and !#$%%&'*+-.^_`|~ only)", n)
+		}
+		for _, c := range []byte(hs[n]) {
+			if (c < 0x20 && c != '\t') || c == 0x7f {
+				return fmt.Errorf("headers.%s: the value holds a control character (CR, LF or another), which HTTP does not allow", n)
+			}
+		}
+	}
+	return nil
+}
+
+func isToken(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, c := range []byte(s) {
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		case strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0:
+		default:
+			return false
+		}
+	}
+	return true
 }

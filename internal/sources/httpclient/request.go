@@ -40,6 +40,10 @@ func (c *Client) RequestFailed(ctx, reqCtx context.Context, err error) error {
 	if RequestTimedOut(ctx, reqCtx) {
 		return c.Fail(sources.Timeout, context.DeadlineExceeded, "query timed out after %s", c.Timeout)
 	}
+	var redirect *RedirectError
+	if errors.As(err, &redirect) {
+		return c.Fail(sources.BadResponse, redirect, "%s %v", c.Redacted, redirect)
+	}
 	var tooLarge *ResponseTooLargeError
 	if errors.As(err, &tooLarge) {
 		return c.Fail(sources.BadResponse, tooLarge, "%s: %v", c.Redacted, tooLarge)

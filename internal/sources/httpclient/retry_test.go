@@ -369,7 +369,8 @@ func TestTooLargeIsNotRetried(t *testing.T) {
 }
 
 func TestNoteAttempts(t *testing.T) {
-	c := &Client{Name: "loki", secrets: []string{"s3cret"}}
+	c := &Client{Name: "loki"}
+	c.secrets.Add("s3cret")
 	base := c.Fail(sources.Unavailable, io.EOF, "answered 503 with s3cret")
 	if got := NoteAttempts(base, 1); got != error(base) {
 		t.Errorf("one attempt changed the error: %v", got)

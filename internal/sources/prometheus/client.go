@@ -54,7 +54,8 @@ func newClientWith(src *config.Source, opts httpclient.Options) (*Client, error)
 		return nil, err
 	}
 	c := &Client{http: h}
-	hc, err := api.NewClient(api.Config{Address: h.URL.String(), RoundTripper: h.Transport})
+	// h.HTTPClient follows redirects within the source's origin only.
+	hc, err := api.NewClient(api.Config{Address: h.URL.String(), Client: h.HTTPClient()})
 	if err != nil {
 		return nil, fmt.Errorf("prometheus URL %s: %s", c.http.Redacted, c.scrub(err.Error()))
 	}
@@ -84,10 +85,16 @@ func (c *Client) instantQuery(ctx context.Context, query string, at time.Time) (
 	reqCtx, cancel := c.http.WithRequestTimeout(ctx)
 	defer cancel()
 	info := &httpclient.ResponseInfo{}
-	val, _, _, err := c.api.Query(httpclient.WithResponseInfo(reqCtx, info), query, at, v1.WithTimeout(c.http.Timeout))
+	val, warnings, _, err := c.api.Query(httpclient.WithResponseInfo(reqCtx, info), query, at, v1.WithTimeout(c.http.Timeout))
 	if err != nil {
 		return nil, c.classify(ctx, reqCtx, info, err)
 	}
+	// Warnings mean partial data (a store that did not answer, a limit
+	// hit): the answer stands, and the budget's report says so.
+	for i := range warnings {
+		warnings[i] = c.scrub(warnings[i])
+	}
+	sources.AddWarnings(ctx, sourceName, warnings...)
 	return val, nil
 }
 

@@ -208,7 +208,7 @@ func readEnvelope[T any](dir, name string) (*T, error) {
 	case env.Status == "error":
 		return nil, &CorruptError{File: file, Msg: fmt.Sprintf("holds an error answer (%s: %s), not data", env.ErrorType, env.Error)}
 	case env.Status != "success":
-		return nil, &CorruptError{File: file, Msg: fmt.Sprintf("status %q: want the body of Prometheus' answer, {\"status\":\"success\",\"data\":...}", env.Status)}
+		return nil, &CorruptError{File: file, Msg: "status is not \"success\": want the body of Prometheus' answer, {\"status\":\"success\",\"data\":...}"}
 	case len(env.Data) == 0 || string(env.Data) == "null":
 		return nil, &CorruptError{File: file, Msg: "no data: want the body of Prometheus' answer, {\"status\":\"success\",\"data\":...}"}
 	}
@@ -290,7 +290,8 @@ func parseRetentionPeriod(s string) (time.Duration, error) {
 	if d, err := time.ParseDuration(s); err == nil && d >= 0 {
 		return d, nil
 	}
-	return 0, fmt.Errorf("%q is not a duration: want e.g. 168h, 7d or 0s", s)
+	// Not the value: a message about a file never quotes it.
+	return 0, errors.New("not a duration: want e.g. 168h, 7d or 0s")
 }
 
 // jsonCorrupt turns a decoding error of data into a *CorruptError with the

@@ -152,7 +152,7 @@ func TestStateCorruptFiles(t *testing.T) {
 	}{
 		{"syntax", RulesFile, "{\"status\":\"success\",\n\"data\": {\"groups\": [\n}", 3, "invalid character"},
 		{"error answer", RulesFile, `{"status":"error","errorType":"bad_data","error":"nope"}`, 0, "holds an error answer (bad_data: nope)"},
-		{"no envelope", AlertsFile, `{"alerts":[]}`, 0, `status ""`},
+		{"no envelope", AlertsFile, `{"alerts":[]}`, 0, `status is not "success"`},
 		{"null data", TargetsFile, `{"status":"success","data":null}`, 0, "no data"},
 		{"rule without type", RulesFile, "{\"status\":\"success\",\"data\":{\"groups\":[{\"name\":\"g\",\"rules\":[{\"name\":\"x\"}]}]}}", 1, "type field not present"},
 		{"wrong type", AlertsFile, "{\"status\":\"success\",\n\"data\":{\"alerts\":\n\"x\"}}", 3, "not the data of Prometheus' answer"},
@@ -160,7 +160,7 @@ func TestStateCorruptFiles(t *testing.T) {
 		{"runtime envelope", RuntimeFile, "{\"prometheus\": {\"status\":\"success\",\"data\":{\"storageRetention\":\"15d\"}}}", 1, "want only its data"},
 		{"loki without period", RuntimeFile, `{"loki": {}}`, 1, `write "0s"`},
 		{"loki unknown field", RuntimeFile, `{"loki": {"retention": "7d"}}`, 1, `unknown field "retention"`},
-		{"loki bad period", RuntimeFile, `{"loki": {"retention_period": "a week"}}`, 0, `loki.retention_period: "a week" is not a duration`},
+		{"loki bad period", RuntimeFile, `{"loki": {"retention_period": "a week"}}`, 0, `loki.retention_period: not a duration`},
 		{"not an object", RuntimeFile, `[]`, 1, "want {"},
 	}
 	for _, tt := range tests {

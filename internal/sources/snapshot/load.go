@@ -14,6 +14,8 @@ import (
 	"github.com/prometheus/prometheus/model/textparse"
 	"github.com/prometheus/prometheus/storage"
 	"github.com/prometheus/prometheus/tsdb"
+
+	"github.com/secflow/secflow-budget/internal/secret"
 )
 
 // appendBatch is how many samples go into one appender commit: the head
@@ -134,7 +136,8 @@ func (l *fileLoader) parse(ctx context.Context, c chunk) error {
 		}
 		line := c.firstLine + entries - c.synthetic
 		if err != nil {
-			return l.corrupt(line, "%v", err)
+			// textparse quotes the line: say where, not what.
+			return l.corrupt(line, "%s", secret.Quoted(err.Error()))
 		}
 		entries++
 		switch et {

@@ -584,7 +584,7 @@ func parseTS(raw []byte, quoted bool) (int64, string) {
 			return t.UnixNano(), ""
 		}
 	}
-	return 0, fmt.Sprintf("ts: bad timestamp %q: want unix nanoseconds (\"1795718400000000000\") or RFC3339 (\"2026-11-26T18:40:00.123456789Z\")", raw)
+	return 0, `ts: bad timestamp: want unix nanoseconds ("1795718400000000000") or RFC3339 ("2026-11-26T18:40:00.123456789Z")`
 }
 
 // decodeLabels fills r.labels from a labels object scanLabels accepted.

@@ -113,7 +113,7 @@ func parseManifest(file string, data []byte) (Manifest, error) {
 		case "version":
 			m.Version, err = strconv.Atoi(v.Value)
 			if err != nil || v.Tag != "!!int" {
-				return Manifest{}, corrupt(v.Line, "version: want the number %d, got %q", ManifestVersion, v.Value)
+				return Manifest{}, corrupt(v.Line, "version: want the number %d", ManifestVersion)
 			}
 			if m.Version != ManifestVersion {
 				return Manifest{}, corrupt(v.Line, "version %d is not supported: this secflow-budget reads version %d", m.Version, ManifestVersion)
@@ -130,7 +130,7 @@ func parseManifest(file string, data []byte) (Manifest, error) {
 			m.CapturedFrom = v.Value
 		case "config_sha256":
 			if b, err := hex.DecodeString(v.Value); err != nil || len(b) != 32 {
-				return Manifest{}, corrupt(v.Line, "config_sha256: want 64 hex digits, got %q", v.Value)
+				return Manifest{}, corrupt(v.Line, "config_sha256: want 64 hex digits")
 			}
 			m.ConfigSHA256 = strings.ToLower(v.Value)
 		case "tool_version":
@@ -166,7 +166,8 @@ func parseQueries(file string, v *yaml.Node) ([]string, error) {
 func parseTime(s string) (time.Time, error) {
 	t, err := time.Parse(time.RFC3339Nano, s)
 	if err != nil {
-		return time.Time{}, fmt.Errorf("want an RFC3339 time like 2026-11-26T12:00:00Z, got %q", s)
+		// Not the value: a message names the line, never quotes it.
+		return time.Time{}, errors.New("want an RFC3339 time like 2026-11-26T12:00:00Z")
 	}
 	return t, nil
 }
