@@ -231,8 +231,12 @@ func TestHostileCLISignals(t *testing.T) {
 		return p, report
 	}
 	tests := []signalCase{
+		// The loader looks at the signal between 4 MB chunks: on a
+		// machine too loaded to parse one within the hard stop, the
+		// process stops without its report, and says so.
 		{"SIGINT loading a large snapshot", loadingSnapshot, syscall.SIGINT, 130,
-			"error: interrupted by SIGINT: 1 budget not decided by then is marked interrupted in the reports\n"},
+			"error: interrupted by SIGINT: 1 budget not decided by then is marked interrupted in the reports\n" +
+				"|error: interrupted by SIGINT: stopped before the run could finish, no report written\n"},
 		{"SIGINT waiting on Prometheus", waitingOnSource, syscall.SIGINT, 130,
 			"error: interrupted by SIGINT: 1 budget not decided by then is marked interrupted in the reports\n"},
 		{"SIGTERM waiting on Prometheus", waitingOnSource, syscall.SIGTERM, 143,
@@ -252,8 +256,12 @@ func TestHostileCLISignals(t *testing.T) {
 			r, took := p.wait(t, 10*time.Second)
 			t.Logf("exited %s after the signal", took.Round(time.Millisecond))
 			expectCode(t, r, tt.code)
-			if r.stderr != tt.wantStderr {
+			// wantStderr: the line, or alternatives separated by "|".
+			if !slices.Contains(strings.Split(tt.wantStderr, "|"), r.stderr) {
 				t.Errorf("stderr = %q, want %q", r.stderr, tt.wantStderr)
+			}
+			if strings.HasSuffix(r.stderr, "no report written\n") {
+				reportPath = ""
 			}
 			if left := cliScratchDirs(t, tmp); len(left) != 0 {
 				t.Errorf("scratch directories left in TMPDIR: %v", left)

@@ -11,7 +11,7 @@ import (
 // hardStop is how long Main waits, after a signal, for the command to
 // write its reports and return, before it gives up on it: the process
 // stops within a second of a signal whatever it was doing.
-const hardStop = 500 * time.Millisecond
+const hardStop = 750 * time.Millisecond
 
 // interrupted is the cause of a run's context when a signal stopped it.
 type interrupted struct{ sig os.Signal }
