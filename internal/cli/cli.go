@@ -164,7 +164,14 @@ const mayBeEmpty = "secflow_may_be_empty"
 func refuseEmptyFlags(c *cobra.Command) error {
 	var err error
 	c.Flags().Visit(func(f *pflag.Flag) {
-		if err != nil || f.Value.Type() != "string" || f.Value.String() != "" || f.Annotations[mayBeEmpty] != nil {
+		empty := false
+		switch f.Value.Type() {
+		case "string":
+			empty = f.Value.String() == ""
+		case "stringSlice", "stringArray":
+			empty = f.Value.String() == "[]" // --only "" would select every budget
+		}
+		if err != nil || !empty || f.Annotations[mayBeEmpty] != nil {
 			return
 		}
 		want, _ := pflag.UnquoteUsage(f)

@@ -33,6 +33,8 @@ func TestHostileEmptyFlagValues(t *testing.T) {
 		{[]string{"check", "-c", "testdata/no-sources.yaml", "-o", ""}, "error: --output: empty value: want FILE (is a variable unset?)\n"},
 		{[]string{"snapshot", "-c", "testdata/no-sources.yaml", "--out", "snap", "--prometheus", ""}, "error: --prometheus: empty value: want URL (is a variable unset?)\n"},
 		{[]string{"validate", "-c", ""}, "error: --config: empty value: want FILE (is a variable unset?)\n"},
+		{[]string{"check", "-c", "testdata/no-sources.yaml", "--only", ""}, "error: --only: empty value: want NAME|TAG,... (is a variable unset?)\n"},
+		{[]string{"check", "-c", "testdata/no-sources.yaml", "--skip="}, "error: --skip: empty value: want NAME|TAG,... (is a variable unset?)\n"},
 		{[]string{"list", "--config="}, "error: --config: empty value: want FILE (is a variable unset?)\n"},
 	}
 	for _, tt := range tests {
