@@ -347,10 +347,14 @@ func authVariants(t *testing.T, source, backend string, secrets secretFiles, p p
 	// What each source makes of the gates' 401: client_golang keeps only
 	// the status; Loki's client quotes a text body, scrubbed, with a hint
 	// when it is Loki's "no org id".
+	// Without any credentials configured, the refusal says that the
+	// server wants some, and which fields to set (issue 7, item 21).
 	refused := "refused our credentials: HTTP 401 Unauthorized"
-	tenantRefused := refused
+	anonymous := "answered HTTP 401 Unauthorized: it requires authentication and no credentials are configured (set sources.prometheus.bearer_token_file, bearer_token_env, basic_auth or tenant)"
+	tenantRefused := "answered HTTP 401 Unauthorized: no org id (Mimir and Cortex run with multi-tenancy: set sources.prometheus.tenant, sent as the X-Scope-OrgID header)"
 	if source == "loki" {
 		refused = "refused the request: 401 Unauthorized: invalid credentials (got Authorization"
+		anonymous = "it requires authentication and no credentials are configured (set sources.loki.bearer_token_file, bearer_token_env, basic_auth or tenant)"
 		tenantRefused = "401 Unauthorized: no org id (got Authorization \"\") (Loki runs with auth enabled: set sources.loki.tenant"
 	}
 	return map[string]struct {
@@ -360,13 +364,13 @@ func authVariants(t *testing.T, source, backend string, secrets secretFiles, p p
 		"bearer": {gate(t, backend, bearerGate, badCredentials, nil), []authCase{
 			{name: "token file", settings: "    bearer_token_file: " + secrets.token + "\n", code: 0},
 			{name: "token env", settings: "    bearer_token_env: SECFLOW_E2E_TOKEN\n", env: []string{"SECFLOW_E2E_TOKEN=" + bearerToken}, code: 0},
-			{name: "no token", code: 3, line: refused},
+			{name: "no token", code: 3, line: anonymous},
 			{name: "wrong token", settings: "    bearer_token_file: " + secrets.wrongToken + "\n", code: 3, line: refused},
 		}},
 		"basic": {gate(t, backend, basicGate, badCredentials, nil), []authCase{
 			{name: "password file", settings: "    basic_auth:\n      username: " + basicUser + "\n      password_file: " + secrets.pass + "\n", code: 0},
 			{name: "password env", settings: "    basic_auth: {username: " + basicUser + ", password_env: SECFLOW_E2E_PASSWORD}\n", env: []string{"SECFLOW_E2E_PASSWORD=" + basicPass}, code: 0},
-			{name: "no password", code: 3, line: refused},
+			{name: "no password", code: 3, line: anonymous},
 			{name: "wrong password", settings: "    basic_auth: {username: " + basicUser + ", password_file: " + secrets.wrongPass + "}\n", code: 3, line: refused},
 		}},
 		"tenant": {gate(t, backend, tenantGate, noTenant, nil), []authCase{
@@ -414,6 +418,7 @@ func TestAuthLoki(t *testing.T) {
 	// Loki's own refusals, from the Loki test server: a gateway's 401 for
 	// missing credentials, Loki's "no org id" for a missing tenant.
 	const unauthorized = "refused the request: 401 Unauthorized"
+	const anonymous = "answered 401 Unauthorized: Unauthorized: it requires authentication and no credentials are configured (set sources.loki.bearer_token_file, bearer_token_env, basic_auth or tenant)"
 	bearer := lokitest.Start(t, lokitest.WithJSONL(logs), lokitest.WithBearerToken(bearerToken))
 	basic := lokitest.Start(t, lokitest.WithJSONL(logs), lokitest.WithBasicAuth(basicUser, basicPass))
 	tenanted := lokitest.Start(t, lokitest.WithJSONL(logs), lokitest.WithAuth())
@@ -424,13 +429,13 @@ func TestAuthLoki(t *testing.T) {
 		"lokitest bearer": {bearer.URL, []authCase{
 			{name: "token file", settings: "    bearer_token_file: " + secrets.token + "\n", code: 0},
 			{name: "token env", settings: "    bearer_token_env: SECFLOW_E2E_TOKEN\n", env: []string{"SECFLOW_E2E_TOKEN=" + bearerToken}, code: 0},
-			{name: "no token", code: 3, line: unauthorized},
+			{name: "no token", code: 3, line: anonymous},
 			{name: "wrong token", settings: "    bearer_token_file: " + secrets.wrongToken + "\n", code: 3, line: unauthorized},
 		}},
 		"lokitest basic": {basic.URL, []authCase{
 			{name: "password file", settings: "    basic_auth: {username: " + basicUser + ", password_file: " + secrets.pass + "}\n", code: 0},
 			{name: "password env", settings: "    basic_auth: {username: " + basicUser + ", password_env: SECFLOW_E2E_PASSWORD}\n", env: []string{"SECFLOW_E2E_PASSWORD=" + basicPass}, code: 0},
-			{name: "no password", code: 3, line: unauthorized},
+			{name: "no password", code: 3, line: anonymous},
 			{name: "wrong password", settings: "    basic_auth: {username: " + basicUser + ", password_env: SECFLOW_E2E_PASSWORD}\n", env: []string{"SECFLOW_E2E_PASSWORD=" + wrongPass}, code: 3, line: unauthorized},
 		}},
 		"lokitest tenant": {tenanted.URL, []authCase{

@@ -363,7 +363,7 @@ func TestHostileSecretsFileContent(t *testing.T) {
 	}{
 		{"-c at a token file", func(t *testing.T) []string {
 			return []string{"validate", "-c", secretsWriteFile(t, t.TempDir(), "token", "SECRETtoken-abcdef-0123\n")}
-		}, []int{2}, []string{"token:1:1: want a mapping, got a single value"}},
+		}, []int{2}, []string{"token:1:1: want a mapping with version: 1 and budgets, got a single value"}},
 		{"-c at a netrc file", func(t *testing.T) []string {
 			return []string{"check", "-c", secretsWriteFile(t, t.TempDir(), "netrc", "machine x login y password SECRETnetrc\n")}
 		}, []int{2}, []string{"netrc:1:1: want a mapping"}},
@@ -383,7 +383,7 @@ func TestHostileSecretsFileContent(t *testing.T) {
 			snap := copySnap(t)
 			secretsWriteFile(t, snap, "endpoints/secflow-metrics.prom", "# TYPE secflow_up gauge\nsecflow_up{token=\"x\"} FILE-SECRET-e4 hunter2\n")
 			return []string{"check", "--offline", snap, "--only", "secflow-metrics"}
-		}, []int{2, 3}, []string{"line 2"}},
+		}, []int{2, 3}, []string{"endpoints/secflow-metrics.prom:2: "}},
 		{"metrics.om value", func(t *testing.T) []string {
 			snap := copySnap(t)
 			secretsWriteFile(t, snap, "metrics.om", "# TYPE a counter\na_total{x=\"y\"} 1 1795694400\nSECRET_e5 hunter2 token\n# EOF\n")

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"log/slog"
 	"os"
@@ -17,6 +18,7 @@ import (
 	v1 "github.com/prometheus/client_golang/api/prometheus/v1"
 	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/model/rulefmt"
+	"github.com/prometheus/prometheus/promql/parser"
 	"gopkg.in/yaml.v3"
 
 	"github.com/secflow/secflow-budget/internal/config"
@@ -100,9 +102,16 @@ func buildAlertRules(b *config.Budget, f *config.Fields) Check {
 		}
 	}
 	if len(c.files) > 0 && filesOK {
+		suggested := 0
 		for _, name := range c.require {
 			if _, ok := c.defined[name]; !ok {
-				f.Errorf("require", "alert %q is not defined in rules_files (%s)%s", name, strings.Join(c.files, ", "), suggestAlert(name, definedOrder))
+				// Suggestions cost an edit distance per defined alert:
+				// a few are a help, thousands would be a quadratic wait.
+				hint := ""
+				if suggested++; suggested <= maxAlertSuggestions {
+					hint = suggestAlert(name, definedOrder)
+				}
+				f.Errorf("require", "alert %q is not defined in rules_files (%s)%s", name, strings.Join(c.files, ", "), hint)
 			}
 		}
 	}
@@ -147,7 +156,7 @@ func readRuleLabelNames(f *config.Fields, key string) []string {
 		return nil
 	}
 	for _, n := range names {
-		if !model.LabelName(n).IsValidLegacy() {
+		if !model.LegacyValidation.IsValidLabelName(n) {
 			f.Errorf(key, "invalid name %q: labels and annotations are named like Prometheus labels", n)
 			return nil
 		}
@@ -155,10 +164,16 @@ func readRuleLabelNames(f *config.Fields, key string) []string {
 	return names
 }
 
+// maxAlertSuggestions bounds the "did you mean" hints of one budget.
+const maxAlertSuggestions = 20
+
 // suggestAlert says which defined alert a misspelt name probably means.
 func suggestAlert(name string, defined []string) string {
 	best, bestD := "", 4
 	for _, d := range defined {
+		if n := len(name) - len(d); n >= bestD || -n >= bestD {
+			continue // the distance is at least the difference in length
+		}
 		if dist := config.EditDistance(strings.ToLower(name), strings.ToLower(d)); dist < bestD {
 			best, bestD = d, dist
 		}
@@ -185,7 +200,7 @@ func readRulesFile(f *config.Fields, base, file string) (rules []namedRule, ok b
 	if !filepath.IsAbs(path) {
 		path = filepath.Join(base, file)
 	}
-	data, err := os.ReadFile(path)
+	data, err := readAtMost(path, maxRulesFileBytes+1)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			dir := base
@@ -195,6 +210,12 @@ func readRulesFile(f *config.Fields, base, file string) (rules []namedRule, ok b
 			f.Errorf("rules_files", "%s: no such file (rules_files are relative to the budgets file's directory, %s)", file, dir)
 		} else {
 			f.Errorf("rules_files", "%s: %v", file, err)
+		}
+		return nil, false
+	}
+	if msgs := rulesFileBounds(file, data); len(msgs) > 0 {
+		for _, msg := range msgs {
+			f.Errorf("rules_files", "%s", msg)
 		}
 		return nil, false
 	}
@@ -216,6 +237,7 @@ func readRulesFile(f *config.Fields, base, file string) (rules []namedRule, ok b
 	}
 	lines := alertLines(data)
 	var out []namedRule
+	typesOK := true
 	for gi, g := range groups.Groups {
 		for ri, r := range g.Rules {
 			if r.Alert == "" {
@@ -224,11 +246,28 @@ func readRulesFile(f *config.Fields, base, file string) (rules []namedRule, ok b
 			d := namedRule{name: r.Alert, definedRule: definedRule{file: file, group: g.Name, line: lines[[2]int{gi, ri}]}}
 			if e, err := p.ParseExpr(r.Expr); err == nil {
 				d.expr = e.String()
+				// Prometheus loads such a rule and fails it at every
+				// evaluation ("rule result is not a vector or scalar").
+				if t := e.Type(); t != parser.ValueTypeVector && t != parser.ValueTypeScalar {
+					f.Errorf("rules_files", "%s:%d: alert %s: the expression is a %s: an alerting rule needs an instant vector", file, d.line, r.Alert, typeName(t))
+					typesOK = false
+				}
 			}
 			out = append(out, d)
 		}
 	}
+	if !typesOK {
+		return nil, false
+	}
 	return out, true
+}
+
+// typeName is a PromQL value type as the messages name it.
+func typeName(t parser.ValueType) string {
+	if t == parser.ValueTypeMatrix {
+		return "range vector"
+	}
+	return string(t)
 }
 
 var (
@@ -306,6 +345,57 @@ func notQuoting(msg string) string {
 		return m
 	})
 	return secret.Quoted(msg)
+}
+
+// maxRulesFileBytes bounds a rules file read at validation.
+const maxRulesFileBytes = 16 << 20
+
+// readAtMost reads at most n bytes of the file at path: a rules file
+// that names /dev/zero must not fill the memory.
+func readAtMost(path string, n int64) ([]byte, error) {
+	fh, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer fh.Close()
+	return io.ReadAll(io.LimitReader(fh, n))
+}
+
+// rulesFileBounds refuses, before rulefmt parses them, a rules file too
+// large to be one, one that is not YAML (at the line and column at fault:
+// yaml.v3's own message names the line its block began), and rule
+// expressions past the PromQL bounds: rulefmt would parse them with no
+// limit.
+func rulesFileBounds(file string, data []byte) []string {
+	if len(data) > maxRulesFileBytes {
+		return []string{fmt.Sprintf("%s: larger than %dMiB: not a rules file", file, maxRulesFileBytes>>20)}
+	}
+	if e := config.CheckYAML(file, data); e != nil {
+		return []string{e.Error()}
+	}
+	var doc struct {
+		Groups []struct {
+			Rules []struct {
+				Expr yaml.Node `yaml:"expr"`
+			} `yaml:"rules"`
+		} `yaml:"groups"`
+	}
+	if yaml.Unmarshal(data, &doc) != nil {
+		return nil // rulefmt says what is wrong
+	}
+	var out []string
+	for _, g := range doc.Groups {
+		for _, r := range g.Rules {
+			if off, msg := promqlBounds(r.Expr.Value); msg != "" {
+				col := r.Expr.Column
+				if r.Expr.Style == 0 && !strings.Contains(r.Expr.Value, "\n") {
+					col += off
+				}
+				out = append(out, fmt.Sprintf("%s:%d:%d: expr: %s", file, r.Expr.Line, col, msg))
+			}
+		}
+	}
+	return out
 }
 
 // alertLines maps (group index, rule index) to the line of the rule in a

@@ -459,7 +459,7 @@ func TestAlertRulesLoadErrors(t *testing.T) {
 			name:  "YAML syntax",
 			rules: "groups:\n  - name: g\n   rules: [\n",
 			extra: "rules_files: [rules.yaml]\n",
-			want:  []string{"budgets[0].rules_files: rules.yaml:1: did not find expected '-' indicator"},
+			want:  []string{"budgets[0].rules_files: rules.yaml:3:4: invalid YAML: did not find expected '-' indicator"},
 		},
 		{
 			name:  "duplicate group",

@@ -28,7 +28,10 @@ func buildCardinality(b *config.Budget, f *config.Fields) Check {
 	c := &CardinalityCheck{}
 	var ms []*labels.Matcher
 	if f.Require("selector") {
-		ms, _ = readSelector(f, "selector", "")
+		var ok bool
+		if ms, ok = readSelector(f, "selector", ""); ok && !selectsSome(ms) {
+			f.Errorf("selector", "the selector matches every series: name at least one label with a value it must have, e.g. {job=\"api\"} or {__name__=~\"secflow_.*\"} (a matcher that matches the empty string, such as job=~\".*\", selects nothing out)")
+		}
 	}
 	c.by = readLabelNames(f, "by")
 	if !f.Has("max") && !f.Has("warn_max") {
@@ -45,15 +48,24 @@ func buildCardinality(b *config.Budget, f *config.Fields) Check {
 		return F(v)
 	}
 	c.limits = Limits{Max: count("max"), WarnMax: count("warn_max")}
-	if c.limits.Max != nil && c.limits.WarnMax != nil && *c.limits.WarnMax > *c.limits.Max {
-		f.Errorf("warn_max", "warn_max is greater than max: it would never warn")
-	}
+	c.limits.checkOrder(f, limitKeys{max: "max", warnMax: "warn_max"}, "")
 	sel := selector("", ms)
 	c.query = fmt.Sprintf("count%s(%s)", byClause(c.by...), sel)
 	if len(c.by) == 0 {
 		c.topQuery = fmt.Sprintf("topk(%d, count by (__name__) (%s))", topOffenders, sel)
 	}
 	return c
+}
+
+// selectsSome is Prometheus' rule for a selector: some matcher must not
+// match the empty string, else it selects every series there is.
+func selectsSome(ms []*labels.Matcher) bool {
+	for _, m := range ms {
+		if !m.Matches("") {
+			return true
+		}
+	}
+	return false
 }
 
 // Queries implements Check.

@@ -28,7 +28,6 @@ type LatencyCheck struct {
 	window    time.Duration
 	pcts      []percentile
 	bucketQ   string // classic: bucket counts; native: observation count
-	buckets   []float64
 }
 
 type percentile struct {
@@ -65,7 +64,9 @@ func buildLatency(b *config.Budget, f *config.Fields) Check {
 		}
 	}
 
-	byName := map[string]*percentile{}
+	// Percentiles are keyed by their quantile, so that p99 and p99.0 are
+	// one percentile (and one query), not two.
+	byQ := map[string]*percentile{}
 	if f.Require("percentiles") {
 		if m, ok := f.Map("percentiles"); ok {
 			for _, k := range m.Keys() {
@@ -73,10 +74,14 @@ func buildLatency(b *config.Budget, f *config.Fields) Check {
 				if p == nil {
 					continue
 				}
+				if prev := byQ[p.qText]; prev != nil {
+					m.ErrorfKey(k, "%s and %s are the same percentile: set its limit once", prev.name, k)
+					continue
+				}
 				if d, ok := m.Duration(k); ok {
 					p.limit = F(d.Seconds())
 				}
-				byName[k] = p
+				byQ[p.qText] = p
 			}
 			if len(m.Keys()) == 0 {
 				f.Errorf("percentiles", "no percentiles: set at least one, e.g. {p95: 300s}")
@@ -85,13 +90,21 @@ func buildLatency(b *config.Budget, f *config.Fields) Check {
 		}
 	}
 	if m, ok := f.Map("warn"); ok {
+		seen := map[string]string{}
 		for _, k := range m.Keys() {
-			p := byName[k]
+			np := readPercentile(m, k)
+			if np == nil {
+				continue
+			}
+			if prev, dup := seen[np.qText]; dup {
+				m.ErrorfKey(k, "%s and %s are the same percentile: set its warn limit once", prev, k)
+				continue
+			}
+			seen[np.qText] = k
+			p := byQ[np.qText]
 			if p == nil {
-				if p = readPercentile(m, k); p == nil {
-					continue
-				}
-				byName[k] = p
+				p = np
+				byQ[np.qText] = p
 			}
 			if d, ok := m.Duration(k); ok {
 				p.warn = F(d.Seconds())
@@ -102,7 +115,7 @@ func buildLatency(b *config.Budget, f *config.Fields) Check {
 		}
 		m.Done()
 	}
-	for _, p := range byName {
+	for _, p := range byQ {
 		c.pcts = append(c.pcts, *p)
 	}
 	sort.Slice(c.pcts, func(i, j int) bool { return c.pcts[i].q < c.pcts[j].q })

@@ -26,19 +26,48 @@ func readLimits(f *config.Fields, parse func(string) (float64, bool)) Limits {
 	}
 	l.Min, l.Max = get("min"), get("max")
 	l.WarnMin, l.WarnMax = get("warn_min"), get("warn_max")
-	if l.Min == nil && l.Max == nil && l.WarnMin == nil && l.WarnMax == nil {
+	if !f.Has("min") && !f.Has("max") && !f.Has("warn_min") && !f.Has("warn_max") {
 		f.Errorf("max", "no limit: set max, min, warn_max or warn_min")
 	}
-	if l.Min != nil && l.Max != nil && *l.Min > *l.Max {
-		f.Errorf("min", "min is greater than max")
+	l.checkOrder(f, limitKeys{"min", "max", "warn_min", "warn_max"}, "")
+	return l
+}
+
+// limitKeys names the four limits of one value in budgets.yaml.
+type limitKeys struct{ min, max, warnMin, warnMax string }
+
+// checkOrder records an error for limits that contradict each other: a
+// hard minimum above the maximum (nothing passes), or a warn limit that
+// is looser than the hard one (it would never warn) or on the wrong side
+// of the other hard limit (everything that passes would warn). What
+// names the value the limits are for ("ERROR" in max_share.ERROR), if not
+// the budget's own.
+func (l Limits) checkOrder(f *config.Fields, k limitKeys, what string) {
+	name := func(key string) string {
+		if what == "" {
+			return key
+		}
+		return key + "." + what
+	}
+	bad := func(key, format string, args ...any) { f.Errorf(key, format, args...) }
+	switch {
+	case l.Min != nil && l.Max != nil && *l.Min > *l.Max:
+		bad(k.min, "%s is greater than %s: nothing could pass", name(k.min), name(k.max))
+	case l.WarnMin != nil && l.WarnMax != nil && *l.WarnMin > *l.WarnMax:
+		bad(k.warnMin, "%s is greater than %s: everything would warn", name(k.warnMin), name(k.warnMax))
 	}
 	if l.WarnMax != nil && l.Max != nil && *l.WarnMax > *l.Max {
-		f.Errorf("warn_max", "warn_max is greater than max: it would never warn")
+		bad(k.warnMax, "%s is greater than %s: it would never warn", name(k.warnMax), name(k.max))
 	}
 	if l.WarnMin != nil && l.Min != nil && *l.WarnMin < *l.Min {
-		f.Errorf("warn_min", "warn_min is less than min: it would never warn")
+		bad(k.warnMin, "%s is less than %s: it would never warn", name(k.warnMin), name(k.min))
 	}
-	return l
+	if l.WarnMax != nil && l.Min != nil && *l.WarnMax < *l.Min {
+		bad(k.warnMax, "%s is less than %s: everything that passes would warn", name(k.warnMax), name(k.min))
+	}
+	if l.WarnMin != nil && l.Max != nil && *l.WarnMin > *l.Max {
+		bad(k.warnMin, "%s is greater than %s: everything that passes would warn", name(k.warnMin), name(k.max))
+	}
 }
 
 // NaNNote is the note of a result whose value the source returned as NaN.

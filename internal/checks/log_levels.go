@@ -57,7 +57,7 @@ func buildLogLevels(b *config.Budget, f *config.Fields) Check {
 	if hasField {
 		c.level = field
 	}
-	if !model.LabelName(c.level).IsValidLegacy() {
+	if !model.LegacyValidation.IsValidLabelName(c.level) {
 		key := "level_label"
 		if hasField {
 			key = "level_field"
@@ -69,19 +69,25 @@ func buildLogLevels(b *config.Budget, f *config.Fields) Check {
 			f.Errorf("by", "%q is the level itself: group by other labels", l)
 		}
 	}
+	namedLevels := false // some share map names a level, valid or not
 	shares := func(key string, set func(*Limits, float64)) {
 		m, ok := f.Map(key)
 		if !ok {
 			return
 		}
+		namedLevels = namedLevels || len(m.Keys()) > 0
+		first := map[string]string{} // level -> the key that named it first
 		for _, k := range m.Keys() {
-			level := strings.ToUpper(k)
-			if _, ok := levelAliases[strings.ToLower(k)]; ok {
-				level = normalizeLevel(k)
-			} else {
+			if _, ok := levelAliases[strings.ToLower(k)]; !ok {
 				m.ErrorfKey(k, "unknown level %q: want one of %s", k, strings.Join(logLevels, ", "))
 				continue
 			}
+			level := normalizeLevel(k)
+			if prev, dup := first[level]; dup {
+				m.ErrorfKey(k, "%q and %q both name the level %s: set its limit once", prev, k, level)
+				continue
+			}
+			first[level] = k
 			if v, ok := m.Share(k); ok {
 				l := c.limits[level]
 				set(&l, v)
@@ -94,8 +100,15 @@ func buildLogLevels(b *config.Budget, f *config.Fields) Check {
 	shares("min_share", func(l *Limits, v float64) { l.Min = F(v) })
 	shares("warn_max_share", func(l *Limits, v float64) { l.WarnMax = F(v) })
 	shares("warn_min_share", func(l *Limits, v float64) { l.WarnMin = F(v) })
+	for _, level := range logLevels {
+		if l, ok := c.limits[level]; ok {
+			l.checkOrder(f, limitKeys{"min_share", "max_share", "warn_min_share", "warn_max_share"}, level)
+		}
+	}
 	if !f.Has("max_share") && !f.Has("min_share") && !f.Has("warn_max_share") && !f.Has("warn_min_share") {
 		f.Errorf("max_share", "no limit: set max_share or min_share, e.g. {ERROR: 10%%}")
+	} else if len(c.limits) == 0 && !namedLevels {
+		f.Errorf("max_share", "no limit: the share maps name no level, e.g. {ERROR: 10%%}")
 	}
 
 	pipeline := ""

@@ -63,6 +63,9 @@ func buildLogRedaction(b *config.Budget, f *config.Fields) Check {
 	}
 	seen := map[string]bool{}
 	if names, ok := f.Strings("presets"); ok {
+		if len(names) == 0 && !f.Has("patterns") {
+			f.Errorf("presets", "the list is empty: name a preset (%s) or set patterns", joinNames(RedactionPresets()))
+		}
 		for _, n := range names {
 			re, ok := redactionPresets[n]
 			if !ok {
@@ -78,6 +81,9 @@ func buildLogRedaction(b *config.Budget, f *config.Fields) Check {
 		}
 	}
 	if list, ok := f.List("patterns"); ok {
+		if len(list) == 0 && len(c.patterns) == 0 {
+			f.Errorf("patterns", "the list is empty: add {name, regex} entries or use presets")
+		}
 		for _, p := range list {
 			name, okName := p.String("name")
 			re, okRE := p.String("regex")

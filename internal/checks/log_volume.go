@@ -35,12 +35,10 @@ func buildLogVolume(b *config.Budget, f *config.Fields) Check {
 	if v, ok := f.Size("warn_max"); ok {
 		c.limits.WarnMax = F(v)
 	}
-	if c.limits.Max == nil && c.limits.WarnMax == nil {
+	if !f.Has("max") && !f.Has("warn_max") {
 		f.Errorf("max", "required field is missing: a size such as 100MB")
 	}
-	if c.limits.Max != nil && c.limits.WarnMax != nil && *c.limits.WarnMax > *c.limits.Max {
-		f.Errorf("warn_max", "warn_max is greater than max: it would never warn")
-	}
+	c.limits.checkOrder(f, limitKeys{max: "max", warnMax: "warn_max"}, "")
 	c.query = fmt.Sprintf("sum%s(bytes_over_time(%s))", byClause(c.by...), logRange(sel, "", c.window))
 	return c
 }

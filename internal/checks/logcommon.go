@@ -1,6 +1,7 @@
 package checks
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -22,8 +23,22 @@ func readStreamSelector(f *config.Fields) (string, bool) {
 	if !ok {
 		return "", false
 	}
+	trimmed := strings.TrimLeft(s, " \t\r\n")
 	ms, err := logql.ParseSelector(strings.TrimSpace(s))
 	if err != nil {
+		var pe *logql.ParseError
+		if errors.As(err, &pe) && pe.Line == 1 && pe.Col > 0 {
+			// Loki counts columns in characters, the offset in bytes.
+			lead, off, col := len(s)-len(trimmed), len(s), pe.Col
+			for i := range trimmed {
+				if col--; col == 0 {
+					off = lead + i
+					break
+				}
+			}
+			f.ErrorfAtOffset("selector", off, "invalid LogQL stream selector: %v", err)
+			return "", false
+		}
 		f.Errorf("selector", "invalid LogQL stream selector: %v", err)
 		return "", false
 	}

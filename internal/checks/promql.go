@@ -17,15 +17,111 @@ import (
 func newParser() parser.Parser { return parser.NewParser(parser.Options{}) }
 
 // checkPromQL parses expr and records a positioned error under key when it
-// does not parse.
+// does not parse, is too large to parse, or is not what an instant query
+// of a budget can judge: an instant vector or a scalar. A range vector
+// (up[5m]) or a string would only fail at the source.
 func checkPromQL(f *config.Fields, key, expr string) bool {
-	_, err := newParser().ParseExpr(expr)
-	if err == nil {
-		return true
+	if off, msg := promqlBounds(expr); msg != "" {
+		f.ErrorfAtOffset(key, off, "%s", msg)
+		return false
 	}
-	recordParseError(f, key, err)
+	e, err := newParser().ParseExpr(expr)
+	if err != nil {
+		recordParseError(f, key, err)
+		return false
+	}
+	switch t := e.Type(); t {
+	case parser.ValueTypeVector, parser.ValueTypeScalar:
+		return true
+	case parser.ValueTypeMatrix:
+		f.Errorf(key, "the expression is a range vector: a budget judges an instant vector or a scalar (wrap it in a function such as rate(...) or max_over_time(...))")
+	default:
+		f.Errorf(key, "the expression is a %s: a budget judges an instant vector or a scalar", t)
+	}
 	return false
 }
+
+// Bounds on a PromQL expression, checked before it is parsed. Prometheus'
+// parser works in time quadratic in the depth of the expression tree
+// (each node asks its children for their type, again and again): 200,000
+// terms of `up + up + ...` took minutes. Real budget expressions are a few
+// hundred bytes with a handful of operators.
+const (
+	// MaxPromQLBytes is the longest expression accepted.
+	MaxPromQLBytes = 64 << 10
+	// MaxPromQLDepth is the deepest nesting of (), [] and {} accepted.
+	MaxPromQLDepth = 256
+	// MaxPromQLOperators is the most operators (+ - * / % ^, comparisons,
+	// and, or, unless, atan2) one expression may hold.
+	MaxPromQLOperators = 1024
+)
+
+// promqlBounds says whether expr is within the bounds, and if not, the
+// byte offset where it went past them. It skips strings and comments and
+// does not count inside label matchers; it counts generously otherwise
+// (the - of 1e-3 is an operator here), which the bounds allow for.
+func promqlBounds(expr string) (offset int, msg string) {
+	if len(expr) > MaxPromQLBytes {
+		return 0, fmt.Sprintf("the expression is %d bytes long: the limit is %d (64KiB)", len(expr), MaxPromQLBytes)
+	}
+	depth, braces, ops := 0, 0, 0
+	for i := 0; i < len(expr); i++ {
+		c := expr[i]
+		switch {
+		case c == '"' || c == '\'' || c == '`':
+			j := i + 1
+			for ; j < len(expr) && expr[j] != c; j++ {
+				if expr[j] == '\\' && c != '`' {
+					j++
+				}
+			}
+			i = j
+		case c == '#':
+			for i < len(expr) && expr[i] != '\n' {
+				i++
+			}
+		case c == '(' || c == '[' || c == '{':
+			if depth++; depth > MaxPromQLDepth {
+				return i, fmt.Sprintf("the expression nests (), [] and {} more than %d deep", MaxPromQLDepth)
+			}
+			if c == '{' {
+				braces++
+			}
+		case c == ')' || c == ']' || c == '}':
+			depth = max(depth-1, 0)
+			if c == '}' {
+				braces = max(braces-1, 0)
+			}
+		case braces > 0:
+		case strings.IndexByte("+-*/%^=!<>", c) >= 0:
+			if i+1 < len(expr) && expr[i+1] == '=' {
+				i++ // ==, !=, >=, <=: one operator
+			}
+			if ops++; ops > MaxPromQLOperators {
+				return i, fmt.Sprintf("the expression has more than %d operators", MaxPromQLOperators)
+			}
+		case isWordStart(expr, i):
+			for _, w := range []string{"and", "or", "unless", "atan2"} {
+				if strings.HasPrefix(expr[i:], w) && !isWordByte(expr, i+len(w)) {
+					if ops++; ops > MaxPromQLOperators {
+						return i, fmt.Sprintf("the expression has more than %d operators", MaxPromQLOperators)
+					}
+				}
+			}
+		}
+	}
+	return 0, ""
+}
+
+func isWordByte(s string, i int) bool {
+	if i < 0 || i >= len(s) {
+		return false
+	}
+	c := s[i]
+	return c == '_' || c == ':' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+}
+
+func isWordStart(s string, i int) bool { return isWordByte(s, i) && !isWordByte(s, i-1) }
 
 func recordParseError(f *config.Fields, key string, err error) {
 	var perrs parser.ParseErrors
@@ -51,6 +147,10 @@ func readSelector(f *config.Fields, key, name string) ([]*labels.Matcher, bool) 
 	if sel == "" || sel == "{}" {
 		return nil, true
 	}
+	if off, msg := promqlBounds(sel); msg != "" {
+		f.ErrorfAtOffset(key, off, "%s", strings.Replace(msg, "expression", "selector", 1))
+		return nil, false
+	}
 	if !strings.HasPrefix(sel, "{") {
 		f.Errorf(key, "invalid selector %q: want label matchers in braces, e.g. {job=\"worker\"}", sel)
 		return nil, false
@@ -67,7 +167,7 @@ func readSelector(f *config.Fields, key, name string) ([]*labels.Matcher, bool) 
 	}
 	var out []*labels.Matcher
 	for _, m := range ms {
-		if m.Name == labels.MetricName && name != "" {
+		if m.Name == model.MetricNameLabel && name != "" {
 			if m.Type == labels.MatchEqual && m.Value == name {
 				continue
 			}
@@ -115,7 +215,7 @@ func readLabelNames(f *config.Fields, key string) []string {
 	}
 	seen := map[string]bool{}
 	for _, n := range names {
-		if !model.LabelName(n).IsValidLegacy() {
+		if !model.LegacyValidation.IsValidLabelName(n) {
 			f.Errorf(key, "invalid label name %q", n)
 			return nil
 		}

@@ -2,12 +2,14 @@ package checks
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"sort"
 	"strings"
 	"time"
 
 	"github.com/secflow/secflow-budget/internal/config"
+	"github.com/secflow/secflow-budget/internal/logql"
 	"github.com/secflow/secflow-budget/internal/sources"
 )
 
@@ -89,15 +91,39 @@ type Planned struct {
 // and returns the checks in file order. The error is a config.Errors naming
 // every problem, each with file, line, column and field path.
 func Load(path string) (*config.Config, []*Planned, error) {
-	reg := types()
 	var planned []*Planned
-	cfg, err := config.Load(path, func(b *config.Budget) []string {
+	cfg, err := config.Load(path, planner(&planned))
+	if err != nil {
+		return nil, nil, err
+	}
+	return cfg, planned, nil
+}
+
+// Parse is Load on bytes already read; path names the file in errors.
+func Parse(path string, data []byte) (*config.Config, []*Planned, error) {
+	var planned []*Planned
+	cfg, err := config.Parse(path, data, planner(&planned))
+	if err != nil {
+		return nil, nil, err
+	}
+	return cfg, planned, nil
+}
+
+// planner reads each budget's type-specific fields and appends its check
+// to planned.
+func planner(planned *[]*Planned) config.TypeReader {
+	reg := types()
+	return func(b *config.Budget) []string {
 		t, ok := reg[b.Type]
 		if !ok {
 			b.Fields.Errorf("type", "unknown budget type %q (known: %s)", b.Type, strings.Join(TypeNames(), ", "))
 			return allTypeFields(reg) // only the type is wrong; don't also flag its fields
 		}
+		before := len(b.Fields.Errs())
 		c := t.build(b, b.Fields)
+		if len(b.Fields.Errs()) == before {
+			checkQueries(b, c)
+		}
 		cat := b.Category
 		if cat == "" {
 			cat = t.category
@@ -106,13 +132,36 @@ func Load(path string) (*config.Config, []*Planned, error) {
 		if n, ok := c.(interface{ Needs() string }); ok {
 			needs = n.Needs() // e.g. retention: the source the budget names
 		}
-		planned = append(planned, &Planned{Budget: b, Check: c, Category: cat, Needs: needs})
+		*planned = append(*planned, &Planned{Budget: b, Check: c, Category: cat, Needs: needs})
 		return t.fields
-	})
-	if err != nil {
-		return nil, nil, err
 	}
-	return cfg, planned, nil
+}
+
+// checkQueries parses every query the check will send, so that what
+// check would refuse (a Loki regexp past its bounds, a selector the
+// engine rejects) is refused by validate already. It runs only on a budget
+// whose fields were read without error, and reports at the budget.
+func checkQueries(b *config.Budget, c Check) {
+	for _, q := range c.Queries() {
+		var err error
+		switch q.Lang {
+		case "promql":
+			if _, msg := promqlBounds(q.Text); msg != "" {
+				err = errors.New(msg)
+			} else {
+				_, err = newParser().ParseExpr(q.Text)
+			}
+		case "logql":
+			_, err = logql.Parse(q.Text)
+		default:
+			continue
+		}
+		if err != nil {
+			lang := map[string]string{"promql": "PromQL", "logql": "LogQL"}[q.Lang]
+			b.Fields.Errorf("type", "the %s query this budget makes is invalid: %v", lang, err)
+			return
+		}
+	}
 }
 
 func allTypeFields(reg map[string]budgetType) []string {

@@ -56,13 +56,18 @@ func buildScrape(b *config.Budget, f *config.Fields) Check {
 	c := &ScrapeCheck{onMissing: b.OnMissing}
 	if f.Require("job") {
 		if jobs, ok := f.Strings("job"); ok {
-			for i, j := range jobs {
+			if len(jobs) == 0 {
+				f.Errorf("job", "no job: name the scrape job (or a list of jobs)")
+			}
+			seen := make(map[string]bool, len(jobs))
+			for _, j := range jobs {
 				switch {
 				case j == "":
 					f.Errorf("job", "empty job name")
-				case slices.Contains(jobs[:i], j):
+				case seen[j]:
 					f.Errorf("job", "job %q listed twice", j)
 				}
+				seen[j] = true
 			}
 			c.jobs = jobs
 		}

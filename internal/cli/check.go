@@ -45,6 +45,7 @@ type checkOptions struct {
 	failOn      string
 	timeout     time.Duration
 	concurrency int
+	maxSamples  int
 	noColor     bool
 	noEmoji     bool
 	quiet       bool
@@ -100,6 +101,7 @@ func newCheckCmd(io IO) *cobra.Command {
 	f.StringVar(&opts.failOn, "fail-on", "fail", "the status that fails the run: `fail|warn`")
 	f.DurationVar(&opts.timeout, "timeout", DefaultRunTimeout, "time limit for the whole run (`DURATION`, 0 for none)")
 	f.IntVar(&opts.concurrency, "concurrency", 8, "budgets evaluated at once (`N`)")
+	f.IntVar(&opts.maxSamples, "query.max-samples", snapshot.DefaultMaxSamples, "offline: the most samples one PromQL query may load (`N`), as Prometheus' --query.max-samples")
 	f.BoolVar(&opts.noColor, "no-color", false, "no ANSI colors (also NO_COLOR)")
 	f.BoolVar(&opts.noEmoji, "no-emoji", false, "ASCII status markers instead of emoji")
 	f.BoolVarP(&opts.quiet, "quiet", "q", false, "console: show only budgets that did not pass, and the summary")
@@ -123,6 +125,9 @@ func (o *checkOptions) resolve() error {
 	}
 	if o.concurrency < 1 {
 		return fmt.Errorf("--concurrency: must be at least 1, got %d", o.concurrency)
+	}
+	if o.maxSamples < 1 {
+		return fmt.Errorf("--query.max-samples: must be at least 1, got %d", o.maxSamples)
 	}
 	if o.timeout < 0 {
 		return fmt.Errorf("--timeout: must not be negative")
@@ -239,6 +244,7 @@ func (o *checkOptions) offlineEnv(ctx context.Context, plan []*checks.Planned, r
 	if err != nil {
 		return nil, usageError(fmt.Errorf("reading snapshot: %w", err))
 	}
+	snap.SetMaxSamples(o.maxSamples)
 	ok := false
 	defer func() {
 		if !ok {
@@ -267,6 +273,9 @@ func (o *checkOptions) offlineEnv(ctx context.Context, plan []*checks.Planned, r
 		env.PromAPI, env.LokiAPI = st, st
 	}
 	if needs(plan, "endpoint") {
+		if err := snap.CheckEndpoints(); err != nil {
+			return nil, usageError(fmt.Errorf("reading snapshot: %w", err))
+		}
 		env.Endpoints = snap.Endpoints()
 	}
 	if needs(plan, "loki") {
@@ -300,6 +309,9 @@ func (o *checkOptions) liveEnv(cfg *config.Config, plan []*checks.Planned, run *
 		if err != nil {
 			return err
 		}
+		if err := src.CheckFiles().Err(); err != nil {
+			return usageError(err)
+		}
 		client, err := prometheus.New(src)
 		if err != nil {
 			return usageError(fmt.Errorf("configuring the Prometheus source: %w", err))
@@ -312,6 +324,9 @@ func (o *checkOptions) liveEnv(cfg *config.Config, plan []*checks.Planned, run *
 		if err != nil {
 			return err
 		}
+		if err := src.CheckFiles().Err(); err != nil {
+			return usageError(err)
+		}
 		client, err := loki.New(src)
 		if err != nil {
 			return usageError(fmt.Errorf("configuring the Loki source: %w", err))
@@ -322,6 +337,11 @@ func (o *checkOptions) liveEnv(cfg *config.Config, plan []*checks.Planned, run *
 	if needs(plan, "endpoint") {
 		// /metrics endpoints get the Prometheus source's credentials,
 		// not its URL: an endpoint budget needs no Prometheus.
+		if src := cfg.Sources.Prometheus; src != nil {
+			if err := src.CheckFiles().Err(); err != nil {
+				return usageError(err)
+			}
+		}
 		client, err := endpoint.New(cfg.Sources.Prometheus, endpoint.Options{})
 		if err != nil {
 			return usageError(fmt.Errorf("configuring the endpoint source: %w", err))

@@ -151,6 +151,9 @@ func runSnapshot(ctx context.Context, o *snapshotOptions) error {
 		if err != nil {
 			return err
 		}
+		if err := src.CheckFiles().Err(); err != nil {
+			return usageError(err)
+		}
 		client, err := prometheus.New(src)
 		if err != nil {
 			return usageError(fmt.Errorf("configuring the Prometheus source: %w", err))
@@ -169,6 +172,9 @@ func runSnapshot(ctx context.Context, o *snapshotOptions) error {
 		case err != nil && wantLoki:
 			return err
 		case err == nil:
+			if err := src.CheckFiles().Err(); err != nil {
+				return usageError(err)
+			}
 			client, err := loki.New(src)
 			if err != nil {
 				return usageError(fmt.Errorf("configuring the Loki source: %w", err))
@@ -180,6 +186,11 @@ func runSnapshot(ctx context.Context, o *snapshotOptions) error {
 	if needs(opts.StateBudgets, "endpoint") {
 		// Endpoint budgets GET their own URLs with the Prometheus
 		// source's credentials, as check does.
+		if promSrc != nil {
+			if err := promSrc.CheckFiles().Err(); err != nil {
+				return usageError(err)
+			}
+		}
 		client, err := endpoint.New(promSrc, endpoint.Options{})
 		if err != nil {
 			return usageError(err)

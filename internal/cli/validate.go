@@ -35,6 +35,11 @@ func runValidate(_ context.Context, o *validateOptions) error {
 	if err != nil {
 		return usageError(err)
 	}
+	// The credential files a live check would read: validate refuses
+	// what check would refuse.
+	if err := cfg.SourceFileErrors().Err(); err != nil {
+		return usageError(err)
+	}
 	byType := map[string]int{}
 	for _, p := range plan {
 		byType[p.Budget.Type]++

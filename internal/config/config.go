@@ -76,6 +76,9 @@ type Source struct {
 	RetryBackoff time.Duration
 	// MaxResponseSize caps each response body in bytes (0: default).
 	MaxResponseSize int64
+
+	file  string    // the budgets file, for errors
+	files []fileRef // the credential and TLS files named, with their positions
 }
 
 // BasicAuth is HTTP basic authentication.

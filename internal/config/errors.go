@@ -36,12 +36,20 @@ func (e *Error) Error() string {
 type Errors []*Error
 
 func (es Errors) Error() string {
-	lines := make([]string, len(es))
-	for i, e := range es {
+	n := min(len(es), MaxErrorLines)
+	lines := make([]string, n, n+1)
+	for i, e := range es[:n] {
 		lines[i] = e.Error()
+	}
+	if len(es) > n {
+		lines = append(lines, fmt.Sprintf("... and %d more errors", len(es)-n))
 	}
 	return strings.Join(lines, "\n")
 }
+
+// MaxErrorLines bounds the errors printed for one file: past a hundred,
+// the first ones say what is wrong and the rest are noise.
+const MaxErrorLines = 100
 
 // Err returns nil for no errors, so that a nil Errors never becomes a
 // non-nil error interface.

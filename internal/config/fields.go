@@ -15,33 +15,148 @@ import (
 // getter marks its key as used; Done reports every key nobody asked for.
 // Errors accumulate in the shared list, so a builder reads every field and
 // the user sees every mistake at once.
+//
+// Aliases (*name) and merge keys (<<: *name) are followed: a value that
+// comes from an anchor is read like one written in place, and an error in
+// it is reported where the alias is used (the budget that uses it), with
+// the anchor's line in the message.
 type Fields struct {
 	file  string
 	path  string
 	node  *yaml.Node
 	keys  []*yaml.Node
 	vals  map[string]*yaml.Node
+	at    map[string]*yaml.Node // where to report a key that came from an alias or merge
 	used  map[string]bool
 	errs  *Errors
-	owner string // what the keys belong to, for unknown-key messages
+	owner string     // what the keys belong to, for unknown-key messages
+	use   *yaml.Node // the alias this mapping was reached through, if any
+	// merged counts the keys merge keys brought in, over the whole file.
+	merged *int
 }
 
-func newFields(file, path, owner string, node *yaml.Node, errs *Errors) *Fields {
-	f := &Fields{file: file, path: path, node: node, vals: map[string]*yaml.Node{}, used: map[string]bool{}, errs: errs, owner: owner}
+// maxMergedKeys bounds the keys that merge keys (<<) may bring into the
+// mappings of one file, merges of merges included: each is a reference
+// to an anchor, and a few lines of them could otherwise stand for
+// millions of keys.
+const maxMergedKeys = 10000
+
+// maxMergeDepth bounds merges of mappings that merge other mappings.
+const maxMergeDepth = 32
+
+func newFields(file, path, owner string, node *yaml.Node, errs *Errors, use *yaml.Node) *Fields {
+	return newFieldsCounting(file, path, owner, node, errs, use, new(int))
+}
+
+func newFieldsCounting(file, path, owner string, node *yaml.Node, errs *Errors, use *yaml.Node, merged *int) *Fields {
+	if node.Kind == yaml.AliasNode && node.Alias != nil {
+		if use == nil {
+			use = node
+		}
+		node = node.Alias
+	}
+	f := &Fields{file: file, path: path, node: node, vals: map[string]*yaml.Node{}, at: map[string]*yaml.Node{}, used: map[string]bool{}, errs: errs, owner: owner, use: use, merged: merged}
 	if node.Kind != yaml.MappingNode {
 		f.errorAt(node, path, "want a mapping, got %s", kindName(node))
 		return f
 	}
+	var merges []*yaml.Node // merge values, in file order
 	for i := 0; i+1 < len(node.Content); i += 2 {
-		k, v := node.Content[i], node.Content[i+1]
+		k, v := resolve(node.Content[i]), node.Content[i+1]
+		if isMergeKey(k) {
+			merges = append(merges, v)
+			continue
+		}
+		if k.Kind != yaml.ScalarNode {
+			f.errorAt(k, f.sub("?"), "want a plain name as the key, got %s", kindName(k))
+			continue
+		}
 		if _, dup := f.vals[k.Value]; dup {
 			f.errorAt(k, f.sub(k.Value), "duplicate key %q", k.Value)
 			continue
 		}
 		f.keys = append(f.keys, k)
-		f.vals[k.Value] = v
+		f.vals[k.Value] = resolve(v)
+		if v.Kind == yaml.AliasNode {
+			f.at[k.Value] = v
+		}
+	}
+	// Keys written in the mapping win over merged ones, and an earlier
+	// merged mapping wins over a later one, as YAML's merge key says.
+	for _, m := range merges {
+		f.merge(m, m, 0)
 	}
 	return f
+}
+
+// merge adds the keys of the merge value v (a mapping, an alias of one, or
+// a list of those) that the mapping does not have yet; use is where an
+// error about them is reported.
+func (f *Fields) merge(v, use *yaml.Node, depth int) {
+	if depth > maxMergeDepth {
+		f.errorAt(use, f.path, "merge keys (<<) nested more than %d deep", maxMergeDepth)
+		return
+	}
+	if v.Kind == yaml.AliasNode {
+		use = v
+	}
+	v = resolve(v)
+	switch v.Kind {
+	case yaml.SequenceNode:
+		if depth > 0 {
+			f.errorAt(use, f.path, "a merge key (<<) takes a mapping or a list of mappings, got a list of lists")
+			return
+		}
+		for _, item := range v.Content {
+			f.merge(item, item, depth+1)
+		}
+		return
+	case yaml.MappingNode:
+	default:
+		f.errorAt(use, f.sub("<<"), "a merge key (<<) takes a mapping or a list of mappings, got %s", kindName(v))
+		return
+	}
+	var nested []*yaml.Node
+	for i := 0; i+1 < len(v.Content); i += 2 {
+		k, val := resolve(v.Content[i]), v.Content[i+1]
+		if isMergeKey(k) {
+			nested = append(nested, val)
+			continue
+		}
+		if k.Kind != yaml.ScalarNode {
+			continue
+		}
+		if *f.merged++; *f.merged > maxMergedKeys {
+			f.errorAt(use, f.path, "merge keys (<<) bring in more than %d keys", maxMergedKeys)
+			return
+		}
+		if _, ok := f.vals[k.Value]; ok {
+			continue
+		}
+		f.keys = append(f.keys, k)
+		f.vals[k.Value] = resolve(val)
+		f.at[k.Value] = use
+	}
+	for _, n := range nested {
+		f.merge(n, use, depth+1)
+	}
+}
+
+// child reads a mapping inside f, sharing its errors and merge count.
+func (f *Fields) child(path, owner string, node *yaml.Node, use *yaml.Node) *Fields {
+	return newFieldsCounting(f.file, path, owner, node, f.errs, use, f.merged)
+}
+
+func isMergeKey(k *yaml.Node) bool {
+	return k.Kind == yaml.ScalarNode && k.Tag == "!!merge"
+}
+
+// resolve follows an alias to the node its anchor names.
+func resolve(n *yaml.Node) *yaml.Node {
+	if n.Kind == yaml.AliasNode && n.Alias != nil {
+		return n.Alias
+	}
+	return n
 }
 
 // NewFieldsForTest builds Fields over a YAML mapping text, for tests of
@@ -52,7 +167,7 @@ func NewFieldsForTest(text string) (*Fields, *Errors, error) {
 		return nil, nil, err
 	}
 	errs := &Errors{}
-	return newFields("test.yaml", "budgets[0]", "budget", doc.Content[0], errs), errs, nil
+	return newFields("test.yaml", "budgets[0]", "budget", doc.Content[0], errs, nil), errs, nil
 }
 
 func (f *Fields) sub(key string) string {
@@ -69,14 +184,39 @@ func (f *Fields) Errs() Errors { return *f.errs }
 func (f *Fields) Path() string { return f.path }
 
 func (f *Fields) errorAt(n *yaml.Node, path, format string, args ...any) {
-	*f.errs = append(*f.errs, &Error{File: f.file, Line: n.Line, Col: n.Column, Path: path, Msg: fmt.Sprintf(format, args...)})
+	f.errorAtUse(n, nil, path, 0, format, args...)
+}
+
+// errorAtUse records an error about node n, at the alias use when n came
+// from an anchor (use, or the alias the mapping was reached through), else
+// at n itself moved right by offset columns.
+func (f *Fields) errorAtUse(n, use *yaml.Node, path string, offset int, format string, args ...any) {
+	msg := fmt.Sprintf(format, args...)
+	if f.use != nil {
+		use = f.use
+	}
+	line, col := n.Line, n.Column+offset
+	if use != nil {
+		msg += fmt.Sprintf(" (in the value of the anchor at line %d)", anchorLine(use, n))
+		line, col = use.Line, use.Column
+	}
+	*f.errs = append(*f.errs, &Error{File: f.file, Line: line, Col: col, Path: path, Msg: msg})
+}
+
+// anchorLine is the line of the anchored value an alias use refers to;
+// when n lies inside it, n's own line.
+func anchorLine(use, n *yaml.Node) int {
+	if n != nil && n.Line > 0 {
+		return n.Line
+	}
+	return resolve(use).Line
 }
 
 // Errorf records an error at the value of key (or at the mapping when key is
 // absent).
 func (f *Fields) Errorf(key, format string, args ...any) {
 	if v, ok := f.vals[key]; ok {
-		f.errorAt(v, f.sub(key), format, args...)
+		f.errorAtUse(v, f.at[key], f.sub(key), 0, format, args...)
 		return
 	}
 	f.errorAt(f.node, f.sub(key), format, args...)
@@ -88,7 +228,7 @@ func (f *Fields) ErrorfKey(key, format string, args ...any) {
 	for _, k := range f.keys {
 		if k.Value == key {
 			f.used[key] = true
-			f.errorAt(k, f.sub(key), format, args...)
+			f.errorAtUse(k, f.at[key], f.sub(key), 0, format, args...)
 			return
 		}
 	}
@@ -103,7 +243,7 @@ func (f *Fields) ErrorfAtOffset(key string, offset int, format string, args ...a
 		f.Errorf(key, format, args...)
 		return
 	}
-	col := v.Column
+	col := 0
 	switch v.Style {
 	case 0, yaml.FlowStyle:
 		col += offset
@@ -111,9 +251,9 @@ func (f *Fields) ErrorfAtOffset(key string, offset int, format string, args ...a
 		col += offset + 1
 	}
 	if strings.Contains(v.Value, "\n") {
-		col = v.Column
+		col = 0
 	}
-	*f.errs = append(*f.errs, &Error{File: f.file, Line: v.Line, Col: col, Path: f.sub(key), Msg: fmt.Sprintf(format, args...)})
+	f.errorAtUse(v, f.at[key], f.sub(key), col, format, args...)
 }
 
 // Has reports whether key is present.
@@ -147,19 +287,36 @@ func (f *Fields) scalar(key string) (*yaml.Node, bool) {
 	}
 	f.used[key] = true
 	if v.Kind != yaml.ScalarNode {
-		f.errorAt(v, f.sub(key), "want a single value, got %s", kindName(v))
+		f.errorAtUse(v, f.at[key], f.sub(key), 0, "want a single value, got %s", kindName(v))
 		return nil, false
 	}
 	return v, true
 }
 
-// String returns the string value of key.
+// String returns the string value of key. A control character other than
+// a tab or a line break is refused: written as an escape ("\e[31m") it
+// would reach terminals through every report.
 func (f *Fields) String(key string) (string, bool) {
 	v, ok := f.scalar(key)
 	if !ok {
 		return "", false
 	}
+	if r, bad := controlIn(v.Value); bad {
+		f.errorAtUse(v, f.at[key], f.sub(key), 0, "the value holds the control character U+%04X", r)
+		return "", false
+	}
 	return v.Value, true
+}
+
+// controlIn returns the first control character of s other than a tab or
+// a line break.
+func controlIn(s string) (rune, bool) {
+	for _, r := range s {
+		if (r < 0x20 && r != '\t' && r != '\n' && r != '\r') || (r >= 0x7F && r <= 0x9F) {
+			return r, true
+		}
+	}
+	return 0, false
 }
 
 // Float returns a number.
@@ -169,8 +326,8 @@ func (f *Fields) Float(key string) (float64, bool) {
 		return 0, false
 	}
 	x, err := strconv.ParseFloat(strings.ReplaceAll(v.Value, "_", ""), 64)
-	if err != nil || math.IsNaN(x) {
-		f.errorAt(v, f.sub(key), "invalid number %q", v.Value)
+	if err != nil || math.IsNaN(x) || math.IsInf(x, 0) {
+		f.errorAtUse(v, f.at[key], f.sub(key), 0, "invalid number %q: want a finite number such as 10000 or 0.5", v.Value)
 		return 0, false
 	}
 	return x, true
@@ -184,7 +341,7 @@ func (f *Fields) Int(key string) (int, bool) {
 	}
 	x, err := strconv.Atoi(strings.ReplaceAll(v.Value, "_", ""))
 	if err != nil {
-		f.errorAt(v, f.sub(key), "invalid whole number %q", v.Value)
+		f.errorAtUse(v, f.at[key], f.sub(key), 0, "invalid whole number %q", v.Value)
 		return 0, false
 	}
 	return x, true
@@ -202,7 +359,7 @@ func (f *Fields) Bool(key string) (bool, bool) {
 	case "false":
 		return false, true
 	}
-	f.errorAt(v, f.sub(key), "invalid boolean %q: want true or false", v.Value)
+	f.errorAtUse(v, f.at[key], f.sub(key), 0, "invalid boolean %q: want true or false", v.Value)
 	return false, false
 }
 
@@ -214,11 +371,11 @@ func (f *Fields) Duration(key string) (time.Duration, bool) {
 	}
 	d, err := ParseDuration(v.Value)
 	if err != nil {
-		f.errorAt(v, f.sub(key), "%v", err)
+		f.errorAtUse(v, f.at[key], f.sub(key), 0, "%v", err)
 		return 0, false
 	}
 	if d <= 0 {
-		f.errorAt(v, f.sub(key), "duration %q must be positive", v.Value)
+		f.errorAtUse(v, f.at[key], f.sub(key), 0, "duration %q must be positive", v.Value)
 		return 0, false
 	}
 	return d, true
@@ -232,7 +389,7 @@ func (f *Fields) Size(key string) (float64, bool) {
 	}
 	x, err := ParseSize(v.Value)
 	if err != nil {
-		f.errorAt(v, f.sub(key), "%v", err)
+		f.errorAtUse(v, f.at[key], f.sub(key), 0, "%v", err)
 		return 0, false
 	}
 	return x, true
@@ -246,7 +403,7 @@ func (f *Fields) Share(key string) (float64, bool) {
 	}
 	x, err := ParseShare(v.Value)
 	if err != nil {
-		f.errorAt(v, f.sub(key), "%v", err)
+		f.errorAtUse(v, f.at[key], f.sub(key), 0, "%v", err)
 		return 0, false
 	}
 	return x, true
@@ -259,17 +416,33 @@ func (f *Fields) Strings(key string) ([]string, bool) {
 		return nil, false
 	}
 	f.used[key] = true
+	if isNull(v) {
+		return []string{}, true
+	}
 	if v.Kind == yaml.ScalarNode {
+		if r, bad := controlIn(v.Value); bad {
+			f.errorAtUse(v, f.at[key], f.sub(key), 0, "the value holds the control character U+%04X", r)
+			return nil, false
+		}
 		return []string{v.Value}, true
 	}
 	if v.Kind != yaml.SequenceNode {
-		f.errorAt(v, f.sub(key), "want a list, got %s", kindName(v))
+		f.errorAtUse(v, f.at[key], f.sub(key), 0, "want a list, got %s", kindName(v))
 		return nil, false
 	}
 	out := make([]string, 0, len(v.Content))
 	for i, item := range v.Content {
-		if item.Kind != yaml.ScalarNode {
-			f.errorAt(item, fmt.Sprintf("%s[%d]", f.sub(key), i), "want a single value, got %s", kindName(item))
+		use := f.at[key]
+		if item.Kind == yaml.AliasNode && use == nil {
+			use = item
+		}
+		item = resolve(item)
+		if item.Kind != yaml.ScalarNode || isNull(item) {
+			f.errorAtUse(item, use, fmt.Sprintf("%s[%d]", f.sub(key), i), 0, "want a single value, got %s", kindName(item))
+			return nil, false
+		}
+		if r, bad := controlIn(item.Value); bad {
+			f.errorAtUse(item, use, fmt.Sprintf("%s[%d]", f.sub(key), i), 0, "the value holds the control character U+%04X", r)
 			return nil, false
 		}
 		out = append(out, item.Value)
@@ -300,10 +473,10 @@ func (f *Fields) Map(key string) (*Fields, bool) {
 	}
 	f.used[key] = true
 	if v.Kind != yaml.MappingNode {
-		f.errorAt(v, f.sub(key), "want a mapping, got %s", kindName(v))
+		f.errorAtUse(v, f.at[key], f.sub(key), 0, "want a mapping, got %s", kindName(v))
 		return nil, false
 	}
-	return newFields(f.file, f.sub(key), key, v, f.errs), true
+	return f.child(f.sub(key), key, v, f.useFor(key)), true
 }
 
 // List returns the mappings of a list of mappings under key, each with its
@@ -315,12 +488,16 @@ func (f *Fields) List(key string) ([]*Fields, bool) {
 	}
 	f.used[key] = true
 	if v.Kind != yaml.SequenceNode {
-		f.errorAt(v, f.sub(key), "want a list, got %s", kindName(v))
+		f.errorAtUse(v, f.at[key], f.sub(key), 0, "want a list, got %s", kindName(v))
 		return nil, false
 	}
 	out := make([]*Fields, 0, len(v.Content))
 	for i, item := range v.Content {
-		out = append(out, newFields(f.file, fmt.Sprintf("%s[%d]", f.sub(key), i), key, item, f.errs))
+		use := f.useFor(key)
+		if use == nil && item.Kind == yaml.AliasNode {
+			use = item
+		}
+		out = append(out, f.child(fmt.Sprintf("%s[%d]", f.sub(key), i), key, resolve(item), use))
 	}
 	return out, true
 }
@@ -340,11 +517,25 @@ func (f *Fields) Done(allowed ...string) {
 		} else if len(known) > 0 {
 			hint = " (known: " + strings.Join(known, ", ") + ")"
 		}
-		f.errorAt(k, f.sub(k.Value), "unknown field %q%s", k.Value, hint)
+		f.errorAtUse(k, f.at[k.Value], f.sub(k.Value), 0, "unknown field %q%s", k.Value, hint)
 	}
 }
 
+// useFor is the alias use that errors inside key's value are reported at:
+// the mapping's own, else the one key's value came through.
+func (f *Fields) useFor(key string) *yaml.Node {
+	if f.use != nil {
+		return f.use
+	}
+	return f.at[key]
+}
+
+func isNull(n *yaml.Node) bool { return n.Kind == yaml.ScalarNode && n.Tag == "!!null" }
+
 func kindName(n *yaml.Node) string {
+	if isNull(n) {
+		return "an empty value"
+	}
 	switch n.Kind {
 	case yaml.MappingNode:
 		return "a mapping"
@@ -363,6 +554,9 @@ func kindName(n *yaml.Node) string {
 func closest(s string, candidates []string) string {
 	best, bestD := "", 3
 	for _, c := range candidates {
+		if n := len(s) - len(c); n >= bestD || -n >= bestD {
+			continue // the distance is at least the difference in length
+		}
 		if d := EditDistance(s, c); d < bestD {
 			best, bestD = c, d
 		}

@@ -3,12 +3,11 @@ package config
 import (
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"net/url"
 	"os"
-	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -23,38 +22,62 @@ import (
 // every error.
 type TypeReader func(b *Budget) (allowed []string)
 
+// MaxFileBytes bounds the budgets file: SecFlow's is 6KiB, and a file
+// past this is not a budgets file (or -c names /dev/zero).
+const MaxFileBytes = 4 << 20
+
 // Load reads and validates a budgets file; read (may be nil) validates each
 // budget's type-specific fields. The error is an Errors naming every problem.
 func Load(path string, read TypeReader) (*Config, error) {
-	data, err := os.ReadFile(path)
+	data, err := readFile(path)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil, Errors{{File: path, Msg: "file not found (pass the budgets file with -c/--config)"}}
+		}
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			// The path is already the start of the message.
+			err = pe.Err
 		}
 		return nil, Errors{{File: path, Msg: err.Error()}}
 	}
 	return Parse(path, data, read)
 }
 
-var yamlLineRE = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+// readFile reads at most MaxFileBytes of path.
+func readFile(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, MaxFileBytes+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(data) > MaxFileBytes {
+		return nil, fmt.Errorf("file is larger than %dMiB: not a budgets file", MaxFileBytes>>20)
+	}
+	return data, nil
+}
 
 // Parse is Load on bytes already read; path names the file in errors.
 func Parse(path string, data []byte, read TypeReader) (*Config, error) {
-	var doc yaml.Node
-	if err := yaml.Unmarshal(data, &doc); err != nil {
-		e := &Error{File: path, Msg: err.Error()}
-		if m := yamlLineRE.FindStringSubmatch(err.Error()); m != nil {
-			e.Line, _ = strconv.Atoi(m[1])
-			e.Col = 1
-			e.Msg = "invalid YAML: " + m[2]
-		}
+	if e := checkText(path, data); e != nil {
 		return nil, Errors{e}
 	}
-	if len(doc.Content) == 0 {
+	doc, e := decodeYAML(path, data)
+	if e != nil {
+		return nil, Errors{e}
+	}
+	if len(doc.Content) == 0 || isNull(doc.Content[0]) {
 		return nil, Errors{{File: path, Msg: "file is empty: want version: 1 and a list of budgets"}}
 	}
+	if root := resolve(doc.Content[0]); root.Kind != yaml.MappingNode {
+		return nil, Errors{{File: path, Line: root.Line, Col: root.Column, Msg: fmt.Sprintf("want a mapping with version: 1 and budgets, got %s", kindName(root))}}
+	}
 	errs := &Errors{}
-	top := newFields(path, "", "budgets file", doc.Content[0], errs)
+	top := newFields(path, "", "budgets file", doc.Content[0], errs, nil)
 	cfg := &Config{File: path, Defaults: Defaults{Window: time.Hour, OnMissing: MissingFail}}
 
 	if top.Require("version") {
@@ -81,10 +104,20 @@ func Parse(path string, data []byte, read TypeReader) (*Config, error) {
 		if l, ok := s.Map("loki"); ok {
 			cfg.Sources.Loki = parseSource(l)
 		}
+		for _, src := range []*Source{cfg.Sources.Prometheus, cfg.Sources.Loki} {
+			if src != nil {
+				src.file = path
+			}
+		}
 		s.Done("prometheus", "loki")
 	}
 	if top.Require("budgets") {
-		list, _ := top.List("budgets")
+		var list []*Fields
+		if v := top.vals["budgets"]; isNull(v) || (v.Kind == yaml.SequenceNode && len(v.Content) == 0) {
+			top.used["budgets"] = true
+		} else {
+			list, _ = top.List("budgets")
+		}
 		seen := map[string]*Budget{}
 		for i, bf := range list {
 			b := parseBudget(cfg, i, bf, read)
@@ -97,7 +130,7 @@ func Parse(path string, data []byte, read TypeReader) (*Config, error) {
 			seen[b.Name] = b
 			cfg.Budgets = append(cfg.Budgets, b)
 		}
-		if len(list) == 0 {
+		if v := top.vals["budgets"]; len(list) == 0 && (isNull(v) || v.Kind == yaml.SequenceNode) {
 			top.Errorf("budgets", "no budgets: add at least one")
 		}
 	}
@@ -127,8 +160,9 @@ func parseBudget(cfg *Config, i int, f *Fields, read TypeReader) *Budget {
 			b.Name = n
 		}
 	}
+	typeOK := false
 	if f.Require("type") {
-		b.Type, _ = f.String("type")
+		b.Type, typeOK = f.String("type")
 	}
 	b.Description, _ = f.String("description")
 	b.Runbook, _ = f.String("runbook")
@@ -158,7 +192,7 @@ func parseBudget(cfg *Config, i int, f *Fields, read TypeReader) *Budget {
 		b.OnMissing = m
 	}
 	var allowed []string
-	if read != nil && b.Type != "" {
+	if read != nil && typeOK {
 		allowed = read(b)
 	}
 	f.Done(append(CommonFields(), allowed...)...)
@@ -189,12 +223,16 @@ func parseSource(f *Fields) *Source {
 	if t, ok := f.Duration("timeout"); ok {
 		s.Timeout = t
 	}
-	if h, ok := f.StringMap("headers"); ok {
-		s.Headers = h
+	if h, ok := f.Map("headers"); ok {
+		s.Headers = readHeaders(h)
 	}
 	s.Tenant, _ = f.String("tenant")
+	if strings.ContainsFunc(s.Tenant, isControl) {
+		f.Errorf("tenant", "the tenant holds a line break or another control character: it is sent as the X-Scope-OrgID header")
+	}
 	s.BearerTokenFile, _ = f.String("bearer_token_file")
 	s.BearerTokenEnv, _ = f.String("bearer_token_env")
+	s.refFile(f, "bearer_token_file", s.BearerTokenFile, credentialToken)
 	if s.BearerTokenFile != "" && s.BearerTokenEnv != "" {
 		f.Errorf("bearer_token_env", "set only one of bearer_token_file and bearer_token_env")
 	}
@@ -210,12 +248,26 @@ func parseSource(f *Fields) *Source {
 		s.BasicAuth = &BasicAuth{}
 		if ba.Require("username") {
 			s.BasicAuth.Username, _ = ba.String("username")
+			if strings.ContainsRune(s.BasicAuth.Username, ':') || strings.ContainsFunc(s.BasicAuth.Username, isControl) {
+				ba.Errorf("username", "a basic auth user name cannot hold ':' or control characters")
+			}
 		}
 		s.BasicAuth.PasswordFile, _ = ba.String("password_file")
 		s.BasicAuth.PasswordEnv, _ = ba.String("password_env")
+		s.refFile(ba, "password_file", s.BasicAuth.PasswordFile, credentialPassword)
 		if ba.Has("password") {
 			ba.used["password"] = true
 			ba.Errorf("password", "secrets are not read from budgets.yaml: use password_file or password_env")
+		} else {
+			switch {
+			case ba.Has("password_file") && ba.Has("password_env"):
+				ba.Errorf("password_env", "set only one of password_file and password_env")
+			case s.BasicAuth.PasswordFile == "" && s.BasicAuth.PasswordEnv == "":
+				ba.Errorf("password_file", "basic_auth needs a password: set password_file or password_env")
+			}
+		}
+		if s.BearerTokenFile != "" || s.BearerTokenEnv != "" {
+			f.Errorf("basic_auth", "set either a bearer token or basic_auth, not both")
 		}
 		ba.Done("username", "password_file", "password_env")
 	}
@@ -224,6 +276,10 @@ func parseSource(f *Fields) *Source {
 		s.TLS.CAFile, _ = t.String("ca_file")
 		s.TLS.CertFile, _ = t.String("cert_file")
 		s.TLS.KeyFile, _ = t.String("key_file")
+		s.refFile(t, "ca_file", s.TLS.CAFile, credentialOther)
+		s.refFile(t, "cert_file", s.TLS.CertFile, credentialOther)
+		s.refFile(t, "key_file", s.TLS.KeyFile, credentialOther)
+		s.refFile(f, "tls", "tls", tlsSettings)
 		s.TLS.ServerName, _ = t.String("server_name")
 		s.TLS.InsecureSkipVerify, _ = t.Bool("insecure_skip_verify")
 		if (s.TLS.CertFile == "") != (s.TLS.KeyFile == "") {

@@ -47,12 +47,24 @@ func ParseSize(s string) (float64, error) {
 			if err != nil || v < 0 || math.IsInf(v, 0) || math.IsNaN(v) {
 				return 0, fmt.Errorf("invalid size %q: use a number and a unit: B, KB, MB, GB (10^3) or KiB, MiB, GiB (2^10)", s)
 			}
-			return v * u.factor, nil
+			return checkSizeRange(s, v*u.factor)
 		}
 	}
 	v, err := strconv.ParseFloat(s, 64)
 	if err != nil || v < 0 || math.IsInf(v, 0) || math.IsNaN(v) {
 		return 0, fmt.Errorf("invalid size %q: use a number and a unit: B, KB, MB, GB (10^3) or KiB, MiB, GiB (2^10)", s)
+	}
+	return checkSizeRange(s, v)
+}
+
+// MaxSize is the largest size budgets.yaml accepts, 8EiB: every byte count
+// a source reports fits in an int64, so a larger limit could never be
+// reached and is a typo (1e300TB).
+const MaxSize = float64(1 << 63)
+
+func checkSizeRange(s string, v float64) (float64, error) {
+	if math.IsInf(v, 0) || v >= MaxSize {
+		return 0, fmt.Errorf("invalid size %q: too large (at most 8EiB)", s)
 	}
 	return v, nil
 }
@@ -62,13 +74,13 @@ func ParseShare(s string) (float64, error) {
 	s = strings.TrimSpace(s)
 	if num, ok := strings.CutSuffix(s, "%"); ok {
 		v, err := strconv.ParseFloat(strings.TrimSpace(num), 64)
-		if err != nil || v < 0 || v > 100 {
+		if err != nil || math.IsNaN(v) || v < 0 || v > 100 {
 			return 0, fmt.Errorf("invalid share %q: want a percentage between 0%% and 100%%", s)
 		}
 		return v / 100, nil
 	}
 	v, err := strconv.ParseFloat(s, 64)
-	if err != nil || v < 0 || v > 1 {
+	if err != nil || math.IsNaN(v) || v < 0 || v > 1 {
 		return 0, fmt.Errorf("invalid share %q: want a percentage such as 10%% (or a fraction between 0 and 1)", s)
 	}
 	return v, nil

@@ -15,7 +15,7 @@
 // `| drop`. Everything else Loki accepts is a *ParseError saying it is
 // unsupported, never a silently different answer.
 //
-// Semantics, as recorded from Loki 3.7 (shared/loki/README.md): a range
+// Semantics, as recorded from Loki 3.7 (testdata/loki/README.md): a range
 // [W] at T counts entries with T-W < ts <= T to the nanosecond;
 // bytes_over_time counts the UTF-8 bytes of the line as pushed; an entry
 // with the same stream, timestamp and line as another is counted once; a

@@ -261,6 +261,7 @@ func TestEvalAutoLabels(t *testing.T) {
 				ent(-1, "env=prod,s=12", `{"lvl":"dbg"}`),
 			},
 			want: "{detected_level=\"crit\", level=\"crit\", s=\"2\"} 1\n" +
+				"{detected_level=\"debug\", s=\"10\"} 1\n" + // Loki 3.7 looks one object deep
 				"{detected_level=\"debug\", s=\"12\"} 1\n" +
 				"{detected_level=\"error\", level=\"Err\", s=\"1\"} 1\n" +
 				"{detected_level=\"error\", s=\"4\"} 1\n" +
@@ -268,7 +269,6 @@ func TestEvalAutoLabels(t *testing.T) {
 				"{detected_level=\"error\", s=\"9\"} 1\n" +
 				"{detected_level=\"fatal\", s=\"5\"} 1\n" +
 				"{detected_level=\"info\", s=\"7\"} 1\n" +
-				"{detected_level=\"unknown\", s=\"10\"} 1\n" +
 				"{detected_level=\"unknown\", s=\"11\"} 1\n" +
 				"{detected_level=\"unknown\", s=\"8\"} 1\n" +
 				"{detected_level=\"warn\", s=\"3\", severity=\"WARNING\"} 1\n"},

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"slices"
 	"unicode/utf8"
 )
 
@@ -25,15 +26,15 @@ const (
 	jsonUnknown
 )
 
+//lint:file-ignore ST1005 the error texts are Loki's own, capitalized as Loki writes them.
+
 // The texts Loki reports in __error_details__.
 var (
-	errJSONNotFound      = errors.New("Key path not found")
 	errJSONUnknownType   = errors.New("Unknown value type")
 	errJSONMalformed     = errors.New("Malformed JSON error")
 	errJSONBadString     = errors.New("Value is string, but can't find closing '\"' symbol")
 	errJSONBadArray      = errors.New("Value is array, but can't find closing ']' symbol")
 	errJSONBadObject     = errors.New("Value looks like object, but can't find closing '}' symbol")
-	errJSONBadValue      = errors.New("Value looks like Number/Boolean/None, but can't find its end: ',' or '}' symbol")
 	errJSONBadEscape     = errors.New("Encountered an invalid escape sequence in a string")
 	errJSONStopIteration = errors.New("stop") // internal: a member callback is done
 )
@@ -496,24 +497,36 @@ func jsonArrayIndex(d []byte, idx int) ([]byte, jsonType, bool) {
 	}
 }
 
-// jsonLevelFinder finds the body's level for detected_level: the first
-// string value of the top-level field that comes first in levelFields.
+// jsonLevel is the body's level for detected_level, as Loki 3.7 finds
+// it: the first string value, in document order, whose key is one of
+// levelFields, looking into nested objects down to jsonLevelMaxDepth.
+// A malformed line gives what was found before the fault.
+func jsonLevel(obj []byte, depth int, arena *[]byte) []byte {
+	if depth >= jsonLevelMaxDepth {
+		return nil
+	}
+	f := jsonLevelFinder{depth: depth, arena: arena}
+	_ = jsonObjectEach(obj, &f, arena)
+	return f.val
+}
+
 type jsonLevelFinder struct {
-	best int // index in levelFields; len(levelFields) when none
-	val  []byte
+	depth int
+	arena *[]byte
+	val   []byte
 }
 
 func (f *jsonLevelFinder) member(key, val []byte, t jsonType) error {
-	if t != jsonString {
-		return nil
-	}
-	for i := 0; i < f.best; i++ {
-		if string(key) == levelFields[i] {
-			f.best, f.val = i, val
-			if i == 0 {
-				return errJSONStopIteration
-			}
-			break
+	switch t {
+	case jsonString:
+		if slices.Contains(levelFields, string(key)) {
+			f.val = val
+			return errJSONStopIteration
+		}
+	case jsonObject:
+		if v := jsonLevel(val, f.depth+1, f.arena); v != nil {
+			f.val = v
+			return errJSONStopIteration
 		}
 	}
 	return nil

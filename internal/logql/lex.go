@@ -1,6 +1,7 @@
 package logql
 
 import (
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -87,11 +88,25 @@ func (t token) describe() string {
 	return t.kind.name()
 }
 
+// Bounds on a query, checked as it is read, before any parsing: a budget's
+// queries are a few hundred bytes, and these keep a hostile one from
+// costing more than reading it.
+const (
+	// MaxQueryBytes is the longest query accepted.
+	MaxQueryBytes = 64 << 10
+	// MaxQueryDepth is the deepest nesting of () and {} accepted.
+	MaxQueryDepth = 256
+)
+
 // lex splits a query into tokens. Positions are 1-based lines and
 // columns counted in characters, as Loki reports them.
 func lex(q string) ([]token, error) {
+	if len(q) > MaxQueryBytes {
+		return nil, &ParseError{Msg: fmt.Sprintf("the query is %d bytes long: the limit is %d (64KiB)", len(q), MaxQueryBytes), Line: 1, Col: 1}
+	}
 	var toks []token
 	line, col := 1, 1
+	depth := 0
 	i := 0
 	advance := func(n int) {
 		for _, r := range q[i : i+n] {
@@ -185,14 +200,20 @@ func lex(q string) ([]token, error) {
 			t.kind = tEq
 		case c == '|':
 			t.kind = tPipe
-		case c == '{':
+		case c == '{' || c == '(':
 			t.kind = tLBrace
-		case c == '}':
+			if c == '(' {
+				t.kind = tLParen
+			}
+			if depth++; depth > MaxQueryDepth {
+				return nil, &ParseError{Msg: fmt.Sprintf("the query nests () and {} more than %d deep", MaxQueryDepth), Line: line, Col: col}
+			}
+		case c == '}' || c == ')':
 			t.kind = tRBrace
-		case c == '(':
-			t.kind = tLParen
-		case c == ')':
-			t.kind = tRParen
+			if c == ')' {
+				t.kind = tRParen
+			}
+			depth = max(depth-1, 0)
 		case c == ',':
 			t.kind = tComma
 		default:

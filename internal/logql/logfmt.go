@@ -1,6 +1,7 @@
 package logql
 
 import (
+	"bytes"
 	"unicode/utf8"
 )
 
@@ -151,21 +152,38 @@ func extractLogfmt(res *parseResult, st *Stream, line []byte) {
 	}
 }
 
-// logfmtLevel is the value of the first level field of a logfmt line,
-// for detected_level; reading stops at the first syntax error.
-func logfmtLevel(line []byte) []byte {
+// logfmtLevel is the level field of a logfmt line, for detected_level,
+// as Loki 3.7 reads it: keys match levelFields case-insensitively, the
+// earliest name of levelFields wins wherever it stands, and reading
+// stops at the first syntax error, keeping what was found before.
+func logfmtLevel(line []byte, arena *[]byte) []byte {
 	s := logfmtScanner{line: line}
+	best := len(levelFields)
+	var val []byte
+	quoted := false
 	for s.scan() {
 		if s.bad {
-			return nil
+			break
 		}
-		for _, f := range levelFields {
-			if string(s.key) == f {
-				return s.val
+		for i := 0; i < best; i++ {
+			if bytes.EqualFold(s.key, []byte(levelFields[i])) {
+				best, val, quoted = i, s.val, s.quoted
+				break
 			}
 		}
+		if best == 0 {
+			break
+		}
 	}
-	return nil
+	if quoted {
+		start := len(*arena)
+		var ok bool
+		if *arena, ok = AppendUnquoted(*arena, val); !ok {
+			return nil
+		}
+		val = (*arena)[start:]
+	}
+	return val
 }
 
 func containsRuneError(b []byte) bool {

@@ -1,7 +1,7 @@
 // Package lokitest runs a fake Grafana Loki for tests of other packages: an
 // httptest server on 127.0.0.1 that holds log entries in memory and
 // answers Loki's HTTP API with the shapes, status codes and texts of Loki
-// 3.7 (recorded in shared/loki/responses), computing every number with the
+// 3.7 (recorded in testdata/loki/responses), computing every number with the
 // offline LogQL engine of package logql.
 //
 // It serves GET and POST /loki/api/v1/query (instant metric queries, time

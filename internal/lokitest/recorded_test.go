@@ -3,7 +3,6 @@ package lokitest
 import (
 	"encoding/json"
 	"fmt"
-	"github.com/secflow/secflow-budget/internal/testenv"
 	"io"
 	"mime"
 	"net/http"
@@ -19,10 +18,11 @@ import (
 	"github.com/secflow/secflow-budget/internal/logql"
 )
 
-// sharedDir holds what was recorded from a real Loki 3.7.6.
-var sharedDir, _ = testenv.SharedLoki()
+// sharedDir holds what was recorded from a real Loki 3.7.6 (part of the
+// repository: testdata/loki at its root).
+const sharedDir = "../../testdata/loki"
 
-// recorded is one file of shared/loki/responses.
+// recorded is one file of testdata/loki/responses.
 type recorded struct {
 	Endpoint    string            `json:"endpoint"`
 	Method      string            `json:"method"`
@@ -46,7 +46,7 @@ var (
 func loadShared(t *testing.T) []logql.Entry {
 	t.Helper()
 	if _, err := os.Stat(filepath.Join(sharedDir, "logs.jsonl")); err != nil {
-		t.Skipf("recorded Loki data not available: %v", err)
+		t.Fatalf("recorded Loki data missing (testdata/loki belongs to the repository): %v", err)
 	}
 	sharedOnce.Do(func() { sharedEntries, sharedErr = ReadJSONL(filepath.Join(sharedDir, "logs.jsonl")) })
 	if sharedErr != nil {
@@ -59,7 +59,7 @@ func loadRecorded(t *testing.T) map[string]recorded {
 	t.Helper()
 	files, err := filepath.Glob(filepath.Join(sharedDir, "responses", "*.json"))
 	if err != nil || len(files) == 0 {
-		t.Skipf("no recorded Loki responses in %s", sharedDir)
+		t.Fatalf("no recorded Loki responses in %s (testdata/loki belongs to the repository)", sharedDir)
 	}
 	out := map[string]recorded{}
 	for _, f := range files {

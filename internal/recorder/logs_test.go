@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/secflow/secflow-budget/internal/testenv"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -188,14 +187,13 @@ func TestSnapshotEntryLabels(t *testing.T) {
 }
 
 // TestRecordedLogsAnswerAsLoki records the logs that Loki 3.7 answered
-// for in shared/loki, then evaluates every log budget query on the
+// for in testdata/loki, then evaluates every log budget query on the
 // recording: the answers equal the Loki test server's on all the data.
 func TestRecordedLogsAnswerAsLoki(t *testing.T) {
-	sharedDir, _ := testenv.SharedLoki()
-	shared := filepath.Join(sharedDir, "logs.jsonl")
+	shared := filepath.Join("..", "..", "testdata", "loki", "logs.jsonl")
 	entries, err := lokitest.ReadJSONL(shared)
 	if err != nil {
-		t.Skipf("recorded Loki data not available: %v", err)
+		t.Fatalf("recorded Loki data missing (testdata/loki belongs to the repository): %v", err)
 	}
 	srv := lokitest.Start(t, lokitest.WithEntries(entries))
 	at := time.Unix(1795718400, 0)

@@ -128,7 +128,9 @@ var (
 	// An echoed header, as text ("Cookie: a=b"), JSON ("cookie":["a=b"])
 	// or a Go map (Cookie:[a=b]): the value, to the end of the line or
 	// the closing quote or bracket.
-	textHeaderRE = regexp.MustCompile(`(?i)\b((?:proxy-)?authorization|(?:set-)?cookie)(["']?\s*[:=]\s*\[?\s*["']?)([^"'\]\r\n]+)`)
+	// A name after a dot is a field path (headers.Authorization: ...),
+	// not an echoed header.
+	textHeaderRE = regexp.MustCompile(`(?i)(^|[^.\w-])((?:proxy-)?authorization|(?:set-)?cookie)(["']?\s*[:=]\s*\[?\s*["']?)([^"'\]\r\n]+)`)
 )
 
 // URLs masks the URLs in s as URL does, and credential parameters of
@@ -167,10 +169,10 @@ func Text(s string) string {
 	s = URLs(s)
 	return textHeaderRE.ReplaceAllStringFunc(s, func(m string) string {
 		sub := textHeaderRE.FindStringSubmatch(m)
-		if strings.TrimSpace(sub[3]) == "" {
+		if strings.TrimSpace(sub[4]) == "" {
 			return m
 		}
-		return sub[1] + sub[2] + Mask
+		return sub[1] + sub[2] + sub[3] + Mask
 	})
 }
 

@@ -162,3 +162,15 @@ func TestHostileURLsLeavesCodeAlone(t *testing.T) {
 		}
 	}
 }
+
+// A config error's field path ends in a header name followed by ": " and
+// the message: that is not an echoed header, and the message must show.
+func TestHostileTextFieldPathIsNotAHeader(t *testing.T) {
+	in := "b.yaml:5:15: sources.prometheus.headers.Authorization: header Authorization cannot be set here"
+	if got := Text(in); got != in {
+		t.Errorf("Text(%q) = %q, want it unchanged", in, got)
+	}
+	if got := Text("Authorization: Bearer abc"); got != "Authorization: "+Mask {
+		t.Errorf("an echoed header is still masked: got %q", got)
+	}
+}

@@ -16,7 +16,8 @@ const (
 	Unavailable Kind = iota + 1
 	// BadQuery: the source refused the query (PromQL/LogQL error).
 	BadQuery
-	// Unauthorized: the source refused our credentials (401/403).
+	// Unauthorized: the source answered 401/403: it refused our
+	// credentials, or wants some and none are configured.
 	Unauthorized
 	// Timeout: the request's own timeout expired.
 	Timeout

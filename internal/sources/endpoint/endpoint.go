@@ -47,10 +47,13 @@ type Options struct {
 
 // Client fetches /metrics expositions. It is safe for concurrent use.
 type Client struct {
-	auth    *httpclient.Client // with the source's credentials
-	anon    *httpclient.Client // without any
-	timeout time.Duration
-	keep    int64
+	auth *httpclient.Client // with the source's credentials
+	anon *httpclient.Client // without any
+	// authSendsCredentials is whether auth has any to send: a 401 or 403
+	// refused them, or, without, asks for some.
+	authSendsCredentials bool
+	timeout              time.Duration
+	keep                 int64
 }
 
 var _ sources.Endpoints = (*Client)(nil)
@@ -95,7 +98,7 @@ func New(src *config.Source, opts Options) (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("anonymous client for endpoint budgets: %w", err)
 	}
-	return &Client{auth: auth, anon: anon, timeout: auth.Timeout, keep: opts.MaxBodyBytes}, nil
+	return &Client{auth: auth, anon: anon, authSendsCredentials: httpclient.SendsCredentials(&s), timeout: auth.Timeout, keep: opts.MaxBodyBytes}, nil
 }
 
 // errRequestTimeout is the cause of a request's own deadline, which tells
@@ -146,6 +149,8 @@ func (c *Client) Fetch(ctx context.Context, req sources.EndpointRequest) (*sourc
 	case resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500:
 		return nil, h.Fail(sources.Unavailable, nil, "%s answered %s", shown, status)
 	case req.Anonymous || ok:
+	case (resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden) && !c.authSendsCredentials:
+		return nil, h.Fail(sources.Unauthorized, nil, "%s answered %s: it requires authentication and no credentials are configured (endpoint budgets send the Prometheus source's: set sources.prometheus.bearer_token_file, bearer_token_env or basic_auth)", shown, status)
 	case resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden:
 		return nil, h.Fail(sources.Unauthorized, nil, "%s refused our credentials: %s (endpoint budgets send the Prometheus source's credentials)", shown, status)
 	case resp.StatusCode >= 300 && resp.StatusCode < 400:
@@ -211,6 +216,10 @@ func (c *Client) failed(ctx, reqCtx context.Context, h *httpclient.Client, shown
 	var tooLarge *httpclient.ResponseTooLargeError
 	if errors.As(err, &tooLarge) {
 		return h.Fail(sources.BadResponse, tooLarge, "%s: %v", shown, tooLarge)
+	}
+	var compressed *httpclient.UnsolicitedEncodingError
+	if errors.As(err, &compressed) {
+		return h.Fail(sources.BadResponse, compressed, "%s %v", shown, compressed)
 	}
 	// url.Error prints the request URL: keep only its cause.
 	cause := httpclient.TransportCause(err)

@@ -48,8 +48,11 @@ func (c *Client) RequestFailed(ctx, reqCtx context.Context, err error) error {
 	if errors.As(err, &tooLarge) {
 		return c.Fail(sources.BadResponse, tooLarge, "%s: %v", c.Redacted, tooLarge)
 	}
+	if failed := c.bodyFailed(err); failed != nil {
+		return failed
+	}
 	// Refused connection, DNS, TLS handshake, proxy, unreadable
-	// credentials file, a connection cut mid-body. url.Error prints the
+	// credentials file (a body cut off is bodyFailed's). url.Error prints the
 	// request URL, userinfo included: keep only its cause (a *RetryError
 	// when the request was sent more than once).
 	cause := TransportCause(err)

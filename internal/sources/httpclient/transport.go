@@ -78,6 +78,7 @@ func (t *limitTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		return nil, &ResponseTooLargeError{Limit: t.limit}
 	}
 	resp.Body = &limitedBody{rc: resp.Body, left: t.limit, limit: t.limit}
+	resp.Body = encodingCheck(resp)
 	return resp, nil
 }
 

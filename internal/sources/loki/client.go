@@ -36,6 +36,10 @@ type Client struct {
 	// sendsTenant is whether requests carry X-Scope-OrgID (tenant, or a
 	// header of that name): without it, Loki's "no org id" gets a hint.
 	sendsTenant bool
+	// sendsCredentials is whether requests carry credentials of any kind
+	// (token, basic auth, client certificate, tenant, headers): a 401 or
+	// 403 then refused them; without, Loki wants some.
+	sendsCredentials bool
 	// bytesRead counts response body bytes, error bodies included.
 	bytesRead atomic.Int64
 }
@@ -48,7 +52,8 @@ var _ sources.LogQL = (*Client)(nil)
 // re-read on every request. An error means the source is misconfigured (a
 // usage error, not a source failure); its text is safe to print.
 func New(src *config.Source) (*Client, error) {
-	return newClient(src, DefaultMaxResponseBytes)
+	// 0: the source's max_response_size, else DefaultMaxResponseBytes.
+	return newClient(src, 0)
 }
 
 func newClient(src *config.Source, maxResponseBytes int64) (*Client, error) {
@@ -71,6 +76,8 @@ func newClientWith(src *config.Source, opts httpclient.Options) (*Client, error)
 		hc:          h.HTTPClient(),
 		queryURL:    h.URL.JoinPath(queryPath),
 		sendsTenant: src.Tenant != "",
+
+		sendsCredentials: httpclient.SendsCredentials(src),
 	}
 	for name := range src.Headers {
 		if http.CanonicalHeaderKey(name) == http.CanonicalHeaderKey(httpclient.TenantHeader) {
@@ -105,7 +112,7 @@ func (c *Client) Query(ctx context.Context, query string, at time.Time) (model.V
 	if resp.StatusCode != http.StatusOK {
 		return nil, httpclient.NoteAttempts(c.statusError(resp, body), info.Attempts)
 	}
-	return c.decode(resp, body)
+	return c.decode(ctx, resp, body)
 }
 
 // get sends a GET of u with header and the source's timeout, and reads

@@ -34,7 +34,7 @@ var fastRetry = httpclient.RetryPolicy{
 	Jitter:     func() float64 { return 0.5 },
 }
 
-// evalTime is T of the recorded Loki data (shared/loki/meta.json).
+// evalTime is T of the recorded Loki data (testdata/loki/meta.json).
 var evalTime = time.Date(2026, 11, 26, 18, 40, 0, 0, time.UTC)
 
 // request is what a fake Loki saw.
@@ -206,7 +206,7 @@ func TestQueryRejectsStreamsAndMatrix(t *testing.T) {
 }
 
 func TestErrorMapping(t *testing.T) {
-	// The bodies are Loki 3.7.6's own (shared/loki/responses).
+	// The bodies are Loki 3.7.6's own (testdata/loki/responses).
 	const (
 		parseErr  = "parse error at line 1, col 55: syntax error: unexpected $end"
 		regexErr  = "parse error : stage '|~ \"AKIA[0-9A-Z\"' : error parsing regexp: missing closing ]: `[0-9A-Z`"
@@ -226,7 +226,7 @@ func TestErrorMapping(t *testing.T) {
 		{"pipeline error", answer(400, textType, pipeErr), sources.BadQuery, "400 Bad Request: " + strings.TrimSpace(pipeErr), false},
 		{"empty matcher", answer(400, textType, emptyErr), sources.BadQuery, "400 Bad Request: " + emptyErr, false},
 		{"no org id", answer(401, textType, noOrgBody), sources.Unauthorized, "401 Unauthorized: no org id (Loki runs with auth enabled: set sources.loki.tenant, sent as the X-Scope-OrgID header)", false},
-		{"403", answer(403, textType, "forbidden by policy\n"), sources.Unauthorized, "refused the request: 403 Forbidden: forbidden by policy", true},
+		{"403", answer(403, textType, "forbidden by policy\n"), sources.Unauthorized, "answered 403 Forbidden: forbidden by policy: it requires authentication and no credentials are configured (set sources.loki.bearer_token_file, bearer_token_env, basic_auth or tenant)", true},
 		{"500", answer(500, textType, "rpc error: code = Unavailable desc = ingester down\n"), sources.Unavailable, "answered 500 Internal Server Error: rpc error: code = Unavailable desc = ingester down", true},
 		{"502 html", answer(502, "text/html", "<html><body>bad gateway</body></html>"), sources.Unavailable, "answered 502 Bad Gateway", true},
 		{"503", answer(503, textType, "Ingester not ready: waiting for 15s after being ready\n"), sources.Unavailable, "503 Service Unavailable: Ingester not ready", true},
@@ -478,7 +478,7 @@ func TestNewRejectsBadConfig(t *testing.T) {
 
 func TestResponseSizeLimit(t *testing.T) {
 	big := `{"status":"success","data":{"resultType":"vector","result":[` +
-		strings.Repeat(`{"metric":{"service":"x"},"value":[1795718400,"1"]},`, 100) +
+		distinctSeries(`{"metric":{"service":"x%03d"},"value":[1795718400,"1"]},`, 100) +
 		`{"metric":{},"value":[1795718400,"1"]}]}}`
 	for name, chunked := range map[string]bool{"content-length": false, "chunked": true} {
 		t.Run(name, func(t *testing.T) {
@@ -548,4 +548,14 @@ func TestProxyURL(t *testing.T) {
 	if len(proxied) != 1 || proxied[0] != "/loki/api/v1/query" {
 		t.Errorf("proxy saw %q", proxied)
 	}
+}
+
+// distinctSeries repeats format n times, each with its index: n samples of
+// n different series (an answer may not hold one series twice).
+func distinctSeries(format string, n int) string {
+	var b strings.Builder
+	for i := range n {
+		fmt.Fprintf(&b, format, i)
+	}
+	return b.String()
 }

@@ -2,8 +2,11 @@ package loki
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"mime"
 	"net/http"
+	"regexp"
 	"strings"
 	"time"
 
@@ -78,8 +81,7 @@ func (c *Client) parseRetention(contentType string, body []byte) (time.Duration,
 	}
 	var cfg lokiConfig
 	if err := yaml.Unmarshal(body, &cfg); err != nil {
-		// yaml.v3 may quote a value of the body: keep it short.
-		return 0, c.http.Fail(sources.BadResponse, err, "unreadable response from %s/%s: not Loki's YAML configuration: %s", c.http.Redacted, configPath, truncate(err.Error(), 200))
+		return 0, c.http.Fail(sources.BadResponse, err, "unreadable response from %s/%s: not Loki's YAML configuration: %s", c.http.Redacted, configPath, yamlErrorText(err))
 	}
 	if cfg.Compactor != nil && cfg.Compactor.RetentionEnabled != nil && !*cfg.Compactor.RetentionEnabled {
 		return 0, nil
@@ -106,4 +108,38 @@ func parseRetentionPeriod(s string) (time.Duration, error) {
 		return d, nil
 	}
 	return 0, sources.Errorf(sources.BadResponse, sourceName, "limits_config.retention_period %q is not a duration", s)
+}
+
+// yamlTypeError is one of yaml.v3's type errors: "line 3: cannot unmarshal
+// !!seq `value` into struct { ... }".
+var yamlTypeError = regexp.MustCompile("^line ([0-9]+): cannot unmarshal !!([a-z]+)")
+
+// yamlKinds name YAML's tags in words.
+var yamlKinds = map[string]string{"seq": "list", "map": "mapping", "str": "string", "int": "number", "float": "number", "bool": "boolean", "null": "null", "timestamp": "timestamp"}
+
+// yamlErrorText says in one short line why a body is not the YAML we
+// expect. yaml.v3's type errors quote the offending value (which may be
+// anything Loki's configuration holds) and the Go type it did not fit,
+// one per line: only the line and the kind of value are kept.
+func yamlErrorText(err error) string {
+	var te *yaml.TypeError
+	if !errors.As(err, &te) {
+		return truncate(sources.OneLine(err.Error()), 200)
+	}
+	parts := make([]string, 0, len(te.Errors))
+	for _, e := range te.Errors {
+		m := yamlTypeError.FindStringSubmatch(e)
+		if m == nil {
+			continue
+		}
+		kind := yamlKinds[m[2]]
+		if kind == "" {
+			kind = "value"
+		}
+		parts = append(parts, fmt.Sprintf("line %s: unexpected %s", m[1], kind))
+	}
+	if len(parts) == 0 {
+		return "unexpected types"
+	}
+	return truncate(strings.Join(parts, "; "), 200)
 }

@@ -1,6 +1,7 @@
 package loki
 
 import (
+	"context"
 	"encoding/json"
 	"mime"
 	"net/http"
@@ -12,18 +13,22 @@ import (
 )
 
 // response is Loki's envelope. data.stats, which Loki fills with some 3 KiB
-// of query statistics, is skipped by the decoder.
+// of query statistics, is skipped by the decoder. Warnings, as in
+// Prometheus' envelope, say that the answer may be partial (a limit hit,
+// a store that did not answer).
 type response struct {
-	Status string `json:"status"`
-	Data   struct {
+	Status   string   `json:"status"`
+	Warnings []string `json:"warnings"`
+	Data     struct {
 		ResultType string          `json:"resultType"`
 		Result     json.RawMessage `json:"result"`
 	} `json:"data"`
 	Error string `json:"error"`
 }
 
-// decode reads a 200 answer into a vector.
-func (c *Client) decode(resp *http.Response, body []byte) (model.Vector, error) {
+// decode reads a 200 answer into a vector, and adds its warnings to the
+// collector of ctx.
+func (c *Client) decode(ctx context.Context, resp *http.Response, body []byte) (model.Vector, error) {
 	mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
 	if mt != "application/json" && mt != "" {
 		// An HTML login page or a proxy's page: name it, do not quote it.
@@ -38,7 +43,7 @@ func (c *Client) decode(resp *http.Response, body []byte) (model.Vector, error) 
 		if msg == "" {
 			msg = "status " + strconv.Quote(r.Status)
 		}
-		return nil, c.http.Fail(sources.BadResponse, nil, "%s answered HTTP 200 without success: %s", c.http.Redacted, truncate(msg, maxMessageBytes))
+		return nil, c.http.Fail(sources.BadResponse, nil, "%s answered HTTP 200 without success: %s", c.http.Redacted, truncate(sources.OneLine(msg), maxMessageBytes))
 	}
 	switch r.Data.ResultType {
 	case "vector":
@@ -49,20 +54,20 @@ func (c *Client) decode(resp *http.Response, body []byte) (model.Vector, error) 
 		if v == nil {
 			v = model.Vector{}
 		}
-		for _, s := range v {
-			if s == nil {
-				return nil, c.http.Fail(sources.BadResponse, nil, "unreadable response from %s: null sample", c.http.Redacted)
-			}
-			if s.Metric == nil {
-				s.Metric = model.Metric{}
-			}
+		if problem := sources.VectorProblem(v); problem != "" {
+			return nil, c.http.Fail(sources.BadResponse, nil, "%s answered %s", c.http.Redacted, problem)
 		}
+		c.addWarnings(ctx, r.Warnings)
 		return v, nil
 	case "scalar":
 		var s model.Scalar
 		if err := json.Unmarshal(r.Data.Result, &s); err != nil {
 			return nil, c.unreadable(err)
 		}
+		if s.Timestamp == 0 {
+			return nil, c.http.Fail(sources.BadResponse, nil, "%s answered a scalar without a value or timestamp", c.http.Redacted)
+		}
+		c.addWarnings(ctx, r.Warnings)
 		return model.Vector{{Metric: model.Metric{}, Value: s.Value, Timestamp: s.Timestamp}}, nil
 	case "streams":
 		return nil, c.http.Fail(sources.BadResponse, nil, "not a metric query: Loki answered log lines (resultType streams); log budgets need a metric query such as sum(count_over_time({...}[1h]))")
@@ -78,5 +83,15 @@ func (c *Client) decode(resp *http.Response, body []byte) (model.Vector, error) 
 // unreadable describes JSON that does not decode. The decoder's message
 // names the offending field or offset, never more than a token of the body.
 func (c *Client) unreadable(err error) error {
-	return c.http.Fail(sources.BadResponse, err, "unreadable response from %s: %s", c.http.Redacted, truncate(err.Error(), 200))
+	return c.http.Fail(sources.BadResponse, err, "unreadable response from %s: %s", c.http.Redacted, sources.DecodeErrorText(err.Error()))
+}
+
+// addWarnings records the warnings Loki sent beside an answer that is
+// used, each made one line and scrubbed of the source's secrets: the
+// budget's report says that the answer may be partial.
+func (c *Client) addWarnings(ctx context.Context, warnings []string) {
+	for i := range warnings {
+		warnings[i] = c.http.Scrub(sources.OneLine(warnings[i]))
+	}
+	sources.AddWarnings(ctx, sourceName, warnings...)
 }

@@ -34,6 +34,9 @@ func (c *Client) statusError(resp *http.Response, body []byte) error {
 		if strings.Contains(text, "no org id") && !c.sendsTenant {
 			return c.http.Fail(sources.Unauthorized, cause, "%s (Loki runs with auth enabled: set sources.loki.tenant, sent as the %s header)", detail, httpclient.TenantHeader)
 		}
+		if !c.sendsCredentials {
+			return c.http.Fail(sources.Unauthorized, cause, "%s answered %s: it requires authentication and no credentials are configured (set sources.loki.bearer_token_file, bearer_token_env, basic_auth or tenant)", c.http.Redacted, detail)
+		}
 		return c.http.Fail(sources.Unauthorized, cause, "%s refused the request: %s", c.http.Redacted, detail)
 	case code == http.StatusGatewayTimeout:
 		// Loki's querier gave up (its query timeout), or a proxy in front

@@ -66,13 +66,34 @@ func (c *Client) QueryLogs(ctx context.Context, query string, start, end time.Ti
 	if resp.StatusCode != http.StatusOK {
 		return nil, c.statusError(resp, body)
 	}
-	return c.decodeStreams(resp, body)
+	page, err := c.decodeStreams(ctx, resp, body)
+	if err != nil {
+		return nil, err
+	}
+	// Loki answers only what was asked. An answer that is not (entries
+	// outside the range, more than the limit) would make a pager that
+	// moves on from the last entry's time go back or never end.
+	if len(page.Entries) > limit {
+		return nil, c.http.Fail(sources.BadResponse, nil, "%s answered %d log entries to a query for at most %d", c.http.Redacted, len(page.Entries), limit)
+	}
+	for _, e := range page.Entries {
+		if e.TS < start.UnixNano() || e.TS > end.UnixNano() {
+			return nil, c.http.Fail(sources.BadResponse, nil, "%s answered a log entry at %s, outside the queried range %s to %s",
+				c.http.Redacted, formatNanos(e.TS), formatNanos(start.UnixNano()), formatNanos(end.UnixNano()))
+		}
+	}
+	return page, nil
+}
+
+func formatNanos(ns int64) string {
+	return time.Unix(0, ns).UTC().Format(time.RFC3339Nano)
 }
 
 // streamsResponse is Loki's answer to a log query.
 type streamsResponse struct {
-	Status string `json:"status"`
-	Data   struct {
+	Status   string   `json:"status"`
+	Warnings []string `json:"warnings"`
+	Data     struct {
 		ResultType    string   `json:"resultType"`
 		EncodingFlags []string `json:"encodingFlags"`
 		Result        []struct {
@@ -88,7 +109,7 @@ type entryMetadata struct {
 	StructuredMetadata map[string]string `json:"structuredMetadata"`
 }
 
-func (c *Client) decodeStreams(resp *http.Response, body []byte) (*LogPage, error) {
+func (c *Client) decodeStreams(ctx context.Context, resp *http.Response, body []byte) (*LogPage, error) {
 	mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
 	if mt != "application/json" && mt != "" {
 		return nil, c.http.Fail(sources.BadResponse, nil, "unreadable response from %s (HTTP 200, %s): not a Loki API answer", c.http.Redacted, mt)
@@ -98,7 +119,7 @@ func (c *Client) decodeStreams(resp *http.Response, body []byte) (*LogPage, erro
 		return nil, c.unreadable(err)
 	}
 	if r.Status != "success" {
-		return nil, c.http.Fail(sources.BadResponse, nil, "%s answered HTTP 200 without success: %s", c.http.Redacted, truncate(r.Error, maxMessageBytes))
+		return nil, c.http.Fail(sources.BadResponse, nil, "%s answered HTTP 200 without success: %s", c.http.Redacted, truncate(sources.OneLine(r.Error), maxMessageBytes))
 	}
 	if r.Data.ResultType != "streams" {
 		return nil, c.http.Fail(sources.BadResponse, nil, "%s answered a log query with resultType %q, want streams", c.http.Redacted, r.Data.ResultType)
@@ -134,6 +155,7 @@ func (c *Client) decodeStreams(resp *http.Response, body []byte) (*LogPage, erro
 			page.Entries = append(page.Entries, e)
 		}
 	}
+	c.addWarnings(ctx, r.Warnings)
 	// Loki groups entries by stream; the streams come sorted by labels.
 	// A stable sort by time keeps that order among equal times.
 	slices.SortStableFunc(page.Entries, func(a, b LogEntry) int {

@@ -3,6 +3,7 @@ package prometheus
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"time"
 
 	"github.com/prometheus/client_golang/api"
@@ -26,6 +27,12 @@ const DefaultMaxResponseBytes = httpclient.DefaultMaxResponseBytes
 type Client struct {
 	api  v1.API
 	http *httpclient.Client // transport, Redacted URL, Timeout, scrubbing
+	// sendsCredentials is whether requests carry credentials: a 401 or
+	// 403 then refused them; without, the server wants some.
+	sendsCredentials bool
+	// sendsTenant is whether requests carry X-Scope-OrgID (tenant, or a
+	// header of that name): without it, Mimir's "no org id" gets a hint.
+	sendsTenant bool
 }
 
 var _ sources.PromQL = (*Client)(nil)
@@ -35,7 +42,8 @@ var _ sources.PromQL = (*Client)(nil)
 // request, so a rotated token is picked up. An error means the source is
 // misconfigured (a usage error, not a source failure).
 func New(src *config.Source) (*Client, error) {
-	return newClient(src, DefaultMaxResponseBytes)
+	// 0: the source's max_response_size, else DefaultMaxResponseBytes.
+	return newClient(src, 0)
 }
 
 func newClient(src *config.Source, maxResponseBytes int64) (*Client, error) {
@@ -53,13 +61,18 @@ func newClientWith(src *config.Source, opts httpclient.Options) (*Client, error)
 	if err != nil {
 		return nil, err
 	}
-	c := &Client{http: h}
+	c := &Client{http: h, sendsCredentials: httpclient.SendsCredentials(src), sendsTenant: src.Tenant != ""}
+	for name := range src.Headers {
+		if http.CanonicalHeaderKey(name) == http.CanonicalHeaderKey(httpclient.TenantHeader) {
+			c.sendsTenant = true
+		}
+	}
 	// h.HTTPClient follows redirects within the source's origin only.
 	hc, err := api.NewClient(api.Config{Address: h.URL.String(), Client: h.HTTPClient()})
 	if err != nil {
 		return nil, fmt.Errorf("prometheus URL %s: %s", c.http.Redacted, c.scrub(err.Error()))
 	}
-	c.api = v1.NewAPI(hc)
+	c.api = v1.NewAPI(envelopeClient{hc})
 	return c, nil
 }
 
@@ -92,7 +105,7 @@ func (c *Client) instantQuery(ctx context.Context, query string, at time.Time) (
 	// Warnings mean partial data (a store that did not answer, a limit
 	// hit): the answer stands, and the budget's report says so.
 	for i := range warnings {
-		warnings[i] = c.scrub(warnings[i])
+		warnings[i] = c.scrub(sources.OneLine(warnings[i]))
 	}
 	sources.AddWarnings(ctx, sourceName, warnings...)
 	return val, nil
@@ -101,8 +114,14 @@ func (c *Client) instantQuery(ctx context.Context, query string, at time.Time) (
 func (c *Client) vector(val model.Value) (model.Vector, error) {
 	switch v := val.(type) {
 	case model.Vector:
+		if problem := sources.VectorProblem(v); problem != "" {
+			return nil, c.fail(sources.BadResponse, nil, "%s answered %s", c.http.Redacted, problem)
+		}
 		return v, nil
 	case *model.Scalar:
+		if v == nil || v.Timestamp == 0 {
+			return nil, c.fail(sources.BadResponse, nil, "%s answered a scalar without a value or timestamp", c.http.Redacted)
+		}
 		return model.Vector{{Metric: model.Metric{}, Value: v.Value, Timestamp: v.Timestamp}}, nil
 	case model.Matrix:
 		return nil, sources.Errorf(sources.BadResponse, sourceName, "query returned a range vector; budgets need an instant vector or a scalar")

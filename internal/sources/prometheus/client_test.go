@@ -510,7 +510,7 @@ func TestNewRejectsMissingCredentials(t *testing.T) {
 
 func TestResponseSizeLimit(t *testing.T) {
 	big := `{"status":"success","data":{"resultType":"vector","result":[` +
-		strings.Repeat(`{"metric":{"job":"x"},"value":[1795694400,"1"]},`, 100) +
+		distinctSeries(`{"metric":{"job":"x%03d"},"value":[1795694400,"1"]},`, 100) +
 		`{"metric":{},"value":[1795694400,"1"]}]}}`
 	for name, chunked := range map[string]bool{"content-length": false, "chunked": true} {
 		t.Run(name, func(t *testing.T) {
@@ -595,4 +595,14 @@ func TestProxyURL(t *testing.T) {
 	if len(proxied) != 1 || proxied[0] != "http://prometheus.example:9090/api/v1/query" {
 		t.Errorf("proxy saw %q", proxied)
 	}
+}
+
+// distinctSeries repeats format n times, each with its index: n samples of
+// n different series (an answer may not hold one series twice).
+func distinctSeries(format string, n int) string {
+	var b strings.Builder
+	for i := range n {
+		fmt.Fprintf(&b, format, i)
+	}
+	return b.String()
 }

@@ -68,6 +68,15 @@ func (c *Client) classifyAPIError(info *httpclient.ResponseInfo, apiErr *v1.Erro
 	case v1.ErrClient:
 		switch info.Status {
 		case http.StatusUnauthorized, http.StatusForbidden:
+			// Mimir and Cortex refuse a request without a tenant so; the
+			// body is only looked at, never quoted (a gateway may echo
+			// what we sent).
+			if strings.Contains(body, "no org id") && !c.sendsTenant {
+				return c.fail(sources.Unauthorized, apiErr, "%s answered %s: no org id (Mimir and Cortex run with multi-tenancy: set sources.prometheus.tenant, sent as the %s header)", c.http.Redacted, status, httpclient.TenantHeader)
+			}
+			if !c.sendsCredentials {
+				return c.fail(sources.Unauthorized, apiErr, "%s answered %s: it requires authentication and no credentials are configured (set sources.prometheus.bearer_token_file, bearer_token_env, basic_auth or tenant)", c.http.Redacted, status)
+			}
 			return c.fail(sources.Unauthorized, apiErr, "%s refused our credentials: %s", c.http.Redacted, status)
 		case http.StatusTooManyRequests:
 			return c.fail(sources.Unavailable, apiErr, "%s is rate limiting us: %s", c.http.Redacted, status)
@@ -93,7 +102,7 @@ func (c *Client) classifyAPIError(info *httpclient.ResponseInfo, apiErr *v1.Erro
 func (c *Client) badResponse(info *httpclient.ResponseInfo, apiErr *v1.Error) error {
 	mt, _, _ := mime.ParseMediaType(info.ContentType)
 	if mt == "application/json" {
-		return c.fail(sources.BadResponse, apiErr, "unreadable response from %s (HTTP %d): %s", c.http.Redacted, info.Status, truncate(apiErr.Msg, 200))
+		return c.fail(sources.BadResponse, apiErr, "unreadable response from %s (HTTP %d): %s", c.http.Redacted, info.Status, sources.DecodeErrorText(apiErr.Msg))
 	}
 	if mt == "" {
 		mt = "no content type"

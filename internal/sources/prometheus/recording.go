@@ -27,6 +27,9 @@ func (c *Client) QueryMatrix(ctx context.Context, query string, at time.Time) (m
 	}
 	switch v := val.(type) {
 	case model.Matrix:
+		if problem := sources.MatrixProblem(v); problem != "" {
+			return nil, c.fail(sources.BadResponse, nil, "%s answered %s", c.http.Redacted, problem)
+		}
 		return v, nil
 	case nil:
 		return nil, sources.Errorf(sources.BadResponse, sourceName, "%s answered without a result", c.http.Redacted)

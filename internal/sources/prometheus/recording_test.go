@@ -52,7 +52,7 @@ func TestStateBody(t *testing.T) {
 		msg    string
 	}{
 		{"not found", 404, `404 page not found`, sources.BadResponse, "does it serve /api/v1/rules"},
-		{"unauthorized", 401, `Unauthorized`, sources.Unauthorized, "refused our credentials"},
+		{"unauthorized", 401, `Unauthorized`, sources.Unauthorized, "answered HTTP 401 Unauthorized: it requires authentication and no credentials are configured"},
 		{"server error", 500, `oops`, sources.Unavailable, "HTTP 500"},
 		{"not success", 200, `{"status":"error","errorType":"internal","error":"x"}`, sources.BadResponse, "unreadable response"},
 		{"html", 200, `<html>login</html>`, sources.BadResponse, "unreadable response"},

@@ -54,7 +54,7 @@ func TestGivingUpSaysHowOften(t *testing.T) {
 	}{
 		{"503", jsonAnswer(503, `{"status":"error","errorType":"unavailable","error":"no store"}`), sources.Unavailable, "answered HTTP 503 Service Unavailable: no store (after 4 attempts)"},
 		{"429", jsonAnswer(429, `slow down`), sources.Unavailable, "rate limiting us: HTTP 429 Too Many Requests (after 4 attempts)"},
-		{"401 not retried", jsonAnswer(401, `no`), sources.Unauthorized, "refused our credentials: HTTP 401 Unauthorized"},
+		{"401 not retried", jsonAnswer(401, `no`), sources.Unauthorized, "answered HTTP 401 Unauthorized: it requires authentication and no credentials are configured (set sources.prometheus.bearer_token_file, bearer_token_env, basic_auth or tenant)"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

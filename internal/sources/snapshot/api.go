@@ -206,7 +206,7 @@ func readEnvelope[T any](dir, name string) (*T, error) {
 	}
 	switch {
 	case env.Status == "error":
-		return nil, &CorruptError{File: file, Msg: fmt.Sprintf("holds an error answer (%s: %s), not data", env.ErrorType, env.Error)}
+		return nil, &CorruptError{File: file, Msg: "holds an error answer, not data: want the body of Prometheus' answer, {\"status\":\"success\",\"data\":...}"}
 	case env.Status != "success":
 		return nil, &CorruptError{File: file, Msg: "status is not \"success\": want the body of Prometheus' answer, {\"status\":\"success\",\"data\":...}"}
 	case len(env.Data) == 0 || string(env.Data) == "null":
@@ -290,7 +290,6 @@ func parseRetentionPeriod(s string) (time.Duration, error) {
 	if d, err := time.ParseDuration(s); err == nil && d >= 0 {
 		return d, nil
 	}
-	// Not the value: a message about a file never quotes it.
 	return 0, errors.New("not a duration: want e.g. 168h, 7d or 0s")
 }
 
@@ -318,7 +317,7 @@ func jsonCorruptAt(file string, data []byte, base int, err error, want string) e
 	if off >= 0 {
 		line = lineOf(data, off)
 	}
-	return &CorruptError{File: file, Line: line, Msg: fmt.Sprintf("%s: %v", want, err)}
+	return &CorruptError{File: file, Line: line, Msg: fmt.Sprintf("%s: %s", want, jsonErrText(err))}
 }
 
 // dataOffset is where part, a sub-slice of data, starts in data; 0 when

@@ -151,7 +151,7 @@ func TestStateCorruptFiles(t *testing.T) {
 		contains         string
 	}{
 		{"syntax", RulesFile, "{\"status\":\"success\",\n\"data\": {\"groups\": [\n}", 3, "invalid character"},
-		{"error answer", RulesFile, `{"status":"error","errorType":"bad_data","error":"nope"}`, 0, "holds an error answer (bad_data: nope)"},
+		{"error answer", RulesFile, `{"status":"error","errorType":"bad_data","error":"nope"}`, 0, "holds an error answer, not data"},
 		{"no envelope", AlertsFile, `{"alerts":[]}`, 0, `status is not "success"`},
 		{"null data", TargetsFile, `{"status":"success","data":null}`, 0, "no data"},
 		{"rule without type", RulesFile, "{\"status\":\"success\",\"data\":{\"groups\":[{\"name\":\"g\",\"rules\":[{\"name\":\"x\"}]}]}}", 1, "type field not present"},

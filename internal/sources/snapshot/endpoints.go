@@ -8,9 +8,16 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"mime"
+	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
+
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
 
 	"github.com/secflow/secflow-budget/internal/sources"
 )
@@ -157,7 +164,7 @@ func readEndpointMeta(path string) (meta EndpointMeta, ok bool, err error) {
 		case errors.As(err, &te):
 			line = jsonOffsetLine(data, te.Offset)
 		}
-		return EndpointMeta{}, false, corrupt(line, "%v (want {\"content_type\": \"...\", \"anonymous_status\": 401, \"size\": N}, every key optional)", err)
+		return EndpointMeta{}, false, corrupt(line, "%s (want {\"content_type\": \"...\", \"anonymous_status\": 401, \"size\": N}, every key optional)", jsonErrText(err))
 	}
 	if dec.More() {
 		return EndpointMeta{}, false, corrupt(0, "more than one JSON value")
@@ -216,4 +223,93 @@ func WriteEndpoint(dir, name string, exp *sources.Exposition, anonymousStatus in
 		return fmt.Errorf("writing snapshot endpoint %q: %w", name, err)
 	}
 	return nil
+}
+
+// CheckEndpoints reads every endpoint file of the snapshot as Fetch
+// would, and parses each body as its content type says: a file that is
+// not what its name promises is a *CorruptError naming it (and the line,
+// for a body that does not parse), never quoting it. Bodies recorded cut
+// short (a size in the sidecar beyond the body) and bodies of a type that
+// is no exposition (an HTML login page, say) are left to the budget,
+// which reports them as live would.
+func (s *Snapshot) CheckEndpoints() error {
+	sub := filepath.Join(s.dir, EndpointsDir)
+	entries, err := os.ReadDir(sub)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return &CorruptError{File: sub, Msg: "cannot be read: " + errText(err)}
+	}
+	for _, e := range entries {
+		name, ok := strings.CutSuffix(e.Name(), EndpointBodyExt)
+		if !ok {
+			if strings.HasSuffix(e.Name(), EndpointMetaExt) {
+				if _, _, err := readEndpointMeta(filepath.Join(sub, e.Name())); err != nil {
+					return unwrapCorrupt(err)
+				}
+			}
+			continue
+		}
+		r := &endpointReader{dir: s.dir, maxBody: MaxEndpointBodyBytes}
+		exp, err := r.Fetch(context.Background(), sources.EndpointRequest{Name: name})
+		if err != nil {
+			if ce := unwrapCorrupt(err); ce != err {
+				return ce
+			}
+			return &CorruptError{File: filepath.Join(sub, e.Name()), Msg: "cannot be read: " + errText(errors.Unwrap(err))}
+		}
+		if int64(len(exp.Body)) < exp.Size {
+			continue
+		}
+		if line, msg := parseBody(exp); msg != "" {
+			return &CorruptError{File: filepath.Join(sub, e.Name()), Line: line, Msg: msg}
+		}
+	}
+	return nil
+}
+
+// unwrapCorrupt is the *CorruptError inside err, or err.
+func unwrapCorrupt(err error) error {
+	if ce, ok := errors.AsType[*CorruptError](err); ok {
+		return ce
+	}
+	return err
+}
+
+// textLineRE finds the line in an error of the text format parser.
+var textLineRE = regexp.MustCompile(`line (\d+)`)
+
+// parseBody parses an exposition body as its content type says (as the
+// endpoint budget does); on failure it gives the line, when known, and
+// what is wrong, without quoting the body.
+func parseBody(exp *sources.Exposition) (int, string) {
+	format := expfmt.NewFormat(expfmt.TypeTextPlain)
+	if ct := strings.TrimSpace(exp.ContentType); ct != "" {
+		mt, _, err := mime.ParseMediaType(ct)
+		if err != nil {
+			return 0, "its sidecar's content_type is not a media type"
+		}
+		if mt == "text/html" || mt == "application/json" {
+			return 0, "" // not an exposition: the budget says so
+		}
+		if f := expfmt.ResponseFormat(http.Header{"Content-Type": {ct}}); f != expfmt.FmtUnknown {
+			format = f
+		}
+	}
+	dec := expfmt.NewDecoder(bytes.NewReader(exp.Body), format)
+	for {
+		var mf dto.MetricFamily
+		err := dec.Decode(&mf)
+		if errors.Is(err, io.EOF) {
+			return 0, ""
+		}
+		if err != nil {
+			line := 0
+			if m := textLineRE.FindStringSubmatch(err.Error()); m != nil {
+				line, _ = strconv.Atoi(m[1])
+			}
+			return line, fmt.Sprintf("not a metrics exposition in its content type (%s)", strings.TrimSpace(strings.SplitN(string(format), ";", 2)[0]))
+		}
+	}
 }

@@ -7,15 +7,16 @@ import (
 	"io"
 	"math"
 	"os"
+	"regexp"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/model/textparse"
 	"github.com/prometheus/prometheus/storage"
 	"github.com/prometheus/prometheus/tsdb"
-
-	"github.com/secflow/secflow-budget/internal/secret"
+	"github.com/prometheus/prometheus/tsdb/chunkenc"
 )
 
 // appendBatch is how many samples go into one appender commit: the head
@@ -57,6 +58,11 @@ type seriesState struct {
 	lastT    int64
 	lastV    float64
 	lastLine int
+
+	// With several .om files: the series across files, and an iterator
+	// over what earlier files stored of it (see crossfile.go).
+	cross *spannedSeries
+	it    chunkenc.Iterator
 }
 
 // fileLoader appends the samples of one OpenMetrics file to a TSDB.
@@ -72,10 +78,19 @@ type fileLoader struct {
 	// order, `le="1"` vs `le="1.0"`).
 	bySeries map[string]*seriesState
 	byHash   map[uint64][]*seriesState
+
+	// Across files (nil cross: a single file).
+	cross    *crossFiles
+	fileIdx  int
+	querier  storage.Querier
+	samples  int // samples read from this file
+	repeats  int // of which earlier files hold the same
+	repeatOf int // the earlier file of the first repeat, or -1
 }
 
-// loadFile streams one OpenMetrics file into db in chunks of chunkBytes.
-func loadFile(ctx context.Context, db *tsdb.DB, file string, chunkBytes int) (err error) {
+// loadFile streams one OpenMetrics file, the idx-th of the snapshot, into
+// db in chunks of chunkBytes.
+func loadFile(ctx context.Context, db *tsdb.DB, cross *crossFiles, idx int, file string, chunkBytes int) (err error) {
 	f, err := os.Open(file)
 	if err != nil {
 		return fmt.Errorf("loading snapshot metrics: %w", err)
@@ -89,7 +104,11 @@ func loadFile(ctx context.Context, db *tsdb.DB, file string, chunkBytes int) (er
 		app:      db.AppenderV2(ctx),
 		bySeries: map[string]*seriesState{},
 		byHash:   map[uint64][]*seriesState{},
+		cross:    cross,
+		fileIdx:  idx,
+		repeatOf: -1,
 	}
+	defer l.closeQuerier()
 	defer func() {
 		if err != nil {
 			_ = l.app.Rollback()
@@ -115,6 +134,9 @@ func loadFile(ctx context.Context, db *tsdb.DB, file string, chunkBytes int) (er
 	if err := l.app.Commit(); err != nil {
 		return fmt.Errorf("loading %s: storing samples: %w", file, err)
 	}
+	if l.samples > 0 && l.repeats == l.samples {
+		return l.sameData()
+	}
 	return nil
 }
 
@@ -136,8 +158,7 @@ func (l *fileLoader) parse(ctx context.Context, c chunk) error {
 		}
 		line := c.firstLine + entries - c.synthetic
 		if err != nil {
-			// textparse quotes the line: say where, not what.
-			return l.corrupt(line, "%s", secret.Quoted(err.Error()))
+			return l.corrupt(line, "%s", parserMessage(err))
 		}
 		entries++
 		switch et {
@@ -184,23 +205,34 @@ func (l *fileLoader) sample(ctx context.Context, p textparse.Parser, line int) e
 	case ts < st.lastT:
 		// promtool drops such a sample silently; a budget computed from a
 		// silently thinned series would be wrong without anyone knowing.
-		return l.corrupt(line, "out-of-order sample: %s at %s is older than the sample on line %d (%s); a series' samples must be in time order",
-			st.lset, formatTime(ts), st.lastLine, formatTime(st.lastT))
+		return l.corrupt(line, "out-of-order sample: older than the sample on line %d of its series; a series' samples must be in time order",
+			st.lastLine)
 	case ts == st.lastT:
 		if math.Float64bits(v) == math.Float64bits(st.lastV) {
 			return nil // An exact repeat: Prometheus ignores it as well.
 		}
-		return l.corrupt(line, "duplicate sample: %s at %s already has the value %g on line %d", st.lset, formatTime(ts), st.lastV, st.lastLine)
+		return l.corrupt(line, "duplicate sample: its series has another value at the same time on line %d", st.lastLine)
 	}
 
-	// Across files nothing is checked: an earlier file may hold later
-	// samples of the series (the head takes them out of order, as
-	// Prometheus merges the overlapping blocks promtool would make), and
-	// the same timestamp with another value goes undetected, as it does in
-	// Prometheus, which then answers with either value.
+	// Across files: an earlier file may hold later samples of the series
+	// (the head takes them out of order, as Prometheus merges the
+	// overlapping blocks promtool would make), but not another value at
+	// this time (crossfile.go).
+	l.samples++
+	if l.cross != nil {
+		repeat, err := l.checkEarlier(ctx, st, ts, v, line)
+		if err != nil {
+			return err
+		}
+		if repeat {
+			l.repeats++
+			st.lastT, st.lastV, st.lastLine = ts, v, line
+			return nil
+		}
+	}
 	ref, err := l.app.Append(st.ref, st.lset, 0, ts, v, nil, nil, storage.AOptions{})
 	if err != nil {
-		return l.corrupt(line, "storing sample of %s at %s: %v", st.lset, formatTime(ts), err)
+		return l.corrupt(line, "storing sample: %s", parserMessage(err))
 	}
 	st.ref, st.lastT, st.lastV, st.lastLine = ref, ts, v, line
 
@@ -215,9 +247,20 @@ func (l *fileLoader) sample(ctx context.Context, p textparse.Parser, line int) e
 	return nil
 }
 
-func formatTime(ms int64) string {
-	return time.UnixMilli(ms).UTC().Format(time.RFC3339Nano)
+// parserMessage is an error of the OpenMetrics parser without the text it
+// quotes from the file: errors name the file and line, never print them.
+func parserMessage(err error) string {
+	msg := err.Error()
+	for _, cut := range []string{", got ", " while parsing", ": \""} {
+		if i := strings.Index(msg, cut); i >= 0 {
+			msg = msg[:i]
+		}
+	}
+	msg = quoted.ReplaceAllString(msg, "")
+	return strings.Join(strings.Fields(msg), " ")
 }
+
+var quoted = regexp.MustCompile(`"(?:[^"\\]|\\.)*"`)
 
 // formatSeconds prints a timestamp as the file wrote it: seconds.
 func formatSeconds(ms int64) string {

@@ -2,15 +2,16 @@ package snapshot
 
 import (
 	"bufio"
+	"compress/flate"
 	"compress/gzip"
 	"context"
+	"crypto/sha256"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
 	"math/bits"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -43,23 +44,7 @@ const maxRawLabelSets = 100_000
 // HasLogs reports whether the snapshot holds any log file (*.jsonl,
 // *.jsonl.gz).
 func (s *Snapshot) HasLogs() bool {
-	files, err := s.logFiles()
-	return err == nil && len(files) > 0
-}
-
-func (s *Snapshot) logFiles() ([]string, error) {
-	entries, err := os.ReadDir(s.dir)
-	if err != nil {
-		return nil, err
-	}
-	var files []string
-	// ReadDir sorts by name, which fixes the read order.
-	for _, e := range entries {
-		if e.Type().IsRegular() && (strings.HasSuffix(e.Name(), LogsExt) || strings.HasSuffix(e.Name(), LogsGzExt)) {
-			files = append(files, filepath.Join(s.dir, e.Name()))
-		}
-	}
-	return files, nil
+	return len(s.logFiles) > 0
 }
 
 // LogQL evaluates queries at time at over the snapshot's log files, read
@@ -73,10 +58,7 @@ func (s *Snapshot) logFiles() ([]string, error) {
 // pipeline error), fails only its own Query call, with kind BadQuery and
 // Loki's message.
 func (s *Snapshot) LogQL(ctx context.Context, at time.Time, queries []string) (sources.LogQL, error) {
-	files, err := s.logFiles()
-	if err != nil {
-		return nil, fmt.Errorf("listing logs of snapshot %s: %w", s.dir, err)
-	}
+	files := s.logFiles
 	if len(files) == 0 {
 		if s.HasLogAggregates() {
 			return s.readLogAggregates()
@@ -283,6 +265,11 @@ type logDecoder struct {
 	free         chan *logBatch
 	after, until int64
 	cur          *logBatch
+
+	// firsts maps the first entry of each file read (its hash) to where
+	// it is: another file beginning with the same entry holds the same
+	// logs again.
+	firsts map[[sha256.Size]byte]string
 }
 
 // send passes the current batch on; false when the reading is abandoned.
@@ -338,18 +325,31 @@ func (d *logDecoder) readFile(file string) bool {
 	}
 	defer f.Close()
 	var in io.Reader = f
+	var gz *gzip.Reader
 	if strings.HasSuffix(file, ".gz") {
-		gz, err := gzip.NewReader(bufio.NewReaderSize(f, 256<<10))
+		gz, err = gzip.NewReader(bufio.NewReaderSize(f, 256<<10))
 		if err != nil {
-			return d.fail(file, &CorruptError{File: file, Msg: fmt.Sprintf("not gzip data: %v", err)})
+			return d.fail(file, &CorruptError{File: file, Msg: "corrupt gzip: " + gzipProblem(err)})
 		}
 		defer gz.Close()
 		in = gz
+	}
+	// corrupt reports a problem at line n; in a gzipped file, when the
+	// compressed data is broken further on, that is the problem: what
+	// looked like a bad line was its garbage.
+	corrupt := func(n int, msg string) bool {
+		if gz != nil {
+			if _, err := io.Copy(io.Discard, gz); err != nil && isGzipError(err) {
+				return d.fail(file, &CorruptError{File: file, Msg: "corrupt gzip: " + gzipProblem(err)})
+			}
+		}
+		return d.fail(file, &CorruptError{File: file, Line: n, Msg: msg})
 	}
 
 	sc := bufio.NewScanner(in)
 	sc.Buffer(make([]byte, 256<<10), MaxLogLineBytes)
 	n := 0
+	first := true
 	for sc.Scan() {
 		n++
 		b := d.batch(file)
@@ -360,10 +360,23 @@ func (d *logDecoder) readFile(file string) bool {
 		e, msg := decodeEntry(sc.Bytes(), &b.buf, d.after, d.until)
 		if msg != "" {
 			b.buf = b.buf[:start]
-			return d.fail(file, &CorruptError{File: file, Line: n, Msg: msg})
+			return corrupt(n, msg)
 		}
 		if e.blank {
 			continue
+		}
+		if first {
+			first = false
+			if d.firsts == nil {
+				d.firsts = map[[sha256.Size]byte]string{}
+			}
+			sum := sha256.Sum256(sc.Bytes())
+			if where, ok := d.firsts[sum]; ok {
+				b.buf = b.buf[:start]
+				return d.fail(file, &CorruptError{File: file, Line: n, Msg: fmt.Sprintf(
+					"begins with the same entry as %s: the same logs twice would count twice (Loki stores an entry once); keep one copy", where)})
+			}
+			d.firsts[sum] = fmt.Sprintf("%s:%d", file, n)
 		}
 		be := batchEntry{ts: e.ts, lineNo: n, textStart: e.textStart, textEnd: e.textEnd}
 		if be.textEnd < 0 && e.ts > d.after && e.ts <= d.until {
@@ -391,13 +404,38 @@ func (d *logDecoder) readFile(file string) bool {
 			return d.fail(file, fmt.Errorf("reading %s: %w", file, err))
 		}
 		return true
+	case isGzipError(err):
+		return d.fail(file, &CorruptError{File: file, Msg: "corrupt gzip: " + gzipProblem(err)})
 	case errors.Is(err, bufio.ErrTooLong):
-		return d.fail(file, &CorruptError{File: file, Line: n + 1, Msg: fmt.Sprintf("line longer than %d MiB", MaxLogLineBytes>>20)})
-	case errors.Is(err, gzip.ErrChecksum), errors.Is(err, gzip.ErrHeader), errors.Is(err, io.ErrUnexpectedEOF):
-		return d.fail(file, &CorruptError{File: file, Line: n + 1, Msg: fmt.Sprintf("broken gzip data: %v", err)})
+		return corrupt(n+1, fmt.Sprintf("line longer than %d MiB", MaxLogLineBytes>>20))
 	default:
 		return d.fail(file, fmt.Errorf("reading %s: %w", file, err))
 	}
+}
+
+// isGzipError reports an error of the gzip or flate reader about the
+// data (not about the file underneath).
+func isGzipError(err error) bool {
+	var ce flate.CorruptInputError
+	var ie flate.InternalError
+	return errors.Is(err, gzip.ErrChecksum) || errors.Is(err, gzip.ErrHeader) ||
+		errors.Is(err, io.ErrUnexpectedEOF) || errors.As(err, &ce) || errors.As(err, &ie)
+}
+
+// gzipProblem says what is wrong with gzipped data.
+func gzipProblem(err error) string {
+	var ce flate.CorruptInputError
+	switch {
+	case errors.Is(err, gzip.ErrChecksum):
+		return "checksum mismatch (the data was altered)"
+	case errors.Is(err, gzip.ErrHeader):
+		return "not gzip data (bad header)"
+	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
+		return "truncated"
+	case errors.As(err, &ce):
+		return fmt.Sprintf("invalid compressed data at byte %d", int64(ce))
+	}
+	return "unreadable compressed data"
 }
 
 const entryShape = `want {"ts":"<unix ns or RFC3339>","labels":{...},"line":"..."}`
@@ -470,7 +508,7 @@ func decodeEntry(b []byte, dst *[]byte, after, until int64) (rawEntry, string) {
 					return e, "ts: " + msg
 				}
 				if esc {
-					return e, fmt.Sprintf("ts: bad timestamp %s: want unix nanoseconds or RFC3339", b[i:end])
+					return e, "ts: bad timestamp (escapes in it): want unix nanoseconds or RFC3339"
 				}
 				tsRaw, tsQuoted = b[i+1:end-1], true
 			case c == '-' || (c >= '0' && c <= '9'):
@@ -575,7 +613,7 @@ func parseTS(raw []byte, quoted bool) (int64, string) {
 	if allDigits {
 		ns, err := strconv.ParseInt(string(raw), 10, 64)
 		if err != nil {
-			return 0, fmt.Sprintf("ts: %s is out of range for unix nanoseconds", raw)
+			return 0, "ts: out of range for unix nanoseconds"
 		}
 		return ns, ""
 	}
@@ -584,7 +622,7 @@ func parseTS(raw []byte, quoted bool) (int64, string) {
 			return t.UnixNano(), ""
 		}
 	}
-	return 0, `ts: bad timestamp: want unix nanoseconds ("1795718400000000000") or RFC3339 ("2026-11-26T18:40:00.123456789Z")`
+	return 0, "ts: bad timestamp: want unix nanoseconds (\"1795718400000000000\") or RFC3339 (\"2026-11-26T18:40:00.123456789Z\")"
 }
 
 // decodeLabels fills r.labels from a labels object scanLabels accepted.
@@ -608,14 +646,14 @@ func (r *logReader) decodeLabels(b []byte) string {
 		if i < len(b) && b[i] == ',' {
 			i = skipBlank(b, i+1)
 		}
-		if !model.LabelName(name).IsValidLegacy() {
-			return fmt.Sprintf("invalid label name %q: Loki takes [a-zA-Z_][a-zA-Z0-9_]*", name)
+		if !model.LegacyValidation.IsValidLabelName(name) {
+			return "invalid label name: Loki takes [a-zA-Z_][a-zA-Z0-9_]*"
 		}
 		if _, dup := r.labels[name]; dup {
-			return fmt.Sprintf("duplicate label %q", name)
+			return "a label name given twice"
 		}
 		if !utf8.ValidString(value) {
-			return fmt.Sprintf("label %q: value is not valid UTF-8", name)
+			return "a label value is not valid UTF-8"
 		}
 		r.labels[name] = value
 	}
@@ -643,8 +681,7 @@ func syntaxError(b []byte, i int, want string) string {
 	if i >= len(b) {
 		return "invalid JSON: unexpected end of line, want " + want
 	}
-	r, _ := utf8.DecodeRune(b[i:])
-	return fmt.Sprintf("invalid JSON: unexpected %q at byte %d, want %s", r, i+1, want)
+	return fmt.Sprintf("invalid JSON: unexpected character at byte %d, want %s", i+1, want)
 }
 
 // stringSpecial marks the bytes that end the fast scan of a string.
@@ -683,7 +720,7 @@ func scanJSONString(b []byte, i int) (int, bool, string) {
 				}
 				i += 6
 			default:
-				return 0, false, fmt.Sprintf("invalid JSON: bad escape \\%c at byte %d", b[i+1], i+1)
+				return 0, false, fmt.Sprintf("invalid JSON: bad escape at byte %d", i+1)
 			}
 		default:
 			return 0, false, fmt.Sprintf("invalid JSON: control character %#02x in a string at byte %d (escape it)", c, i+1)
@@ -755,14 +792,13 @@ func scanLabels(b []byte, i int) (int, string) {
 		if msg != "" {
 			return 0, msg
 		}
-		name := b[i+1 : end-1]
 		i = skipBlank(b, end)
 		if i >= len(b) || b[i] != ':' {
 			return 0, syntaxError(b, i, "':'")
 		}
 		i = skipBlank(b, i+1)
 		if i >= len(b) || b[i] != '"' {
-			return 0, fmt.Sprintf("the value of %q is not a string", name)
+			return 0, "a label value is not a string"
 		}
 		if end, _, msg = scanJSONString(b, i); msg != "" {
 			return 0, msg
@@ -830,7 +866,7 @@ func skipJSONValue(b []byte, i, depth int) (int, string) {
 	case c == '-' || (c >= '0' && c <= '9'):
 		end := scanJSONNumber(b, i)
 		if _, err := strconv.ParseFloat(string(b[i:end]), 64); err != nil {
-			return 0, fmt.Sprintf("invalid JSON: bad number %q", b[i:end])
+			return 0, fmt.Sprintf("invalid JSON: bad number at byte %d", i+1)
 		}
 		return end, ""
 	default:

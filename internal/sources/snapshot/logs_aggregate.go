@@ -106,7 +106,7 @@ func (s *Snapshot) readLogAggregates() (sources.LogQL, error) {
 	dec.DisallowUnknownFields()
 	var a LogAggregates
 	if err := dec.Decode(&a); err != nil {
-		return nil, &CorruptError{File: file, Line: jsonErrorLine(data, err), Msg: err.Error()}
+		return nil, &CorruptError{File: file, Line: jsonErrorLine(data, err), Msg: jsonErrText(err)}
 	}
 	switch {
 	case a.Version != LogAggregatesVersion:

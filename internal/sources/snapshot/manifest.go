@@ -166,7 +166,6 @@ func parseQueries(file string, v *yaml.Node) ([]string, error) {
 func parseTime(s string) (time.Time, error) {
 	t, err := time.Parse(time.RFC3339Nano, s)
 	if err != nil {
-		// Not the value: a message names the line, never quotes it.
 		return time.Time{}, errors.New("want an RFC3339 time like 2026-11-26T12:00:00Z")
 	}
 	return t, nil

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
+	"strconv"
 	"time"
 
 	"github.com/prometheus/common/model"
@@ -22,9 +24,13 @@ const (
 	// lookbackDelta is how far back an instant selector looks for a sample
 	// (--query.lookback-delta).
 	lookbackDelta = 5 * time.Minute
-	// maxSamples bounds the samples one query may hold in memory
-	// (--query.max-samples).
-	maxSamples = 50_000_000
+	// DefaultMaxSamples bounds the samples one query may hold in memory
+	// (Prometheus' --query.max-samples and its default); see
+	// Snapshot.SetMaxSamples.
+	DefaultMaxSamples = 50_000_000
+	// noStepSubqueryInterval is the step of a subquery that gives none:
+	// Prometheus' default global evaluation_interval.
+	noStepSubqueryInterval = time.Minute
 	// queryTimeout bounds one query (--query.timeout); the run's --timeout
 	// still applies through the caller's context.
 	queryTimeout = 2 * time.Minute
@@ -33,22 +39,27 @@ const (
 // evaluator runs PromQL instant queries over a loaded snapshot with
 // Prometheus' engine.
 type evaluator struct {
-	db     *tsdb.DB
-	engine *promql.Engine
-	opts   promql.QueryOpts
+	db         *tsdb.DB
+	engine     *promql.Engine
+	opts       promql.QueryOpts
+	maxSamples int
 }
 
 var _ sources.PromQL = (*evaluator)(nil)
 
-func newEvaluator(db *tsdb.DB) *evaluator {
+func newEvaluator(db *tsdb.DB, maxSamples int) *evaluator {
 	return &evaluator{
-		db: db,
+		db:         db,
+		maxSamples: maxSamples,
 		engine: promql.NewEngine(promql.EngineOpts{
 			MaxSamples:           maxSamples,
 			Timeout:              queryTimeout,
 			LookbackDelta:        lookbackDelta,
 			EnableAtModifier:     true,
 			EnableNegativeOffset: true,
+			NoStepSubqueryIntervalFn: func(int64) int64 {
+				return noStepSubqueryInterval.Milliseconds()
+			},
 		}),
 		opts: promql.NewPrometheusQueryOpts(false, lookbackDelta, nil),
 	}
@@ -57,6 +68,9 @@ func newEvaluator(db *tsdb.DB) *evaluator {
 // Query evaluates query at time at. Failures are *sources.Error, except
 // when ctx ends: then the error wraps ctx.Err().
 func (e *evaluator) Query(ctx context.Context, query string, at time.Time) (model.Vector, error) {
+	if err := e.checkSteps(query); err != nil {
+		return nil, err
+	}
 	q, err := e.engine.NewInstantQuery(ctx, e.db, e.opts, query, at)
 	if err != nil {
 		return nil, e.fail(ctx, err)
@@ -88,6 +102,61 @@ func (e *evaluator) fail(ctx context.Context, err error) error {
 	// answers with bad_data or execution: the query's fault. The message
 	// is Prometheus' own.
 	return &sources.Error{Kind: sources.BadQuery, Source: sourceName, Err: err}
+}
+
+// checkSteps refuses a query whose subqueries take more steps than the
+// query may hold samples: the engine walks every step, and keeps state
+// for it, before the samples it counts reach the limit, so that
+// max_over_time(up[10y:1ms]) would take the machine's memory and hours
+// (Prometheus does the same). A subquery inside another is walked over
+// its range at every step of the outer one: their steps multiply.
+func (e *evaluator) checkSteps(query string) error {
+	expr, err := promqlParser.ParseExpr(query)
+	if err != nil {
+		return nil // the engine reports it
+	}
+	steps := func(sq *parser.SubqueryExpr) float64 {
+		step := sq.Step
+		if step <= 0 {
+			step = noStepSubqueryInterval
+		}
+		return math.Floor(float64(sq.Range)/float64(step)) + 1
+	}
+	var tooMany error
+	parser.Inspect(expr, func(n parser.Node, path []parser.Node) error {
+		sq, ok := n.(*parser.SubqueryExpr)
+		if !ok || tooMany != nil {
+			return nil
+		}
+		total := steps(sq)
+		for _, p := range path {
+			if outer, ok := p.(*parser.SubqueryExpr); ok {
+				total *= steps(outer)
+			}
+		}
+		if total > float64(e.maxSamples) {
+			tooMany = &sources.Error{Kind: sources.BadQuery, Source: sourceName, Err: fmt.Errorf(
+				"query would load too many samples: the subquery %s takes %s steps, more than the query sample limit (--query.max-samples %d)",
+				sq.String(), groupDigits(total), e.maxSamples)}
+		}
+		return nil
+	})
+	return tooMany
+}
+
+// promqlParser parses as the engine does (its default parser).
+var promqlParser = parser.NewParser(parser.Options{})
+
+// groupDigits writes n, a whole number, with thousands separators.
+func groupDigits(n float64) string {
+	if n >= 1e18 {
+		return strconv.FormatFloat(n, 'g', 3, 64)
+	}
+	s := strconv.FormatUint(uint64(n), 10)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
 }
 
 // toVector converts an engine result to what the live client returns.

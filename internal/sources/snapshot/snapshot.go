@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/prometheus/prometheus/tsdb"
@@ -26,7 +24,9 @@ type Snapshot struct {
 	dir        string
 	manifest   Manifest
 	omFiles    []string // sorted, joined with dir
+	logFiles   []string // sorted, joined with dir
 	chunkBytes int
+	maxSamples int
 
 	// loading is a one-slot semaphore guarding the fields below. It is a
 	// channel rather than a mutex so that a caller waiting for another's
@@ -39,9 +39,10 @@ type Snapshot struct {
 	closed  bool
 }
 
-// Open reads the manifest of the snapshot in dir and lists its data
-// files. Metric files are only read by PromQL. Any error means the
-// directory is not a usable snapshot.
+// Open reads the manifest of the snapshot in dir and lists and checks its
+// data files (files.go). Metric files are only read by PromQL. Any error
+// means the directory is not a usable snapshot; a *CorruptError names the
+// file at fault.
 func Open(dir string) (*Snapshot, error) {
 	fi, err := os.Stat(dir)
 	if err != nil {
@@ -50,27 +51,34 @@ func Open(dir string) (*Snapshot, error) {
 	if !fi.IsDir() {
 		return nil, fmt.Errorf("opening snapshot: %s is not a directory", dir)
 	}
+	om, logs, err := listFiles(dir)
+	if err != nil {
+		return nil, err
+	}
 	m, err := readManifest(dir)
 	if err != nil {
 		return nil, err
 	}
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		return nil, fmt.Errorf("opening snapshot: %w", err)
-	}
 	s := &Snapshot{
 		dir:        dir,
 		manifest:   m,
+		omFiles:    om,
+		logFiles:   logs,
 		chunkBytes: defaultChunkBytes,
+		maxSamples: DefaultMaxSamples,
 		loading:    make(chan struct{}, 1),
 	}
-	// ReadDir sorts by name, which fixes the load order.
-	for _, e := range entries {
-		if e.Type().IsRegular() && strings.HasSuffix(e.Name(), MetricsExt) {
-			s.omFiles = append(s.omFiles, filepath.Join(dir, e.Name()))
-		}
-	}
 	return s, nil
+}
+
+// SetMaxSamples sets how many samples one PromQL query may load
+// (Prometheus' --query.max-samples; DefaultMaxSamples unless set). A query
+// over the limit fails with "query would load too many samples". Call it
+// before PromQL; n <= 0 keeps the default.
+func (s *Snapshot) SetMaxSamples(n int) {
+	if n > 0 {
+		s.maxSamples = n
+	}
 }
 
 // Dir is the snapshot's directory as given to Open.
@@ -143,13 +151,14 @@ func (s *Snapshot) load(ctx context.Context) (err error) {
 			os.RemoveAll(tmp)
 		}
 	}()
-	for _, f := range s.omFiles {
-		if err := loadFile(ctx, db, f, s.chunkBytes); err != nil {
+	cross := newCrossFiles(s.omFiles)
+	for i, f := range s.omFiles {
+		if err := loadFile(ctx, db, cross, i, f, s.chunkBytes); err != nil {
 			return err
 		}
 	}
 	s.tmpDir, s.db = tmp, db
-	s.eval = newEvaluator(db)
+	s.eval = newEvaluator(db, s.maxSamples)
 	return nil
 }
 

@@ -700,14 +700,15 @@ func firstDiff(got, want []string) string {
 }
 
 func TestFilesRepeatingASample(t *testing.T) {
-	// Two captures overlapping by one scrape: the repeated sample counts once.
+	// Two captures overlapping by one scrape: the repeated sample counts
+	// once. (A file made only of repeats is refused: TestHostileSameData.)
 	ts := sec(0)
 	a := fmt.Sprintf("# TYPE x gauge\nx 1 %d\nx 2 %d\n# EOF\n", ts-60, ts)
-	b := fmt.Sprintf("# TYPE x gauge\nx 1 %d\n# EOF\n", ts-60)
+	b := fmt.Sprintf("# TYPE x gauge\nx 1 %d\nx 3 %d\n# EOF\n", ts-60, ts-30)
 	s := mustOpen(t, writeSnapshot(t, map[string]string{"a.om": a, "b.om": b}))
 	q := mustPromQL(t, s)
 	v := query(t, q, `count_over_time(x[1h])`, evalAt)
-	if len(v) != 1 || v[0].Value != 2 {
-		t.Errorf("got %v, want 2 samples", v)
+	if len(v) != 1 || v[0].Value != 3 {
+		t.Errorf("got %v, want 3 samples", v)
 	}
 }

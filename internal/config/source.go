@@ -1,0 +1,209 @@
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"net/http"
+	"os"
+	"sort"
+	"strings"
+
+	promconfig "github.com/prometheus/common/config"
+)
+
+// readHeaders reads a source's custom headers. Names must be HTTP tokens
+// and not ones the client sets itself (Authorization has its own fields,
+// Host and Content-Length are the connection's); values must not hold
+// line breaks or other control characters, which would split the request.
+// A value is never quoted in a message: it may be a credential.
+func readHeaders(f *Fields) map[string]string {
+	out := map[string]string{}
+	canon := map[string]string{} // canonical name -> the key as written
+	for _, name := range f.Keys() {
+		value, ok := f.String(name)
+		if !ok {
+			continue
+		}
+		c := http.CanonicalHeaderKey(name)
+		switch {
+		case !isToken(name):
+			f.ErrorfKey(name, "invalid header name %q: a name is letters, digits and !#$%%&'*+-.^_`|~ only", name)
+			continue
+		case isReservedHeader(c):
+			f.ErrorfKey(name, "header %s cannot be set here: %s", c, reservedHint(c))
+			continue
+		case canon[c] != "":
+			f.ErrorfKey(name, "headers %q and %q name the same header %s", canon[c], name, c)
+			continue
+		}
+		if i := strings.IndexFunc(value, isControl); i >= 0 {
+			what := "a control character"
+			if value[i] == '\r' || value[i] == '\n' {
+				what = "a line break"
+			}
+			f.Errorf(name, "the value of header %s holds %s (not shown)", c, what)
+			continue
+		}
+		canon[c] = name
+		out[name] = value
+	}
+	f.Done(f.Keys()...)
+	return out
+}
+
+// isControl reports a character that may not appear in a header value.
+func isControl(r rune) bool { return (r < 0x20 && r != '\t') || r == 0x7F }
+
+func isReservedHeader(canonical string) bool {
+	_, ok := promconfig.ReservedHeaders[canonical]
+	return ok
+}
+
+func reservedHint(canonical string) string {
+	switch canonical {
+	case "Authorization", "Proxy-Authorization":
+		return "use bearer_token_file, bearer_token_env or basic_auth"
+	}
+	return "the HTTP client sets it itself"
+}
+
+// isToken reports whether s is an HTTP token (RFC 9110, 5.6.2).
+func isToken(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' {
+			continue
+		}
+		if !strings.ContainsRune("!#$%&'*+-.^_`|~", rune(c)) {
+			return false
+		}
+	}
+	return true
+}
+
+// The kinds of files a source names.
+type fileKind int
+
+const (
+	credentialToken    fileKind = iota // one line: the bearer token
+	credentialPassword                 // the basic auth password
+	credentialOther                    // TLS CA, certificate, key
+	tlsSettings                        // the tls mapping itself
+)
+
+// fileRef is a file named by a source, with the position of its field.
+type fileRef struct {
+	path      string // field path, e.g. sources.prometheus.bearer_token_file
+	name      string // the file as written
+	kind      fileKind
+	line, col int
+}
+
+// refFile remembers the file of field key for CheckFiles.
+func (s *Source) refFile(f *Fields, key, name string, kind fileKind) {
+	v, ok := f.vals[key]
+	if !ok || name == "" {
+		return
+	}
+	at := v
+	if u := f.useFor(key); u != nil {
+		at = u
+	}
+	s.files = append(s.files, fileRef{path: f.sub(key), name: name, kind: kind, line: at.Line, col: at.Column})
+}
+
+// maxCredentialBytes bounds a token or password file: a token is a line.
+const maxCredentialBytes = 64 << 10
+
+// CheckFiles reads the credential and TLS files the source names and
+// reports, at their fields' positions, each one that is missing,
+// unreadable, empty, or (a token or password) more than one line. It never
+// quotes a file's content. validate and check both call it, so that check
+// refuses nothing validate passed; offline runs never need it.
+func (s *Source) CheckFiles() Errors {
+	var errs Errors
+	for _, r := range s.files {
+		if r.kind == tlsSettings {
+			continue
+		}
+		if msg := checkCredentialFile(r); msg != "" {
+			errs = append(errs, &Error{File: s.file, Line: r.line, Col: r.col, Path: r.path, Msg: msg})
+		}
+	}
+	if len(errs) > 0 || s.TLS == nil {
+		return errs
+	}
+	// The files are there: do they hold a CA and a certificate with its
+	// key? common/config would say so at the first request.
+	for _, r := range s.files {
+		if r.kind != tlsSettings {
+			continue
+		}
+		_, err := promconfig.NewTLSConfig(&promconfig.TLSConfig{CAFile: s.TLS.CAFile, CertFile: s.TLS.CertFile, KeyFile: s.TLS.KeyFile, ServerName: s.TLS.ServerName})
+		if err != nil {
+			errs = append(errs, &Error{File: s.file, Line: r.line, Col: r.col, Path: r.path, Msg: err.Error()})
+		}
+	}
+	return errs
+}
+
+func checkCredentialFile(r fileRef) string {
+	fh, err := os.Open(r.name)
+	if err != nil {
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			return fmt.Sprintf("%s: no such file", r.name)
+		case errors.Is(err, fs.ErrPermission):
+			return fmt.Sprintf("%s: permission denied", r.name)
+		}
+		return fmt.Sprintf("%s: cannot be read", r.name)
+	}
+	defer fh.Close()
+	if st, err := fh.Stat(); err == nil && st.IsDir() {
+		return fmt.Sprintf("%s is a directory, not a file", r.name)
+	}
+	if r.kind == credentialOther {
+		return "" // common/config parses certificates and says what is wrong
+	}
+	data, err := io.ReadAll(io.LimitReader(fh, maxCredentialBytes+1))
+	if err != nil {
+		return fmt.Sprintf("%s: cannot be read", r.name)
+	}
+	what := "token"
+	if r.kind == credentialPassword {
+		what = "password"
+	}
+	if len(data) > maxCredentialBytes {
+		return fmt.Sprintf("%s is larger than %dKiB: not a %s file", r.name, maxCredentialBytes>>10, what)
+	}
+	text := bytes.TrimSpace(data)
+	switch {
+	case len(text) == 0:
+		return fmt.Sprintf("%s is empty: it must hold the %s", r.name, what)
+	case bytes.ContainsAny(text, "\r\n"):
+		// Name the first line past the token: the line that is wrong.
+		start := len(data) - len(bytes.TrimLeft(data, " \t\r\n"))
+		line := bytes.Count(data[:start+bytes.IndexAny(text, "\r\n")], []byte("\n")) + 2
+		return fmt.Sprintf("%s:%d: a second line: a %s file holds the %s alone, on one line (content not shown)", r.name, line, what, what)
+	}
+	return ""
+}
+
+// SourceFileErrors runs CheckFiles on each source the config names, in
+// file order.
+func (c *Config) SourceFileErrors() Errors {
+	var errs Errors
+	for _, s := range []*Source{c.Sources.Prometheus, c.Sources.Loki} {
+		if s != nil {
+			errs = append(errs, s.CheckFiles()...)
+		}
+	}
+	sort.SliceStable(errs, func(i, j int) bool { return errs[i].Line < errs[j].Line })
+	return errs
+}

@@ -1,0 +1,127 @@
+package sources
+
+import (
+	"fmt"
+	"strings"
+	"unicode"
+
+	"github.com/prometheus/common/model"
+)
+
+// What a live source answers is checked before any budget reads it: a
+// hostile or broken server must end in a clear error, never in a number
+// that passes. A well-formed answer does not have these problems, so the
+// checks cost one pass over the samples.
+
+// maxSeriesText bounds how much of a series' labels a message quotes.
+const maxSeriesText = 200
+
+// VectorProblem says what makes v, the decoded answer to an instant
+// query, unusable, or "" when nothing does. It also gives samples without
+// labels an empty, non-nil Metric. The problems:
+//   - a null sample;
+//   - a sample without a value or timestamp: decoding leaves both 0, and
+//     no instant query is evaluated at the Unix epoch;
+//   - a native histogram sample, whose float value is not set (budgets
+//     read float samples: wrap it in histogram_count, histogram_sum or
+//     histogram_quantile);
+//   - one series twice: an instant vector holds each series once, and a
+//     sum or count over a repeated series would be wrong.
+func VectorProblem(v model.Vector) string {
+	seen := make(map[model.Fingerprint][]model.Metric, len(v))
+	for _, s := range v {
+		if s == nil {
+			return "a null sample"
+		}
+		if s.Metric == nil {
+			s.Metric = model.Metric{}
+		}
+		if s.Histogram != nil {
+			return fmt.Sprintf("a native histogram sample for %s; budgets need float samples (wrap it in histogram_count, histogram_sum or histogram_quantile)", seriesText(s.Metric))
+		}
+		if s.Timestamp == 0 {
+			return fmt.Sprintf("a sample for %s without a value or timestamp", seriesText(s.Metric))
+		}
+		fp := s.Metric.Fingerprint()
+		for _, m := range seen[fp] {
+			if m.Equal(s.Metric) {
+				return fmt.Sprintf("the series %s twice (an instant vector holds each series once)", seriesText(s.Metric))
+			}
+		}
+		seen[fp] = append(seen[fp], s.Metric)
+	}
+	return ""
+}
+
+// MatrixProblem is VectorProblem for the answer to a range selector: a
+// null series, one series twice, a native histogram series without float
+// samples, or samples of a series not in strictly increasing time order
+// (two at one time would be a conflict in the snapshot).
+func MatrixProblem(m model.Matrix) string {
+	seen := make(map[model.Fingerprint][]model.Metric, len(m))
+	for _, s := range m {
+		if s == nil {
+			return "a null series"
+		}
+		if s.Metric == nil {
+			s.Metric = model.Metric{}
+		}
+		if len(s.Histograms) > 0 && len(s.Values) == 0 {
+			return fmt.Sprintf("native histogram samples for %s; snapshots record float samples", seriesText(s.Metric))
+		}
+		for i := 1; i < len(s.Values); i++ {
+			if s.Values[i].Timestamp <= s.Values[i-1].Timestamp {
+				return fmt.Sprintf("samples of %s out of time order (%s, then %s)", seriesText(s.Metric), s.Values[i-1].Timestamp, s.Values[i].Timestamp)
+			}
+		}
+		fp := s.Metric.Fingerprint()
+		for _, x := range seen[fp] {
+			if x.Equal(s.Metric) {
+				return fmt.Sprintf("the series %s twice (a range vector holds each series once)", seriesText(s.Metric))
+			}
+		}
+		seen[fp] = append(seen[fp], s.Metric)
+	}
+	return ""
+}
+
+func seriesText(m model.Metric) string {
+	s := m.String()
+	if len(s) > maxSeriesText {
+		s = strings.ToValidUTF8(s[:maxSeriesText], "") + "...}"
+	}
+	return s
+}
+
+// DecodeErrorText makes a JSON decoder's error text about an answer fit a
+// one-line message: a sample value that is not a number is said so, the
+// decoder's quotes of the body ("error found in #10 byte of ...|...|...")
+// are cut, and line breaks become spaces.
+func DecodeErrorText(s string) string {
+	if i := strings.Index(s, ", error found in #"); i >= 0 {
+		s = s[:i]
+	}
+	s = strings.ReplaceAll(s, "unmarshalerDecoder: ", "")
+	if i := strings.Index(s, `strconv.ParseFloat: parsing "`); i >= 0 {
+		s = "a sample value is not a number: " + strings.TrimPrefix(s[i:], "strconv.ParseFloat: ")
+	}
+	s = strings.Join(strings.Fields(strings.ToValidUTF8(s, "\uFFFD")), " ")
+	if len(s) > 200 {
+		s = strings.ToValidUTF8(s[:200], "") + "..."
+	}
+	return s
+}
+
+// OneLine makes a text a server sent (a warning) one line of printable
+// characters: control characters (line breaks, escape sequences' ESC, BEL)
+// become spaces and runs of spaces one. A warning is a note in a report,
+// not a layout.
+func OneLine(s string) string {
+	s = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return ' '
+		}
+		return r
+	}, strings.ToValidUTF8(s, "\uFFFD"))
+	return strings.Join(strings.Fields(s), " ")
+}
