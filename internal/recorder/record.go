@@ -68,6 +68,9 @@ type Summary struct {
 	Logs          *LogStats
 	LogAggregates int      // queries whose answers were recorded
 	StateFiles    []string // recorded for StateBudgets
+	// Warnings are what the sources said beside their answers, as
+	// "SOURCE: TEXT", masked; the manifest's warnings.
+	Warnings []string
 }
 
 // CheckOut reports whether out can receive a snapshot: it does not exist,
@@ -137,13 +140,24 @@ func Record(ctx context.Context, out string, o Options) (*Summary, error) {
 	sum := &Summary{Dir: shown}
 	var used contacts
 	used.watch(&o)
+	// What the sources say beside their answers (Prometheus' and Loki's
+	// "warnings": a store that did not answer, a limit hit) means the
+	// recorded data may be partial: say so now, and in the manifest, so
+	// that every offline check of the snapshot says so too.
+	ctx, warnings := sources.WithWarnings(ctx)
 	if err := record(ctx, staging, o, sum); err != nil {
 		return nil, err
+	}
+	for _, w := range warnings.List() {
+		w = secret.Text(sources.OneLine(w))
+		sum.Warnings = append(sum.Warnings, w)
+		o.Warn("the recorded data may be partial: " + w)
 	}
 
 	m := o.Manifest
 	m.EvaluatedAt = o.At
 	m.Queries = unique(append(slices.Clone(o.PromQL), o.LogQL...))
+	m.Warnings = sum.Warnings
 	if len(o.From) > 0 {
 		m.CapturedFrom = used.capturedFrom(o.From)
 	} else {

@@ -2,6 +2,7 @@ package snapshot
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"github.com/prometheus/common/model"
@@ -92,33 +93,74 @@ type queryable interface {
 }
 
 type covered struct {
-	cov  *coverage
+	cov  *coverage // nil: the snapshot lists no queries, it covers all
 	next queryable
+	// warnings are the manifest's warnings of this language's source,
+	// added to every answer (see recordedWarnings).
+	warnings []string
 }
 
 func (c covered) Query(ctx context.Context, query string, at time.Time) (model.Vector, error) {
-	if err := c.cov.covers(query, at); err != nil {
-		return nil, err
+	if c.cov != nil {
+		if err := c.cov.covers(query, at); err != nil {
+			return nil, err
+		}
 	}
-	return c.next.Query(ctx, query, at)
+	v, err := c.next.Query(ctx, query, at)
+	if err == nil {
+		sources.AddWarnings(ctx, sourceName, c.warnings...)
+	}
+	return v, err
+}
+
+// recordedWarnings are the manifest's warnings that may concern the data
+// of one source: all but those from other ("loki" for Prometheus' data,
+// "prometheus" for Loki's). A budget answered from that data gets
+// them as warnings of its own: the data it was judged on may be partial.
+func (s *Snapshot) recordedWarnings(other string) []string {
+	var out []string
+	for _, w := range s.manifest.Warnings {
+		w = sources.OneLine(w)
+		if w == "" || strings.HasPrefix(w, other+": ") {
+			continue
+		}
+		out = append(out, "the recording got a warning, the recorded data may be partial: "+w)
+	}
+	return out
+}
+
+// covering wraps q with the manifest's coverage and warnings; q as it is
+// when the manifest has neither.
+func (s *Snapshot) covering(q queryable, canon func(string) (string, bool), other string) queryable {
+	c := covered{next: q, warnings: s.recordedWarnings(other)}
+	if len(s.manifest.Queries) > 0 {
+		c.cov = s.coverage(canon)
+	}
+	if c.cov == nil && len(c.warnings) == 0 {
+		return q
+	}
+	return c
 }
 
 // CoveringPromQL wraps q, a PromQL source over this snapshot (or one
 // failing for it), so that a query the manifest does not list, or a time
 // other than its evaluated_at, fails with a *sources.Error of kind
 // Missing saying the snapshot was recorded for other queries. A snapshot
-// without a query list passes every query through. A nil q stays nil.
+// without a query list passes every query through. The manifest's
+// warnings from Prometheus (partial data while recording) are added to
+// the warnings of every answer (sources.AddWarnings). A nil q stays nil.
 func (s *Snapshot) CoveringPromQL(q sources.PromQL) sources.PromQL {
-	if q == nil || len(s.manifest.Queries) == 0 {
+	if q == nil {
 		return q
 	}
-	return covered{cov: s.coverage(canonicalPromQL), next: q}
+	return s.covering(q, canonicalPromQL, "loki").(sources.PromQL)
 }
 
-// CoveringLogQL is CoveringPromQL for LogQL sources.
+// CoveringLogQL is CoveringPromQL for LogQL sources (and Loki's
+// warnings).
 func (s *Snapshot) CoveringLogQL(q sources.LogQL) sources.LogQL {
-	if q == nil || len(s.manifest.Queries) == 0 {
+	if q == nil {
 		return q
 	}
-	return covered{cov: s.coverage(canonicalLogQL), next: q}
+	return s.covering(q, canonicalLogQL, "prometheus").(sources.LogQL)
 }

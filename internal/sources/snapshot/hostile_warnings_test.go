@@ -2,9 +2,16 @@ package snapshot
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
+	"time"
+
+	"github.com/prometheus/common/model"
 
 	"github.com/secflow/secflow-budget/internal/sources"
 )
@@ -62,5 +69,82 @@ g{job="a"} 1 %[1]d
 				t.Errorf("warnings =\n  %q\nwant\n  %q", got, tt.want)
 			}
 		})
+	}
+}
+
+// leftStaticQL answers every query with one sample.
+type leftStaticQL struct{}
+
+func (leftStaticQL) Query(context.Context, string, time.Time) (model.Vector, error) {
+	return model.Vector{{Metric: model.Metric{}, Value: 1}}, nil
+}
+
+// TestHostileRecordedWarnings: the manifest's warnings (what the sources
+// said while the snapshot was recorded) round-trip, and every answer from
+// the data of the source that warned carries them; the other source's
+// answers do not. A snapshot without a query list passes them on too.
+func TestHostileRecordedWarnings(t *testing.T) {
+	const (
+		promW = "prometheus: remote store eu did not answer"
+		lokiW = "loki: query hit the max entries limit"
+		note  = "snapshot: the recording got a warning, the recorded data may be partial: "
+	)
+	dir := t.TempDir()
+	m := Manifest{EvaluatedAt: evalAt, Warnings: []string{promW, lokiW}}
+	if err := WriteManifest(dir, m); err != nil {
+		t.Fatal(err)
+	}
+	written, err := os.ReadFile(filepath.Join(dir, ManifestFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "warnings:\n  - \"" + promW + "\"\n  - \"" + lokiW + "\"\n"; !strings.HasSuffix(string(written), want) {
+		t.Errorf("manifest.yaml:\n%s\nwant it to end with\n%s", written, want)
+	}
+	for _, queries := range [][]string{nil, {"up", `sum(count_over_time({job="a"}[5m]))`}} {
+		m.Queries = queries
+		if err := WriteManifest(dir, m); err != nil {
+			t.Fatal(err)
+		}
+		s := mustOpen(t, dir)
+		if got := s.Manifest().Warnings; !slices.Equal(got, m.Warnings) {
+			t.Fatalf("warnings read back as %q, want %q", got, m.Warnings)
+		}
+		for _, c := range []struct {
+			name  string
+			src   sources.PromQL
+			query string
+			want  []string
+		}{
+			{"PromQL", s.CoveringPromQL(leftStaticQL{}), "up", []string{note + promW}},
+			{"LogQL", s.CoveringLogQL(leftStaticQL{}), `sum(count_over_time({job="a"}[5m]))`, []string{note + lokiW}},
+		} {
+			ctx, w := sources.WithWarnings(context.Background())
+			if _, err := c.src.Query(ctx, c.query, evalAt); err != nil {
+				t.Fatalf("%s: %v", c.name, err)
+			}
+			if got := w.List(); !slices.Equal(got, c.want) {
+				t.Errorf("queries %q, %s: warnings %q, want %q", queries, c.name, got, c.want)
+			}
+		}
+	}
+}
+
+func TestHostileManifestWarningsErrors(t *testing.T) {
+	for _, c := range []struct {
+		text string
+		line int
+		msg  string
+	}{
+		{"warnings: partial\n", 3, "warnings: want a list of warning texts"},
+		{"warnings:\n  - \"\"\n", 4, "warnings: each item must be a warning text"},
+		{"warnings:\n  - {a: b}\n", 4, "warnings: each item must be a warning text"},
+	} {
+		dir := writeSnapshot(t, map[string]string{ManifestFile: testManifest + c.text})
+		_, err := Open(dir)
+		var ce *CorruptError
+		if !errors.As(err, &ce) || ce.Line != c.line || ce.Msg != c.msg {
+			t.Errorf("%q: got %v, want line %d: %s", c.text, err, c.line, c.msg)
+		}
 	}
 }

@@ -48,11 +48,17 @@ type Manifest struct {
 	// snapshot does not hold (see Covering). Optional: a snapshot without
 	// the list is trusted to cover every query.
 	Queries []string
+	// Warnings are what the live sources said beside their answers while
+	// the snapshot was recorded, each as "SOURCE: TEXT" (masked), e.g.
+	// "prometheus: remote store unavailable": the recorded data may be
+	// partial. Offline, every budget that reads that source's data gets
+	// them as warnings (see CoveringPromQL). Optional.
+	Warnings []string
 }
 
 // manifestKeys are the keys manifest.yaml may hold, in the order
 // WriteManifest writes them.
-var manifestKeys = []string{"version", "evaluated_at", "captured_from", "captured_at", "config_sha256", "tool_version", "description", "queries"}
+var manifestKeys = []string{"version", "evaluated_at", "captured_from", "captured_at", "config_sha256", "tool_version", "description", "queries", "warnings"}
 
 // readManifest reads and validates dir/manifest.yaml. Unknown keys are
 // errors: a typo in evaluated_at must not silently become "now".
@@ -101,7 +107,13 @@ func parseManifest(file string, data []byte) (Manifest, error) {
 		}
 		var err error
 		if k.Value == "queries" {
-			if m.Queries, err = parseQueries(file, v); err != nil {
+			if m.Queries, err = parseList(file, v, "queries", "query texts", "a query text"); err != nil {
+				return Manifest{}, err
+			}
+			continue
+		}
+		if k.Value == "warnings" {
+			if m.Warnings, err = parseList(file, v, "warnings", "warning texts", "a warning text"); err != nil {
 				return Manifest{}, err
 			}
 			continue
@@ -148,15 +160,15 @@ func parseManifest(file string, data []byte) (Manifest, error) {
 	return m, nil
 }
 
-// parseQueries reads `queries:`, a list of query texts.
-func parseQueries(file string, v *yaml.Node) ([]string, error) {
+// parseList reads `queries:` or `warnings:`, a list of texts.
+func parseList(file string, v *yaml.Node, key, many, one string) ([]string, error) {
 	if v.Kind != yaml.SequenceNode {
-		return nil, &CorruptError{File: file, Line: v.Line, Msg: "queries: want a list of query texts"}
+		return nil, &CorruptError{File: file, Line: v.Line, Msg: fmt.Sprintf("%s: want a list of %s", key, many)}
 	}
 	qs := make([]string, 0, len(v.Content))
 	for _, item := range v.Content {
 		if item.Kind != yaml.ScalarNode || item.Value == "" {
-			return nil, &CorruptError{File: file, Line: item.Line, Msg: "queries: each item must be a query text"}
+			return nil, &CorruptError{File: file, Line: item.Line, Msg: fmt.Sprintf("%s: each item must be %s", key, one)}
 		}
 		qs = append(qs, item.Value)
 	}
@@ -213,11 +225,17 @@ func WriteManifest(dir string, m Manifest) error {
 	if m.Description != "" {
 		fmt.Fprintf(&b, "description: %s\n", yamlString(m.Description))
 	}
-	if len(m.Queries) > 0 {
-		b.WriteString("queries:\n")
-		for _, q := range m.Queries {
+	for _, list := range []struct {
+		key   string
+		items []string
+	}{{"queries", m.Queries}, {"warnings", m.Warnings}} {
+		if len(list.items) == 0 {
+			continue
+		}
+		b.WriteString(list.key + ":\n")
+		for _, q := range list.items {
 			// A JSON string is a YAML double-quoted scalar: one line
-			// whatever the query holds.
+			// whatever the text holds.
 			var j bytes.Buffer
 			enc := json.NewEncoder(&j)
 			enc.SetEscapeHTML(false)

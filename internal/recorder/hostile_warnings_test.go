@@ -1,0 +1,109 @@
+package recorder
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/common/model"
+
+	"github.com/secflow/secflow-budget/internal/checks"
+	"github.com/secflow/secflow-budget/internal/sources"
+	"github.com/secflow/secflow-budget/internal/sources/snapshot"
+)
+
+// leftWarningProm is fakeProm whose answers about x_total come with a
+// warning, as a Prometheus whose remote store did not answer sends one.
+type leftWarningProm struct{ *fakeProm }
+
+const leftRemoteWarning = "remote read from http://ci:SECRET-7@store.eu:9090/read?token=SECRET-8 failed:\npartial data"
+
+func (p leftWarningProm) QueryMatrix(ctx context.Context, q string, at time.Time) (model.Matrix, error) {
+	if strings.Contains(q, "x_total") {
+		sources.AddWarnings(ctx, "prometheus", leftRemoteWarning)
+	}
+	return p.fakeProm.QueryMatrix(ctx, q, at)
+}
+
+// TestHostileRecordWarnings: warnings the source sends while a snapshot
+// is recorded are printed (one line each, masked), written to the
+// manifest, and every offline check of a budget on that source's data
+// says that the recorded data may be partial.
+func TestHostileRecordWarnings(t *testing.T) {
+	atMs := planAt.UnixMilli()
+	prom := leftWarningProm{&fakeProm{series: []fakeSeries{
+		{metric: model.Metric{"__name__": "x_total", "job": "a"}, samples: every15s(atMs-3600_000, atMs, 1)},
+		{metric: model.Metric{"__name__": "y", "job": "a"}, samples: every15s(atMs-3600_000, atMs, 2)},
+	}}}
+	cfg := filepath.Join(t.TempDir(), "budgets.yaml")
+	if err := os.WriteFile(cfg, []byte("version: 1\nbudgets:\n"+
+		"  - name: x\n    type: metric\n    expr: sum(x_total)\n    max: 1e9\n"+
+		"  - name: y\n    type: metric\n    expr: sum(y)\n    max: 1e9\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, plan, err := checks.Load(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(t.TempDir(), "snap")
+	var printed []string
+	sum, err := Record(context.Background(), out, Options{
+		At:         planAt,
+		PromQL:     []string{"sum(x_total)", "sum(y)"},
+		Prometheus: prom,
+		Warn:       func(s string) { printed = append(printed, s) },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const masked = "prometheus: remote read from http://xxxxx@store.eu:9090/read?token=xxxxx failed: partial data"
+	if want := []string{"the recorded data may be partial: " + masked}; !slices.Equal(printed, want) {
+		t.Errorf("printed warnings\n  %q\nwant\n  %q", printed, want)
+	}
+	if want := []string{masked}; !slices.Equal(sum.Warnings, want) {
+		t.Errorf("summary warnings %q, want %q", sum.Warnings, want)
+	}
+	manifest, err := os.ReadFile(filepath.Join(out, snapshot.ManifestFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(manifest), "SECRET") {
+		t.Errorf("manifest.yaml holds a secret:\n%s", manifest)
+	}
+	if !strings.Contains(string(manifest), "\nwarnings:\n  - \""+masked+"\"\n") {
+		t.Errorf("manifest.yaml lacks the warning:\n%s", manifest)
+	}
+
+	snap, err := snapshot.Open(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer snap.Close()
+	if got := snap.Manifest().Warnings; !slices.Equal(got, []string{masked}) {
+		t.Errorf("manifest warnings read back as %q", got)
+	}
+	pq, err := snap.PromQL(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := checks.Env{At: planAt, Prometheus: snap.CoveringPromQL(pq)}
+	outcomes, _ := checks.Run(context.Background(), plan, env, 1, time.Now)
+	wantWarning := "snapshot: the recording got a warning, the recorded data may be partial: " + masked
+	for _, o := range outcomes {
+		if o.Status != checks.Pass {
+			t.Errorf("%s: %s %s, want pass", o.Name, o.Status, o.Message)
+		}
+		// The manifest does not say which queries the warning touched:
+		// every budget on Prometheus' data is told.
+		if !slices.Equal(o.Warnings, []string{wantWarning}) {
+			t.Errorf("%s: warnings %q, want %q", o.Name, o.Warnings, wantWarning)
+		}
+		if !slices.Contains(o.Notes, "warning from "+wantWarning+" (the answer may be partial data)") {
+			t.Errorf("%s: notes %q lack the recorded warning", o.Name, o.Notes)
+		}
+	}
+}
