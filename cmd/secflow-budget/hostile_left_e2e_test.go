@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -114,9 +115,12 @@ func TestHostileOfflineEngineWarnings(t *testing.T) {
 	}
 }
 
-// leftWarningProxy forwards to a real Prometheus and adds warning to
-// every query answer, as a Prometheus whose remote store failed does.
-func leftWarningProxy(t *testing.T, target, warning string) *httptest.Server {
+type leftMarkKey struct{}
+
+// leftWarningProxy forwards to a real Prometheus and adds warning to the
+// answers to queries that contain about, as a Prometheus whose remote
+// store for that data failed does.
+func leftWarningProxy(t *testing.T, target, about, warning string) *httptest.Server {
 	t.Helper()
 	u, err := url.Parse(target)
 	if err != nil {
@@ -129,7 +133,7 @@ func leftWarningProxy(t *testing.T, target, warning string) *httptest.Server {
 		r.Header.Del("Accept-Encoding") // plain JSON to edit
 	}
 	proxy.ModifyResponse = func(resp *http.Response) error {
-		if !strings.HasPrefix(resp.Request.URL.Path, "/api/v1/query") {
+		if marked, _ := resp.Request.Context().Value(leftMarkKey{}).(bool); !marked {
 			return nil
 		}
 		body, err := io.ReadAll(resp.Body)
@@ -147,21 +151,33 @@ func leftWarningProxy(t *testing.T, target, warning string) *httptest.Server {
 		resp.Header.Set("Content-Length", strconv.Itoa(len(body)))
 		return nil
 	}
-	srv := httptest.NewServer(proxy)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, err := io.ReadAll(r.Body)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		form, _ := url.ParseQuery(string(body))
+		q := r.URL.Query().Get("query") + form.Get("query")
+		marked := strings.HasPrefix(r.URL.Path, "/api/v1/query") && strings.Contains(q, about)
+		proxy.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), leftMarkKey{}, marked)))
+	}))
 	t.Cleanup(srv.Close)
 	return srv
 }
 
 // TestHostileSnapshotRecordsWarnings: warnings the live Prometheus sends
 // while a snapshot is recorded are printed on stderr (one line each,
-// masked), kept in the manifest's warnings, and `check --offline` on the
-// snapshot repeats them in every budget on Prometheus' data.
+// masked), kept in the manifest's warnings with the queries whose data
+// came with them, and `check --offline` on the snapshot repeats them in
+// those budgets, not in the others.
 func TestHostileSnapshotRecordsWarnings(t *testing.T) {
 	dir := t.TempDir()
 	cfg := verdictsWrite(t, dir, "budgets.yaml", leftBudgets)
 	om := verdictsWrite(t, dir, "metrics.om", leftOM())
 	prom := promtest.Start(t, om)
-	proxy := leftWarningProxy(t, prom.URL, "remote read from http://ci:LEFT-SECRET-1@store.eu/read?token=LEFT-SECRET-2 failed:\npartial data")
+	proxy := leftWarningProxy(t, prom.URL, "lat_bucket", "remote read from http://ci:LEFT-SECRET-1@store.eu/read?token=LEFT-SECRET-2 failed:\npartial data")
 	const masked = "prometheus: remote read from http://xxxxx@store.eu/read?token=xxxxx failed: partial data"
 
 	out := filepath.Join(dir, "recorded")
@@ -183,7 +199,8 @@ func TestHostileSnapshotRecordsWarnings(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if strings.Contains(string(manifest), "LEFT-SECRET") || !strings.Contains(string(manifest), "\nwarnings:\n  - \""+masked+"\"\n") {
+	wantManifest := "\nwarnings:\n  - warning: \"" + masked + "\"\n    queries:\n      - \"histogram_quantile(0.5, sum by (le) (lat_bucket))\"\n"
+	if strings.Contains(string(manifest), "LEFT-SECRET") || !strings.HasSuffix(string(manifest), wantManifest) {
 		t.Errorf("manifest.yaml: want the masked warning and no secret:\n%s", manifest)
 	}
 
@@ -193,7 +210,7 @@ func TestHostileSnapshotRecordsWarnings(t *testing.T) {
 	recorded := "snapshot: the recording got a warning, the recorded data may be partial: " + masked
 	engine := `snapshot: PromQL warning: bucket label "le" is missing or has a malformed value of "abc" (1:25)`
 	for name, want := range map[string][]string{
-		"queue":  {recorded},
+		"queue":  nil,
 		"median": {engine, recorded},
 	} {
 		status, _, notes, warnings, _ := leftBudget(t, rep, name)

@@ -95,9 +95,17 @@ type queryable interface {
 type covered struct {
 	cov  *coverage // nil: the snapshot lists no queries, it covers all
 	next queryable
-	// warnings are the manifest's warnings of this language's source,
-	// added to every answer (see recordedWarnings).
-	warnings []string
+	// warnings are the manifest's warnings of this language's source
+	// (see recordedWarnings).
+	warnings []recordedWarning
+	canon    func(string) (string, bool)
+}
+
+// recordedWarning is a manifest warning as an answer's warning, with the
+// queries it concerns in canonical form too; nil queries: all.
+type recordedWarning struct {
+	text    string
+	queries map[string]bool
 }
 
 func (c covered) Query(ctx context.Context, query string, at time.Time) (model.Vector, error) {
@@ -107,24 +115,40 @@ func (c covered) Query(ctx context.Context, query string, at time.Time) (model.V
 		}
 	}
 	v, err := c.next.Query(ctx, query, at)
-	if err == nil {
-		sources.AddWarnings(ctx, sourceName, c.warnings...)
+	if err != nil || len(c.warnings) == 0 {
+		return v, err
 	}
-	return v, err
+	cq, _ := c.canon(query)
+	for _, w := range c.warnings {
+		if w.queries == nil || w.queries[query] || cq != "" && w.queries[cq] {
+			sources.AddWarnings(ctx, sourceName, w.text)
+		}
+	}
+	return v, nil
 }
 
 // recordedWarnings are the manifest's warnings that may concern the data
 // of one source: all but those from other ("loki" for Prometheus' data,
-// "prometheus" for Loki's). A budget answered from that data gets
-// them as warnings of its own: the data it was judged on may be partial.
-func (s *Snapshot) recordedWarnings(other string) []string {
-	var out []string
+// "prometheus" for Loki's). An answer from the data they concern carries
+// them: it may be partial.
+func (s *Snapshot) recordedWarnings(other string, canon func(string) (string, bool)) []recordedWarning {
+	var out []recordedWarning
 	for _, w := range s.manifest.Warnings {
-		w = sources.OneLine(w)
-		if w == "" || strings.HasPrefix(w, other+": ") {
+		text := sources.OneLine(w.Text)
+		if text == "" || strings.HasPrefix(text, other+": ") {
 			continue
 		}
-		out = append(out, "the recording got a warning, the recorded data may be partial: "+w)
+		rw := recordedWarning{text: "the recording got a warning, the recorded data may be partial: " + text}
+		if len(w.Queries) > 0 {
+			rw.queries = map[string]bool{}
+			for _, q := range w.Queries {
+				rw.queries[q] = true
+				if cq, ok := canon(q); ok {
+					rw.queries[cq] = true
+				}
+			}
+		}
+		out = append(out, rw)
 	}
 	return out
 }
@@ -132,7 +156,7 @@ func (s *Snapshot) recordedWarnings(other string) []string {
 // covering wraps q with the manifest's coverage and warnings; q as it is
 // when the manifest has neither.
 func (s *Snapshot) covering(q queryable, canon func(string) (string, bool), other string) queryable {
-	c := covered{next: q, warnings: s.recordedWarnings(other)}
+	c := covered{next: q, warnings: s.recordedWarnings(other, canon), canon: canon}
 	if len(s.manifest.Queries) > 0 {
 		c.cov = s.coverage(canon)
 	}

@@ -81,16 +81,24 @@ func (leftStaticQL) Query(context.Context, string, time.Time) (model.Vector, err
 
 // TestHostileRecordedWarnings: the manifest's warnings (what the sources
 // said while the snapshot was recorded) round-trip, and every answer from
-// the data of the source that warned carries them; the other source's
-// answers do not. A snapshot without a query list passes them on too.
+// the data they concern carries them: a warning with queries only the
+// answers to those queries (in any spelling), one without queries every
+// answer from its source's data; the other source's answers never. A
+// snapshot without a query list passes them on too.
 func TestHostileRecordedWarnings(t *testing.T) {
 	const (
-		promW = "prometheus: remote store eu did not answer"
-		lokiW = "loki: query hit the max entries limit"
-		note  = "snapshot: the recording got a warning, the recorded data may be partial: "
+		promAll = "prometheus: remote store eu did not answer"
+		promSum = "prometheus: query hit the series limit"
+		lokiW   = "loki: query hit the max entries limit"
+		note    = "snapshot: the recording got a warning, the recorded data may be partial: "
+		logQ    = `sum(count_over_time({job="a"}[5m]))`
 	)
 	dir := t.TempDir()
-	m := Manifest{EvaluatedAt: evalAt, Warnings: []string{promW, lokiW}}
+	m := Manifest{EvaluatedAt: evalAt, Warnings: []RecordedWarning{
+		{Text: promAll},
+		{Text: promSum, Queries: []string{`sum(rate(x{job="a",i="1"}[5m]))`, "sum(up)"}},
+		{Text: lokiW, Queries: []string{logQ}},
+	}}
 	if err := WriteManifest(dir, m); err != nil {
 		t.Fatal(err)
 	}
@@ -98,33 +106,43 @@ func TestHostileRecordedWarnings(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := "warnings:\n  - \"" + promW + "\"\n  - \"" + lokiW + "\"\n"; !strings.HasSuffix(string(written), want) {
+	want := "warnings:\n" +
+		"  - \"" + promAll + "\"\n" +
+		"  - warning: \"" + promSum + "\"\n" +
+		"    queries:\n" +
+		"      - \"sum(rate(x{job=\\\"a\\\",i=\\\"1\\\"}[5m]))\"\n" +
+		"      - \"sum(up)\"\n" +
+		"  - warning: \"" + lokiW + "\"\n" +
+		"    queries:\n" +
+		"      - \"sum(count_over_time({job=\\\"a\\\"}[5m]))\"\n"
+	if !strings.HasSuffix(string(written), want) {
 		t.Errorf("manifest.yaml:\n%s\nwant it to end with\n%s", written, want)
 	}
-	for _, queries := range [][]string{nil, {"up", `sum(count_over_time({job="a"}[5m]))`}} {
+	for _, queries := range [][]string{nil, {"up", "sum(up)", `sum(rate(x{job="a",i="1"}[5m]))`, logQ}} {
 		m.Queries = queries
 		if err := WriteManifest(dir, m); err != nil {
 			t.Fatal(err)
 		}
 		s := mustOpen(t, dir)
-		if got := s.Manifest().Warnings; !slices.Equal(got, m.Warnings) {
+		if got := s.Manifest().Warnings; fmt.Sprint(got) != fmt.Sprint(m.Warnings) {
 			t.Fatalf("warnings read back as %q, want %q", got, m.Warnings)
 		}
 		for _, c := range []struct {
-			name  string
 			src   sources.PromQL
 			query string
 			want  []string
 		}{
-			{"PromQL", s.CoveringPromQL(leftStaticQL{}), "up", []string{note + promW}},
-			{"LogQL", s.CoveringLogQL(leftStaticQL{}), `sum(count_over_time({job="a"}[5m]))`, []string{note + lokiW}},
+			{s.CoveringPromQL(leftStaticQL{}), "up", []string{note + promAll}},
+			{s.CoveringPromQL(leftStaticQL{}), "sum(up)", []string{note + promAll, note + promSum}},
+			{s.CoveringPromQL(leftStaticQL{}), `sum (rate(x{i="1", job="a"}[5m]))`, []string{note + promAll, note + promSum}},
+			{s.CoveringLogQL(leftStaticQL{}), logQ, []string{note + lokiW}},
 		} {
 			ctx, w := sources.WithWarnings(context.Background())
 			if _, err := c.src.Query(ctx, c.query, evalAt); err != nil {
-				t.Fatalf("%s: %v", c.name, err)
+				t.Fatalf("%s: %v", c.query, err)
 			}
 			if got := w.List(); !slices.Equal(got, c.want) {
-				t.Errorf("queries %q, %s: warnings %q, want %q", queries, c.name, got, c.want)
+				t.Errorf("manifest queries %q, query %s: warnings %q, want %q", queries, c.query, got, c.want)
 			}
 		}
 	}
@@ -137,8 +155,13 @@ func TestHostileManifestWarningsErrors(t *testing.T) {
 		msg  string
 	}{
 		{"warnings: partial\n", 3, "warnings: want a list of warning texts"},
-		{"warnings:\n  - \"\"\n", 4, "warnings: each item must be a warning text"},
-		{"warnings:\n  - {a: b}\n", 4, "warnings: each item must be a warning text"},
+		{"warnings:\n  - \"\"\n", 4, "warnings: each item must be a warning text or a mapping with warning and queries"},
+		{"warnings:\n  - [a]\n", 4, "warnings: each item must be a warning text or a mapping with warning and queries"},
+		{"warnings:\n  - {queries: [up]}\n", 4, "warnings: missing warning: the warning's text"},
+		{"warnings:\n  - {warning: x, query: up}\n", 4, `warnings: unknown key "query" (known: warning, queries)`},
+		{"warnings:\n  - {warning: x, warning: y}\n", 4, `warnings: duplicate key "warning"`},
+		{"warnings:\n  - {warning: [x]}\n", 4, "warnings: warning: want the warning's text"},
+		{"warnings:\n  - {warning: x, queries: up}\n", 4, "warnings: queries: want a list of query texts"},
 	} {
 		dir := writeSnapshot(t, map[string]string{ManifestFile: testManifest + c.text})
 		_, err := Open(dir)

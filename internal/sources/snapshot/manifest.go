@@ -49,11 +49,22 @@ type Manifest struct {
 	// the list is trusted to cover every query.
 	Queries []string
 	// Warnings are what the live sources said beside their answers while
-	// the snapshot was recorded, each as "SOURCE: TEXT" (masked), e.g.
-	// "prometheus: remote store unavailable": the recorded data may be
-	// partial. Offline, every budget that reads that source's data gets
-	// them as warnings (see CoveringPromQL). Optional.
-	Warnings []string
+	// the snapshot was recorded: the recorded data may be partial.
+	// Offline, every answer from the data they concern carries them (see
+	// CoveringPromQL). Optional.
+	Warnings []RecordedWarning
+}
+
+// RecordedWarning is one of the manifest's warnings. In manifest.yaml it
+// is the text alone, when it concerns all the data of its source, or a
+// mapping `{warning: TEXT, queries: [...]}`.
+type RecordedWarning struct {
+	// Text is "SOURCE: TEXT", masked, e.g. "prometheus: remote store
+	// unavailable".
+	Text string
+	// Queries are the recorded queries whose data came with the warning;
+	// none: all the data of the source Text names.
+	Queries []string
 }
 
 // manifestKeys are the keys manifest.yaml may hold, in the order
@@ -113,7 +124,7 @@ func parseManifest(file string, data []byte) (Manifest, error) {
 			continue
 		}
 		if k.Value == "warnings" {
-			if m.Warnings, err = parseList(file, v, "warnings", "warning texts", "a warning text"); err != nil {
+			if m.Warnings, err = parseWarnings(file, v); err != nil {
 				return Manifest{}, err
 			}
 			continue
@@ -175,6 +186,61 @@ func parseList(file string, v *yaml.Node, key, many, one string) ([]string, erro
 	return qs, nil
 }
 
+// parseWarnings reads `warnings:`, a list of warning texts or of
+// `{warning: TEXT, queries: [...]}`.
+func parseWarnings(file string, v *yaml.Node) ([]RecordedWarning, error) {
+	corrupt := func(line int, msg string) error {
+		return &CorruptError{File: file, Line: line, Msg: "warnings: " + msg}
+	}
+	const want = "each item must be a warning text or a mapping with warning and queries"
+	if v.Kind != yaml.SequenceNode {
+		return nil, corrupt(v.Line, "want a list of warning texts")
+	}
+	out := make([]RecordedWarning, 0, len(v.Content))
+	for _, item := range v.Content {
+		switch item.Kind {
+		case yaml.ScalarNode:
+			if item.Value == "" {
+				return nil, corrupt(item.Line, want)
+			}
+			out = append(out, RecordedWarning{Text: item.Value})
+			continue
+		case yaml.MappingNode:
+		default:
+			return nil, corrupt(item.Line, want)
+		}
+		var w RecordedWarning
+		seen := map[string]bool{}
+		for i := 0; i+1 < len(item.Content); i += 2 {
+			k, val := item.Content[i], item.Content[i+1]
+			if k.Kind != yaml.ScalarNode || k.Value != "warning" && k.Value != "queries" {
+				return nil, corrupt(k.Line, fmt.Sprintf("unknown key %q (known: warning, queries)", k.Value))
+			}
+			if seen[k.Value] {
+				return nil, corrupt(k.Line, fmt.Sprintf("duplicate key %q", k.Value))
+			}
+			seen[k.Value] = true
+			if k.Value == "queries" {
+				qs, err := parseList(file, val, "warnings: queries", "query texts", "a query text")
+				if err != nil {
+					return nil, err
+				}
+				w.Queries = qs
+				continue
+			}
+			if val.Kind != yaml.ScalarNode || val.Value == "" {
+				return nil, corrupt(val.Line, "warning: want the warning's text")
+			}
+			w.Text = val.Value
+		}
+		if w.Text == "" {
+			return nil, corrupt(item.Line, "missing warning: the warning's text")
+		}
+		out = append(out, w)
+	}
+	return out, nil
+}
+
 func parseTime(s string) (time.Time, error) {
 	t, err := time.Parse(time.RFC3339Nano, s)
 	if err != nil {
@@ -225,24 +291,23 @@ func WriteManifest(dir string, m Manifest) error {
 	if m.Description != "" {
 		fmt.Fprintf(&b, "description: %s\n", yamlString(m.Description))
 	}
-	for _, list := range []struct {
-		key   string
-		items []string
-	}{{"queries", m.Queries}, {"warnings", m.Warnings}} {
-		if len(list.items) == 0 {
-			continue
+	if len(m.Queries) > 0 {
+		b.WriteString("queries:\n")
+		for _, q := range m.Queries {
+			fmt.Fprintf(&b, "  - %s\n", jsonString(q))
 		}
-		b.WriteString(list.key + ":\n")
-		for _, q := range list.items {
-			// A JSON string is a YAML double-quoted scalar: one line
-			// whatever the text holds.
-			var j bytes.Buffer
-			enc := json.NewEncoder(&j)
-			enc.SetEscapeHTML(false)
-			if err := enc.Encode(q); err != nil {
-				return fmt.Errorf("writing snapshot manifest: %w", err)
+	}
+	if len(m.Warnings) > 0 {
+		b.WriteString("warnings:\n")
+		for _, w := range m.Warnings {
+			if len(w.Queries) == 0 {
+				fmt.Fprintf(&b, "  - %s\n", jsonString(w.Text))
+				continue
 			}
-			fmt.Fprintf(&b, "  - %s", j.Bytes()) // Encode ends the line
+			fmt.Fprintf(&b, "  - warning: %s\n    queries:\n", jsonString(w.Text))
+			for _, q := range w.Queries {
+				fmt.Fprintf(&b, "      - %s\n", jsonString(q))
+			}
 		}
 	}
 	// Validate what we are about to write with the reader's own rules.
@@ -272,6 +337,18 @@ func WriteManifest(dir string, m Manifest) error {
 		return fmt.Errorf("writing snapshot manifest: %w", err)
 	}
 	return nil
+}
+
+// jsonString renders s as a JSON string, which is a YAML double-quoted
+// scalar: one line whatever s holds.
+func jsonString(s string) string {
+	var j bytes.Buffer
+	enc := json.NewEncoder(&j)
+	enc.SetEscapeHTML(false) // keep "a > b" as written
+	if err := enc.Encode(s); err != nil {
+		return strconv.Quote(s)
+	}
+	return strings.TrimSuffix(j.String(), "\n")
 }
 
 // yamlString renders s as a YAML scalar that reads back as s.
