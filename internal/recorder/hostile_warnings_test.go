@@ -14,6 +14,7 @@ import (
 
 	"github.com/secflow/secflow-budget/internal/checks"
 	"github.com/secflow/secflow-budget/internal/sources"
+	"github.com/secflow/secflow-budget/internal/sources/loki"
 	"github.com/secflow/secflow-budget/internal/sources/snapshot"
 )
 
@@ -107,6 +108,51 @@ func TestHostileRecordWarnings(t *testing.T) {
 		}
 		if !slices.Equal(o.Warnings, want) || !slices.Equal(o.Notes, wantNotes) {
 			t.Errorf("%s: warnings %q, notes %q; want %q, %q", o.Name, o.Warnings, o.Notes, want, wantNotes)
+		}
+	}
+}
+
+// leftWarningLoki answers with nothing, and with a warning about every
+// query of service api.
+type leftWarningLoki struct{}
+
+func (leftWarningLoki) Query(ctx context.Context, q string, _ time.Time) (model.Vector, error) {
+	if strings.Contains(q, `"api"`) {
+		sources.AddWarnings(ctx, "loki", "max entries limit hit")
+	}
+	return model.Vector{}, nil
+}
+
+func (leftWarningLoki) QueryLogs(ctx context.Context, q string, _, _ time.Time, _ int) (*loki.LogPage, error) {
+	if strings.Contains(q, `"api"`) {
+		sources.AddWarnings(ctx, "loki", "max entries limit hit")
+	}
+	return &loki.LogPage{}, nil
+}
+
+// TestHostileRecordLogWarnings: Loki's warnings while recording raw logs
+// or aggregates are charged to the queries whose data came with them.
+func TestHostileRecordLogWarnings(t *testing.T) {
+	const (
+		qa  = `sum(count_over_time({service="api"}[5m]))`
+		qa2 = `sum(bytes_over_time({service="api"}[1m]))`
+		qd  = `sum(count_over_time({service="db"}[5m]))`
+	)
+	want := fmt.Sprint([]snapshot.RecordedWarning{{Text: "loki: max entries limit hit", Queries: []string{qa, qa2}}})
+	for _, mode := range []string{LogsRaw, LogsAggregate} {
+		var printed []string
+		sum, err := Record(context.Background(), filepath.Join(t.TempDir(), "snap"), Options{
+			At: planAt, LogQL: []string{qa, qd, qa2}, Loki: leftWarningLoki{}, Logs: mode,
+			Warn: func(s string) { printed = append(printed, s) },
+		})
+		if err != nil {
+			t.Fatalf("%s: %v", mode, err)
+		}
+		if got := fmt.Sprint(sum.Warnings); got != want {
+			t.Errorf("%s: warnings %s, want %s", mode, got, want)
+		}
+		if !slices.Equal(printed, []string{"the recorded data may be partial: loki: max entries limit hit"}) {
+			t.Errorf("%s: printed %q", mode, printed)
 		}
 	}
 }
