@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"encoding/xml"
 	"errors"
 	"math"
 	"net"
@@ -119,13 +120,107 @@ func TestJSONReportAndFiles(t *testing.T) {
 	if rep.EvaluatedAt != "2026-11-26T12:00:07Z" {
 		t.Errorf("evaluated_at = %s", rep.EvaluatedAt)
 	}
-	if b, err := os.ReadFile(junitPath); err != nil || !bytes.Contains(b, []byte("<testsuite")) {
-		t.Errorf("junit report: %v\n%s", err, b)
+	if rep.Summary["total"] != 15 || rep.Summary["pass"] != 6 || rep.Summary["warn"] != 1 || rep.Summary["fail"] != 8 || rep.Summary["error"] != 0 || rep.Summary["skip"] != 0 {
+		t.Errorf("summary = %v, want total 15: pass 6, warn 1, fail 8", rep.Summary)
+	}
+	// Every budget of budgets.yaml, in file order, with its verdict on the
+	// degraded fixture; failures with their headline.
+	want := []struct{ name, class, status, failure string }{
+		{"core-metrics", "metrics", "fail", "8/9 metrics present; missing: secflow_gc_reclaimed_bytes_total"},
+		{"series-cardinality", "metrics", "fail", "series 10,388 > 10,000"},
+		{"scrape-targets", "metrics", "fail", "api:8080 scraped 10,388 samples > 10,000"},
+		{"secflow-metrics", "metrics", "pass", ""},
+		{"log-volume", "logs", "fail", `bytes_per_1h{service="api"} 113.39 MB > 100 MB`},
+		{"log-levels", "logs", "fail", `ERROR{service="worker"} 14.17% > 10%`},
+		{"log-redaction", "logs", "fail", `lines matching secret patterns: aws_access_key{service="api"}: 1, bearer_token{service="worker"}: 1 (matched text is never shown)`},
+		{"task-duration", "performance", "fail", "p99 769.7s > 600s"},
+		{"request-latency", "performance", "pass", ""},
+		{"task-throughput", "performance", "pass", ""},
+		{"sandbox-failure-ratio", "performance", "warn", ""},
+		{"queue-depth", "performance", "pass", ""},
+		{"budget-alerts", "alerting", "fail", "SecflowTaskDurationP99High firing; SecflowErrorShareHigh firing"},
+		{"prometheus-retention", "retention", "pass", ""},
+		{"loki-retention", "retention", "pass", ""},
+	}
+	if len(rep.Budgets) != len(want) {
+		t.Errorf("JSON report holds %d budgets, want %d", len(rep.Budgets), len(want))
+	}
+	for i, b := range rep.Budgets {
+		if i < len(want) && (b.Name != want[i].name || b.Status != want[i].status) {
+			t.Errorf("JSON budget %d: %s %s, want %s %s", i, b.Name, b.Status, want[i].name, want[i].status)
+		}
+	}
+
+	b, err := os.ReadFile(junitPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var junit testsJUnitSuites
+	if err := xml.Unmarshal(b, &junit); err != nil {
+		t.Fatalf("junit report is not XML: %v\n%s", err, b)
+	}
+	if junit.Tests != 15 || junit.Failures != 8 || junit.Errors != 0 || junit.Skipped != 0 || len(junit.Suites) != 1 {
+		t.Errorf("<testsuites> tests=%d failures=%d errors=%d skipped=%d with %d suites, want 15, 8, 0, 0 and one suite", junit.Tests, junit.Failures, junit.Errors, junit.Skipped, len(junit.Suites))
+	}
+	if len(junit.Suites) == 0 {
+		t.Fatalf("junit report has no <testsuite>:\n%s", b)
+	}
+	suite := junit.Suites[0]
+	if suite.Tests != 15 || suite.Failures != 8 || suite.Errors != 0 || suite.Skipped != 0 || suite.Timestamp != "2026-11-26T12:00:07" {
+		t.Errorf("<testsuite> tests=%d failures=%d errors=%d skipped=%d timestamp=%s, want 15, 8, 0, 0, 2026-11-26T12:00:07", suite.Tests, suite.Failures, suite.Errors, suite.Skipped, suite.Timestamp)
+	}
+	if len(suite.Cases) != len(want) {
+		t.Errorf("junit report holds %d testcases, want %d", len(suite.Cases), len(want))
+	}
+	for i, c := range suite.Cases {
+		if i >= len(want) {
+			break
+		}
+		w := want[i]
+		if c.Name != w.name || c.Classname != "secflow-budget."+w.class {
+			t.Errorf("testcase %d: %s (%s), want %s (secflow-budget.%s)", i, c.Name, c.Classname, w.name, w.class)
+		}
+		switch {
+		case c.Error != nil || c.Skipped != nil:
+			t.Errorf("testcase %s: an error or skip element, want %s", c.Name, w.status)
+		case w.status == "fail" && (c.Failure == nil || c.Failure.Message != w.failure):
+			t.Errorf("testcase %s: failure %+v, want message %q", c.Name, c.Failure, w.failure)
+		case w.status != "fail" && c.Failure != nil:
+			t.Errorf("testcase %s: failure %q, want %s", c.Name, c.Failure.Message, w.status)
+		case w.status == "warn" && !strings.Contains(c.SystemOut, "1.48%"):
+			t.Errorf("testcase %s: system-out %q should carry the warning with its value 1.48%%", c.Name, c.SystemOut)
+		}
 	}
 	entries, _ := os.ReadDir(dir)
 	if len(entries) != 2 {
 		t.Errorf("report dir holds %d files, want 2 (no temp files left)", len(entries))
 	}
+}
+
+// testsJUnitSuites is the part of a JUnit XML report the tests read.
+type testsJUnitSuites struct {
+	Tests    int `xml:"tests,attr"`
+	Failures int `xml:"failures,attr"`
+	Errors   int `xml:"errors,attr"`
+	Skipped  int `xml:"skipped,attr"`
+	Suites   []struct {
+		Tests     int    `xml:"tests,attr"`
+		Failures  int    `xml:"failures,attr"`
+		Errors    int    `xml:"errors,attr"`
+		Skipped   int    `xml:"skipped,attr"`
+		Timestamp string `xml:"timestamp,attr"`
+		Cases     []struct {
+			Name      string `xml:"name,attr"`
+			Classname string `xml:"classname,attr"`
+			Failure   *struct {
+				Message string `xml:"message,attr"`
+				Type    string `xml:"type,attr"`
+			} `xml:"failure"`
+			Error     *struct{} `xml:"error"`
+			Skipped   *struct{} `xml:"skipped"`
+			SystemOut string    `xml:"system-out"`
+		} `xml:"testcase"`
+	} `xml:"testsuite"`
 }
 
 func TestFailOnWarn(t *testing.T) {
@@ -142,8 +237,30 @@ func TestSelection(t *testing.T) {
 	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
 		t.Fatal(err)
 	}
-	if rep.Summary["total"] != 4 {
-		t.Errorf("selected %v budgets, want 4", rep.Summary["total"])
+	// --skip takes tags and names: what is left is the performance area
+	// without task-duration.
+	want := []string{"request-latency pass", "task-throughput pass", "sandbox-failure-ratio warn", "queue-depth pass"}
+	var got []string
+	for _, b := range rep.Budgets {
+		got = append(got, b.Name+" "+b.Status)
+	}
+	if strings.Join(got, ", ") != strings.Join(want, ", ") {
+		t.Errorf("selected budgets: %v, want %v", got, want)
+	}
+	if rep.Summary["total"] != 4 || rep.Summary["pass"] != 3 || rep.Summary["warn"] != 1 || rep.Summary["skip"] != 0 {
+		t.Errorf("summary = %v, want total 4: pass 3, warn 1, skip 0", rep.Summary)
+	}
+	r = run(t, nil, "check", "--offline", "testdata/snapshots/degraded", "--only", "metrics,queue-depth", "--format", "json")
+	expectCode(t, r, 1)
+	var only report
+	mustJSON(t, r.stdout, &only)
+	want = []string{"core-metrics fail", "series-cardinality fail", "scrape-targets fail", "secflow-metrics pass", "queue-depth pass"}
+	got = nil
+	for _, b := range only.Budgets {
+		got = append(got, b.Name+" "+b.Status)
+	}
+	if strings.Join(got, ", ") != strings.Join(want, ", ") {
+		t.Errorf("--only metrics,queue-depth selected: %v, want %v", got, want)
 	}
 	r = run(t, nil, "check", "--offline", "testdata/snapshots/degraded", "--only", "no-such-budget")
 	expectCode(t, r, 2)

@@ -14,15 +14,17 @@ import (
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := cli.Main(ctx, os.Args[1:], cli.IO{
+	signals := make(chan os.Signal, 2)
+	signal.Notify(signals, os.Interrupt, syscall.SIGTERM)
+	os.Exit(cli.Main(context.Background(), os.Args[1:], cli.IO{
 		In:               os.Stdin,
 		Out:              os.Stdout,
 		Err:              os.Stderr,
 		StdoutIsTerminal: isatty.IsTerminal(os.Stdout.Fd()),
 		Getenv:           os.Getenv,
 		Now:              time.Now,
-	})
-	stop()
-	os.Exit(code)
+		Signals:          signals,
+		TempDir:          os.TempDir(),
+		SetTempDir:       func(dir string) error { return os.Setenv("TMPDIR", dir) },
+	}))
 }

@@ -156,7 +156,7 @@ func readRuleLabelNames(f *config.Fields, key string) []string {
 		return nil
 	}
 	for _, n := range names {
-		if !model.LabelName(n).IsValidLegacy() {
+		if !model.LegacyValidation.IsValidLabelName(n) {
 			f.Errorf(key, "invalid name %q: labels and annotations are named like Prometheus labels", n)
 			return nil
 		}

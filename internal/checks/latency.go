@@ -28,7 +28,6 @@ type LatencyCheck struct {
 	window    time.Duration
 	pcts      []percentile
 	bucketQ   string // classic: bucket counts; native: observation count
-	buckets   []float64
 }
 
 type percentile struct {

@@ -1,9 +1,17 @@
 package checks
 
 import (
+	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
 	"testing"
+	"time"
+
+	"github.com/secflow/secflow-budget/internal/config"
 )
 
 // TestLoadErrors pins the one-line error of each kind of broken budgets
@@ -94,12 +102,118 @@ func TestLoadErrors(t *testing.T) {
 	}
 }
 
+// TestLoadRepoBudgets loads the repository's budgets.yaml and checks every
+// budget, in file order: its name, type, area, source, common fields, the
+// type's key fields as read (limits in base units: seconds, bytes, shares)
+// and its first query.
 func TestLoadRepoBudgets(t *testing.T) {
 	cfg, plan, err := Load("../../budgets.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(plan) != len(cfg.Budgets) || len(plan) < 7 {
+	if len(plan) != len(cfg.Budgets) {
 		t.Fatalf("got %d planned of %d budgets", len(plan), len(cfg.Budgets))
 	}
+	if cfg.Defaults.Window != time.Hour || cfg.Defaults.OnMissing != config.MissingFail {
+		t.Errorf("defaults = %+v, want window 1h, on_missing fail", cfg.Defaults)
+	}
+	want := []string{
+		"core-metrics metrics_present area=metrics needs=prometheus tags=[metrics core] window=1h0m0s on_missing=fail severity=error | metrics=[secflow_requests_total secflow_request_duration_seconds secflow_task_duration_seconds secflow_scan_duration_seconds secflow_findings_total secflow_gc_runs_total secflow_gc_reclaimed_bytes_total secflow_sandbox_failures_total secflow_queue_depth] | 1 queries, first promql: count by (__name__) ({__name__=~\"(secflow_requests_total|secflow_request_duration_seconds|secflow_task_duration_seconds|secflow_scan_duration_seconds|secflow_findings_total|secflow_gc_runs_total|secflow_gc_reclaimed_bytes_total|secflow_sandbox_failures_total|secflow_queue_depth)(_bucket|_count|_sum)?\"})",
+		"series-cardinality cardinality area=metrics needs=prometheus tags=[metrics cardinality] window=1h0m0s on_missing=fail severity=error | by=[] min=- max=10000 warn_min=- warn_max=8000 | 2 queries, first promql: count({__name__=~\"secflow_.*\"})",
+		"scrape-targets scrape area=metrics needs=prometheus tags=[metrics scrape] window=1h0m0s on_missing=fail severity=error | jobs=[api worker scanner] interval=15s max_interval=0s max_samples=10000 max_body=- | 2 queries, first http: GET /api/v1/targets",
+		"secflow-metrics endpoint area=metrics needs=endpoint tags=[metrics security] window=1h0m0s on_missing=fail severity=error | url=http://api:8080/metrics max_bytes=1e+06 max_series=- require_auth=true lint=true | 2 queries, first http: GET http://api:8080/metrics",
+		"log-volume log_volume area=logs needs=loki tags=[logs] window=5m0s on_missing=fail severity=error | per=1h0m0s by=[service] min=- max=1e+08 warn_min=- warn_max=8e+07 | 1 queries, first logql: sum by (service) (bytes_over_time({env=\"prod\"}[5m]))",
+		"log-levels log_levels area=logs needs=loki tags=[logs] window=1h0m0s on_missing=fail severity=error | parser=json level=level by=[service] CRITICAL:{min=- max=0.05 warn_min=- warn_max=-} ERROR:{min=- max=0.1 warn_min=- warn_max=-} WARNING:{min=- max=0.25 warn_min=- warn_max=-} | 2 queries, first logql: sum by (service, level) (count_over_time({env=\"prod\"} | json | __error__=\"\" [1h]))",
+		"log-redaction log_redaction area=logs needs=loki tags=[logs security] window=1h0m0s on_missing=fail severity=error | by=[service] max_matches=0 patterns=[aws_access_key bearer_token password_assignment private_key_block jwt email] | 7 queries, first logql: sum by (service) (count_over_time({env=\"prod\"} |~ `AKIA[0-9A-Z]{16}` [1h]))",
+		"task-duration latency area=performance needs=prometheus tags=[performance] window=1h0m0s on_missing=fail severity=error | histogram=secflow_task_duration_seconds by=[] native=false p95(q=0.95 limit=300 warn=240) p99(q=0.99 limit=600 warn=-) | 3 queries, first promql: histogram_quantile(0.95, sum by (le) (rate(secflow_task_duration_seconds_bucket{job=\"worker\"}[1h])))",
+		"request-latency latency area=performance needs=prometheus tags=[performance] window=1h0m0s on_missing=fail severity=error | histogram=secflow_request_duration_seconds by=[job] native=false p99(q=0.99 limit=1 warn=0.5) | 2 queries, first promql: histogram_quantile(0.99, sum by (le, job) (rate(secflow_request_duration_seconds_bucket{job=\"api\"}[1h])))",
+		"task-throughput metric area=performance needs=prometheus tags=[performance] window=1h0m0s on_missing=fail severity=error | unit=tasks/min min=5 max=- warn_min=- warn_max=- | 1 queries, first promql: sum(rate(secflow_task_duration_seconds_count{job=\"worker\"}[1h])) * 60",
+		"sandbox-failure-ratio metric area=performance needs=prometheus tags=[performance] window=1h0m0s on_missing=fail severity=error | unit=ratio min=- max=0.02 warn_min=- warn_max=0.01 | 1 queries, first promql: sum(increase(secflow_sandbox_failures_total[1h])) / sum(increase(secflow_task_duration_seconds_count[1h]))",
+		"queue-depth metric area=performance needs=prometheus tags=[performance] window=1h0m0s on_missing=fail severity=error | unit=tasks min=- max=1000 warn_min=- warn_max=500 | 1 queries, first promql: max by (queue) (secflow_queue_depth)",
+		"budget-alerts alert_rules area=alerting needs=prometheus tags=[alerting] window=1h0m0s on_missing=fail severity=error | files=[deploy/alerts.yaml] require=[SecflowTaskDurationP95High SecflowTaskDurationP99High SecflowLogVolumeHigh SecflowErrorShareHigh SecflowSandboxFailuresHigh SecflowCardinalityHigh] firing=fail labels=[severity] annotations=[summary runbook_url] | 2 queries, first http: GET /api/v1/rules",
+		"prometheus-retention retention area=retention needs=prometheus tags=[retention] window=1h0m0s on_missing=fail severity=error | source=prometheus min=1.296e+06 max=- warn_min=- warn_max=- | 1 queries, first http: GET /api/v1/status/runtimeinfo",
+		"loki-retention retention area=retention needs=loki tags=[retention] window=1h0m0s on_missing=fail severity=error | source=loki min=604800 max=- warn_min=- warn_max=- | 1 queries, first http: GET /config",
+	}
+	var got []string
+	for i, p := range plan {
+		if p.Budget != cfg.Budgets[i] {
+			t.Errorf("plan[%d] is budget %q, want %q (file order)", i, p.Budget.Name, cfg.Budgets[i].Name)
+		}
+		got = append(got, describePlanned(p))
+	}
+	for i := range max(len(got), len(want)) {
+		g, w := "(none)", "(none)"
+		if i < len(got) {
+			g = got[i]
+		}
+		if i < len(want) {
+			w = want[i]
+		}
+		if g != w {
+			t.Errorf("budget %d:\n got: %s\nwant: %s", i, g, w)
+		}
+	}
+}
+
+// describePlanned renders what Load made of a budget, one line.
+func describePlanned(p *Planned) string {
+	b := p.Budget
+	var sb strings.Builder
+	fmt.Fprintf(&sb, "%s %s area=%s needs=%s tags=%v window=%s on_missing=%s severity=%s |", b.Name, b.Type, p.Category, p.Needs, b.Tags, b.Window, b.OnMissing, b.Severity)
+	lim := func(l Limits) string {
+		f := func(v *float64) string {
+			if v == nil {
+				return "-"
+			}
+			return strconv.FormatFloat(*v, 'g', -1, 64)
+		}
+		return fmt.Sprintf("min=%s max=%s warn_min=%s warn_max=%s", f(l.Min), f(l.Max), f(l.WarnMin), f(l.WarnMax))
+	}
+	opt := func(v *float64) string {
+		if v == nil {
+			return "-"
+		}
+		return strconv.FormatFloat(*v, 'g', -1, 64)
+	}
+	switch c := p.Check.(type) {
+	case *PresentCheck:
+		fmt.Fprintf(&sb, " metrics=%v", c.metrics)
+	case *CardinalityCheck:
+		fmt.Fprintf(&sb, " by=%v %s", c.by, lim(c.limits))
+	case *ScrapeCheck:
+		fmt.Fprintf(&sb, " jobs=%v interval=%s max_interval=%s max_samples=%s max_body=%s", c.jobs, c.interval, c.maxInterval, opt(c.maxSamples), opt(c.maxBody))
+	case *EndpointCheck:
+		fmt.Fprintf(&sb, " url=%s max_bytes=%s max_series=%s require_auth=%t lint=%t", c.url, opt(c.maxBytes), opt(c.maxSeries), c.requireAuth, c.lint)
+	case *LogVolumeCheck:
+		fmt.Fprintf(&sb, " per=%s by=%v %s", c.per, c.by, lim(c.limits))
+	case *LogLevelsCheck:
+		levels := slices.Sorted(maps.Keys(c.limits))
+		fmt.Fprintf(&sb, " parser=%s level=%s by=%v", c.parser, c.level, c.by)
+		for _, l := range levels {
+			fmt.Fprintf(&sb, " %s:{%s}", l, lim(c.limits[l]))
+		}
+	case *LogRedactionCheck:
+		var names []string
+		for _, pt := range c.patterns {
+			names = append(names, pt.name)
+		}
+		fmt.Fprintf(&sb, " by=%v max_matches=%g patterns=%v", c.by, c.maxMatches, names)
+	case *LatencyCheck:
+		fmt.Fprintf(&sb, " histogram=%s by=%v native=%t", c.histogram, c.by, c.native)
+		for _, pc := range c.pcts {
+			fmt.Fprintf(&sb, " %s(q=%g limit=%s warn=%s)", pc.name, pc.q, opt(pc.limit), opt(pc.warn))
+		}
+	case *MetricCheck:
+		fmt.Fprintf(&sb, " unit=%s %s", c.unit, lim(c.limits))
+	case *AlertRulesCheck:
+		fmt.Fprintf(&sb, " files=%v require=%v firing=%s labels=%v annotations=%v", c.files, c.require, c.firing, c.labels, c.annotations)
+	case *RetentionCheck:
+		fmt.Fprintf(&sb, " source=%s %s", c.source, lim(c.limits))
+	default:
+		fmt.Fprintf(&sb, " check %T", c)
+	}
+	if qs := p.Check.Queries(); len(qs) > 0 {
+		fmt.Fprintf(&sb, " | %d queries, first %s: %s", len(qs), qs[0].Lang, qs[0].Text)
+	}
+	return sb.String()
 }

@@ -57,7 +57,7 @@ func buildLogLevels(b *config.Budget, f *config.Fields) Check {
 	if hasField {
 		c.level = field
 	}
-	if !model.LabelName(c.level).IsValidLegacy() {
+	if !model.LegacyValidation.IsValidLabelName(c.level) {
 		key := "level_label"
 		if hasField {
 			key = "level_field"

@@ -31,13 +31,3 @@ func normalizeLevel(s string) string {
 	}
 	return "UNKNOWN"
 }
-
-// levelRank orders levels for display.
-func levelRank(l string) int {
-	for i, x := range logLevels {
-		if x == l {
-			return i
-		}
-	}
-	return len(logLevels)
-}

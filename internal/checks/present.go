@@ -37,7 +37,7 @@ func buildPresent(b *config.Budget, f *config.Fields) Check {
 	}
 	c.matchers, _ = readSelector(f, "selector", "")
 	nameRE := fmt.Sprintf("(%s)(%s)?", strings.Join(c.metrics, "|"), strings.Join(familySuffixes, "|"))
-	name := labels.MustNewMatcher(labels.MatchRegexp, labels.MetricName, nameRE)
+	name := labels.MustNewMatcher(labels.MatchRegexp, model.MetricNameLabel, nameRE)
 	c.query = "count by (__name__) (" + selector("", c.matchers, name) + ")"
 	return c
 }

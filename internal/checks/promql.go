@@ -167,7 +167,7 @@ func readSelector(f *config.Fields, key, name string) ([]*labels.Matcher, bool) 
 	}
 	var out []*labels.Matcher
 	for _, m := range ms {
-		if m.Name == labels.MetricName && name != "" {
+		if m.Name == model.MetricNameLabel && name != "" {
 			if m.Type == labels.MatchEqual && m.Value == name {
 				continue
 			}
@@ -215,7 +215,7 @@ func readLabelNames(f *config.Fields, key string) []string {
 	}
 	seen := map[string]bool{}
 	for _, n := range names {
-		if !model.LabelName(n).IsValidLegacy() {
+		if !model.LegacyValidation.IsValidLabelName(n) {
 			f.Errorf(key, "invalid label name %q", n)
 			return nil
 		}

@@ -36,8 +36,6 @@ func (r *retentionAPI) Targets(context.Context) (v1.TargetsResult, error) {
 	return v1.TargetsResult{}, fmt.Errorf("retention must not read targets")
 }
 
-const day = 24 * time.Hour
-
 func TestRetention(t *testing.T) {
 	tests := []struct {
 		name    string

@@ -13,13 +13,25 @@ import (
 
 // Run evaluates the planned checks, at most concurrency at a time, and
 // returns their outcomes in plan order. Failed queries become error
-// outcomes; other budgets still run. When ctx expires, the budgets not yet
-// decided are error outcomes of kind "timeout" and timedOut is true.
+// outcomes; other budgets still run. When ctx ends (--timeout or an
+// interrupt), the budgets not decided within cutShortGrace are error
+// outcomes of kind "timeout" or "interrupted", and timedOut tells which:
+// a check that ignores ctx cannot hold the run (and its reports) back.
 func Run(ctx context.Context, plan []*Planned, env Env, concurrency int, now func() time.Time) (out []Outcome, timedOut bool) {
 	if concurrency < 1 {
 		concurrency = 1
 	}
 	out = make([]Outcome, len(plan))
+	decided := make([]bool, len(plan))
+	var mu sync.Mutex
+	returned := false
+	decide := func(i int, o Outcome) {
+		mu.Lock()
+		defer mu.Unlock()
+		if !returned {
+			out[i], decided[i] = o, true
+		}
+	}
 	sem := make(chan struct{}, concurrency)
 	var wg sync.WaitGroup
 	for i, p := range plan {
@@ -30,18 +42,42 @@ func Run(ctx context.Context, plan []*Planned, env Env, concurrency int, now fun
 			case sem <- struct{}{}:
 				defer func() { <-sem }()
 			case <-ctx.Done():
-				out[i] = maskOutcome(judge(ctx, p, Evaluation{}, ctx.Err(), 0, nil))
+				decide(i, maskOutcome(judge(ctx, p, Evaluation{}, ctx.Err(), 0, nil)))
 				return
 			}
 			start := now()
 			wctx, warnings := sources.WithWarnings(ctx)
 			ev, err := p.Check.Evaluate(wctx, env)
-			out[i] = maskOutcome(judge(ctx, p, ev, err, now().Sub(start), warnings.List()))
+			decide(i, maskOutcome(judge(ctx, p, ev, err, now().Sub(start), warnings.List())))
 		}()
 	}
-	wg.Wait()
+	finished := make(chan struct{})
+	go func() {
+		wg.Wait()
+		close(finished)
+	}()
+	select {
+	case <-finished:
+	case <-ctx.Done():
+		select {
+		case <-finished:
+		case <-time.After(cutShortGrace):
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	returned = true
+	for i, p := range plan {
+		if !decided[i] {
+			out[i] = maskOutcome(judge(ctx, p, Evaluation{}, ctx.Err(), 0, nil))
+		}
+	}
 	return out, errors.Is(ctx.Err(), context.DeadlineExceeded)
 }
+
+// cutShortGrace is how long Run waits, once ctx has ended, for checks to
+// notice and return.
+const cutShortGrace = 200 * time.Millisecond
 
 // judge turns a check's evaluation into an outcome: on_missing for absent
 // data, severity for violations (severity: warning turns every fail of

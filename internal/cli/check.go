@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -14,6 +15,7 @@ import (
 	"github.com/prometheus/common/model"
 	"github.com/spf13/cobra"
 
+	"github.com/secflow/secflow-budget/internal/atomicfile"
 	"github.com/secflow/secflow-budget/internal/checks"
 	"github.com/secflow/secflow-budget/internal/config"
 	"github.com/secflow/secflow-budget/internal/report"
@@ -60,6 +62,16 @@ type reportTarget struct {
 	path   string
 }
 
+// stdoutPath maps the names of standard output ("-", /dev/stdout) to ""
+// (stdout), so that such a report goes to this process's stdout and is
+// never renamed over.
+func stdoutPath(path string) string {
+	if path == "-" || path == "/dev/stdout" {
+		return ""
+	}
+	return path
+}
+
 func newCheckCmd(io IO) *cobra.Command {
 	opts := &checkOptions{io: io}
 	c := &cobra.Command{
@@ -84,8 +96,8 @@ func newCheckCmd(io IO) *cobra.Command {
 	f.StringSliceVar(&opts.only, "only", nil, "run only these budgets or tags (`NAME|TAG,...`)")
 	f.StringSliceVar(&opts.skip, "skip", nil, "skip these budgets or tags (`NAME|TAG,...`)")
 	f.StringVarP(&opts.format, "format", "f", "console", "report `FORMAT`: "+strings.Join(report.Formats, "|"))
-	f.StringVarP(&opts.output, "output", "o", "", "write the report to `FILE` instead of stdout")
-	f.StringArrayVar(&opts.reports, "report", nil, "also write a report, `FORMAT=FILE` (repeatable)")
+	f.StringVarP(&opts.output, "output", "o", "", "write the report to `FILE` instead of stdout (- for stdout)")
+	f.StringArrayVar(&opts.reports, "report", nil, "also write a report, `FORMAT=FILE` (repeatable; FILE - for stdout)")
 	f.StringVar(&opts.failOn, "fail-on", "fail", "the status that fails the run: `fail|warn`")
 	f.DurationVar(&opts.timeout, "timeout", DefaultRunTimeout, "time limit for the whole run (`DURATION`, 0 for none)")
 	f.IntVar(&opts.concurrency, "concurrency", 8, "budgets evaluated at once (`N`)")
@@ -98,7 +110,7 @@ func newCheckCmd(io IO) *cobra.Command {
 
 // resolve validates the flags that need no file or network.
 func (o *checkOptions) resolve() error {
-	t, err := atFlag(o.at)
+	t, err := atFlag(o.at, o.io.Now())
 	if err != nil {
 		return err
 	}
@@ -123,7 +135,7 @@ func (o *checkOptions) resolve() error {
 	if _, err := report.ParseFormat(o.format); err != nil {
 		return fmt.Errorf("--format: %w", err)
 	}
-	o.targets = []reportTarget{{format: o.format, path: o.output}}
+	o.targets = []reportTarget{{format: o.format, path: stdoutPath(o.output)}}
 	for _, r := range o.reports {
 		format, path, ok := strings.Cut(r, "=")
 		if !ok || path == "" {
@@ -132,7 +144,7 @@ func (o *checkOptions) resolve() error {
 		if _, err := report.ParseFormat(format); err != nil {
 			return fmt.Errorf("--report: %w", err)
 		}
-		o.targets = append(o.targets, reportTarget{format: format, path: path})
+		o.targets = append(o.targets, reportTarget{format: format, path: stdoutPath(path)})
 	}
 	return o.sources.validate()
 }
@@ -150,7 +162,13 @@ func parseTime(s string) (time.Time, error) {
 }
 
 func runCheck(ctx context.Context, o *checkOptions) error {
+	// Stale temporary reports of a killed run go first, whatever happens
+	// to this one.
+	o.cleanStaleReports()
 	cfg, plan, err := checks.Load(o.configPath)
+	if in := interruptOf(ctx); in != nil {
+		return &exitError{code: in.code(), interrupt: true, err: fmt.Errorf("%s while reading %s: no budget ran, no report written", in, o.configPath)}
+	}
 	if err != nil {
 		return usageError(err)
 	}
@@ -168,7 +186,16 @@ func runCheck(ctx context.Context, o *checkOptions) error {
 		if err != nil {
 			return err
 		}
-		defer snap.Close()
+		defer func() {
+			if ctx.Err() != nil {
+				// A check cut short may still be reading it: the
+				// process is about to exit (and remove its scratch
+				// directory), so nothing waits for it.
+				go snap.Close()
+				return
+			}
+			snap.Close()
+		}()
 	} else if err := o.liveEnv(cfg, plan, run, &env); err != nil {
 		return err
 	}
@@ -179,16 +206,33 @@ func runCheck(ctx context.Context, o *checkOptions) error {
 	for _, oc := range outcomes {
 		run.Status = max(run.Status, oc.Status)
 	}
-	run.ExitCode = verdict(outcomes, timedOut, o.failAt)
-
-	if err := o.writeReports(run); err != nil {
-		return usageError(err)
+	code := verdict(outcomes, timedOut, o.failAt)
+	in := interruptOf(ctx)
+	if in != nil {
+		code = in.code()
 	}
-	if timedOut {
+	code, reportErrs := o.writeReports(run, code)
+	for _, err := range reportErrs {
+		fmt.Fprintln(o.io.Err, "error: "+err.Error())
+	}
+	switch {
+	case in != nil:
+		undecided := 0
+		for _, oc := range outcomes {
+			if oc.Err != nil && oc.Err.Kind == "interrupted" {
+				undecided++
+			}
+		}
+		msg := fmt.Sprintf("%s: %s not decided by then %s marked interrupted in the reports", in, countOf(undecided, "budget"), isAre(undecided))
+		if undecided == 0 {
+			msg = fmt.Sprintf("%s after every budget was decided", in)
+		}
+		return &exitError{code: code, interrupt: true, err: errors.New(msg)}
+	case timedOut:
 		fmt.Fprintf(o.io.Err, "error: the run's --timeout (%s) expired; budgets not decided by then are reported as errors\n", o.timeout)
 	}
-	if run.ExitCode != ExitOK {
-		return &exitError{code: run.ExitCode, silent: true}
+	if code != ExitOK {
+		return &exitError{code: code, silent: true}
 	}
 	return nil
 }
@@ -385,26 +429,85 @@ func selectBudgets(plan []*checks.Planned, only, skip []string) ([]*checks.Plann
 	return out, nil
 }
 
-// writeReports writes every requested report: stdout, or a file written
-// atomically.
-func (o *checkOptions) writeReports(run *report.Run) error {
-	for _, t := range o.targets {
-		opts := report.Options{Emoji: o.emoji(), Quiet: o.quiet}
-		if t.path == "" {
-			opts.Color = o.color()
-			if err := report.Write(o.io.Out, t.format, run, opts); err != nil {
-				return fmt.Errorf("writing the %s report: %w", t.format, err)
-			}
-			continue
-		}
-		err := report.WriteFileAtomic(t.path, func(w io.Writer) error {
-			return report.Write(w, t.format, run, opts)
-		})
-		if err != nil {
-			return fmt.Errorf("writing the %s report to %s: %w", t.format, t.path, err)
+// writeReports writes every requested report and returns the run's final
+// exit code with the reports it could not write. Files come first, stdout
+// last, so that no report claims an exit code the process does not
+// return: a report that cannot be written turns the code into 2, unless a
+// budget was violated (1) or a signal stopped the run (130, 143).
+func (o *checkOptions) writeReports(run *report.Run, code int) (int, []error) {
+	var errs []error
+	failed := func(t reportTarget, err error) {
+		errs = append(errs, fmt.Errorf("writing the %s report to %s: %w", t.format, t.path, err))
+		if code != ExitViolation && code < 128 {
+			code = ExitUsage
 		}
 	}
-	return nil
+	opts := report.Options{Emoji: o.emoji(), Quiet: o.quiet}
+	render := func(t reportTarget) func(io.Writer) error {
+		return func(w io.Writer) error { return report.Write(w, t.format, run, opts) }
+	}
+	// Each file is written to its temporary file (rendered again if a
+	// later failure changes the code), and renamed into place only when
+	// every one could be written.
+	type pendingFile struct {
+		t reportTarget
+		p *atomicfile.Pending
+	}
+	var files []pendingFile
+	for _, t := range o.targets {
+		if t.path == "" {
+			continue
+		}
+		p, err := atomicfile.Begin(t.path)
+		if err != nil {
+			failed(t, err)
+			continue
+		}
+		files = append(files, pendingFile{t, p})
+	}
+	for written := -1; written != code; {
+		written = code
+		run.ExitCode = code
+		for i := 0; i < len(files); i++ {
+			f := files[i]
+			if err := f.p.Write(render(f.t)); err != nil {
+				f.p.Abort()
+				failed(f.t, err)
+				files = slices.Delete(files, i, i+1)
+				i--
+			}
+		}
+	}
+	for _, f := range files {
+		if err := f.p.Commit(); err != nil {
+			failed(f.t, err)
+		}
+	}
+	run.ExitCode = code
+	for _, t := range o.targets {
+		if t.path != "" {
+			continue
+		}
+		ropts := opts
+		ropts.Color = o.color()
+		if err := report.Write(o.io.Out, t.format, run, ropts); err != nil {
+			failed(reportTarget{format: t.format, path: "stdout"}, err)
+		}
+	}
+	return code, errs
+}
+
+// cleanStaleReports removes the temporary reports a killed run left
+// beside this run's report files.
+func (o *checkOptions) cleanStaleReports() {
+	for _, t := range o.targets {
+		if t.path == "" {
+			continue
+		}
+		if target, err := atomicfile.ResolveLinks(t.path); err == nil {
+			atomicfile.CleanStale(filepath.Dir(target))
+		}
+	}
 }
 
 // color is decided once: only on a terminal, never with --no-color,
@@ -436,4 +539,11 @@ func firstNonEmpty(s ...string) string {
 		}
 	}
 	return ""
+}
+
+func isAre(n int) string {
+	if n == 1 {
+		return "is"
+	}
+	return "are"
 }

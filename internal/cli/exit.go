@@ -14,6 +14,10 @@ const (
 	ExitUsage     = 2 // bad flag, invalid budgets.yaml, unreadable snapshot
 	ExitSource    = 3 // a source failed, so a budget could not be decided
 	ExitTimeout   = 4 // the run's --timeout expired
+	// A run stopped by a signal exits 128 + the signal's number, as
+	// shells report it: 130 for SIGINT, 143 for SIGTERM.
+	ExitInterrupted = 128 + 2
+	ExitTerminated  = 128 + 15
 )
 
 // exitError carries an exit code up to Main. A silent one has already been
@@ -22,6 +26,8 @@ type exitError struct {
 	code   int
 	err    error
 	silent bool
+	// interrupt: err says what a signal left undecided.
+	interrupt bool
 }
 
 func (e *exitError) Error() string {

@@ -3,6 +3,8 @@ package cli
 import (
 	"context"
 	"fmt"
+	"math"
+	"strconv"
 	"strings"
 	"time"
 
@@ -66,16 +68,59 @@ func liveSource(io IO, cfg *config.Config, name string, fromFile *config.Source,
 	return src, nil
 }
 
-// atFlag reads --at: the zero time when it is not given.
-func atFlag(at string) (time.Time, error) {
+// atFlag reads --at: the zero time when it is not given. A number that is
+// unix milliseconds, microseconds or nanoseconds rather than seconds, and
+// a time more than a day after now, are refused: either would evaluate
+// every budget at a time no source has data for.
+func atFlag(at string, now time.Time) (time.Time, error) {
 	if at == "" {
 		return time.Time{}, nil
+	}
+	if unit, scale, ok := unixUnitOf(at); ok {
+		f, _ := strconv.ParseFloat(at, 64)
+		sec := f / scale
+		return time.Time{}, fmt.Errorf("--at: %s looks like unix %s (%s), not seconds: give --at %s or an RFC3339 time",
+			at, unit, time.Unix(int64(sec), 0).UTC().Format(time.RFC3339), strconv.FormatInt(int64(sec), 10))
 	}
 	t, err := parseTime(at)
 	if err != nil {
 		return time.Time{}, fmt.Errorf("--at: %w", err)
 	}
+	if ahead := t.Sub(now); ahead > maxAtAhead {
+		return time.Time{}, fmt.Errorf("--at: %s is %s in the future (now %s): the evaluation time can be at most a day ahead",
+			t.Format(time.RFC3339), roughDuration(ahead), now.UTC().Format(time.RFC3339))
+	}
 	return t, nil
+}
+
+// maxAtAhead is how far in the future --at may be: clocks differ, a day
+// does not.
+const maxAtAhead = 24 * time.Hour
+
+// unixUnitOf tells a unix time in a finer unit than seconds by its size:
+// seconds reach 1e11 only in the year 5138.
+func unixUnitOf(s string) (unit string, scale float64, ok bool) {
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+		return "", 0, false
+	}
+	switch f = math.Abs(f); {
+	case f >= 1e17:
+		return "nanoseconds", 1e9, true
+	case f >= 1e14:
+		return "microseconds", 1e6, true
+	case f >= 1e11:
+		return "milliseconds", 1e3, true
+	}
+	return "", 0, false
+}
+
+// roughDuration is "3 days" or "26h0m0s".
+func roughDuration(d time.Duration) string {
+	if days := d / (24 * time.Hour); days >= 2 {
+		return fmt.Sprintf("%d days", days)
+	}
+	return d.Round(time.Minute).String()
 }
 
 // withRunTimeout bounds the whole run by --timeout; 0 is no limit.

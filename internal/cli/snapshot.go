@@ -79,6 +79,7 @@ written next to it and moved into place only when complete.`,
 	f.StringVar(&opts.logs, "logs", recorder.LogsRaw, "how to record log budgets: `raw|aggregate` (raw: the entries; aggregate: only Loki's answers)")
 	f.DurationVar(&opts.timeout, "timeout", DefaultRunTimeout, "time limit for the whole recording (`DURATION`, 0 for none)")
 	f.StringVar(&opts.description, "description", "", "what the snapshot shows, for the manifest (`TEXT`)")
+	_ = f.SetAnnotation("description", mayBeEmpty, []string{"true"})
 	return c
 }
 
@@ -86,7 +87,7 @@ func (o *snapshotOptions) resolve() error {
 	if o.out == "" {
 		return errors.New("--out: required: the directory to write the snapshot to")
 	}
-	t, err := atFlag(o.at)
+	t, err := atFlag(o.at, o.io.Now())
 	if err != nil {
 		return err
 	}
@@ -211,10 +212,14 @@ func runSnapshot(ctx context.Context, o *snapshotOptions) error {
 	return nil
 }
 
-// snapshotError maps a failed recording to its exit code: the run's
-// --timeout 4, a source's failure 3, anything else (the directory) 2.
+// snapshotError maps a failed recording to its exit code: a signal 130 or
+// 143, the run's --timeout 4, a source's failure 3, anything else (the
+// directory) 2.
 func snapshotError(ctx context.Context, o *snapshotOptions, err error) error {
 	err = fmt.Errorf("recording snapshot %s: %w", o.out, err)
+	if in := interruptOf(ctx); in != nil {
+		return &exitError{code: in.code(), interrupt: true, err: fmt.Errorf("%s before the snapshot was complete; %s was left as it was", in, o.out)}
+	}
 	switch {
 	case errors.Is(ctx.Err(), context.DeadlineExceeded):
 		return &exitError{code: ExitTimeout, err: fmt.Errorf("the run's --timeout (%s) expired before the snapshot was complete; %s was left as it was", o.timeout, o.out)}

@@ -26,15 +26,15 @@ const (
 	jsonUnknown
 )
 
+//lint:file-ignore ST1005 the error texts are Loki's own, capitalized as Loki writes them.
+
 // The texts Loki reports in __error_details__.
 var (
-	errJSONNotFound      = errors.New("Key path not found")
 	errJSONUnknownType   = errors.New("Unknown value type")
 	errJSONMalformed     = errors.New("Malformed JSON error")
 	errJSONBadString     = errors.New("Value is string, but can't find closing '\"' symbol")
 	errJSONBadArray      = errors.New("Value is array, but can't find closing ']' symbol")
 	errJSONBadObject     = errors.New("Value looks like object, but can't find closing '}' symbol")
-	errJSONBadValue      = errors.New("Value looks like Number/Boolean/None, but can't find its end: ',' or '}' symbol")
 	errJSONBadEscape     = errors.New("Encountered an invalid escape sequence in a string")
 	errJSONStopIteration = errors.New("stop") // internal: a member callback is done
 )

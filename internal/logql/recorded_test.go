@@ -303,7 +303,7 @@ func comparePipelineError(t *testing.T, name string, err error, body string, ent
 	for _, en := range entries {
 		e.Add(en)
 	}
-	failing, ferr := e.Result(0)
+	_, ferr := e.Result(0)
 	if ferr == nil {
 		t.Fatalf("%s: the failing series query did not fail", name)
 	}
@@ -314,7 +314,7 @@ func comparePipelineError(t *testing.T, name string, err error, body string, ent
 	for _, en := range entries {
 		e.Add(en)
 	}
-	failing, ferr = e.Result(0)
+	failing, ferr := e.Result(0)
 	if ferr != nil {
 		t.Fatal(ferr)
 	}

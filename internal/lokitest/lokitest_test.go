@@ -261,8 +261,12 @@ func TestReadJSONL(t *testing.T) {
 	}
 	var gz bytes.Buffer
 	zw := gzip.NewWriter(&gz)
-	zw.Write([]byte(text))
-	zw.Close()
+	if _, err := zw.Write([]byte(text)); err != nil {
+		t.Fatal(err)
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
 	zipped := filepath.Join(dir, "logs.jsonl.gz")
 	if err := os.WriteFile(zipped, gz.Bytes(), 0o600); err != nil {
 		t.Fatal(err)

@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/prometheus/common/model"
-	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/promql/parser"
 
 	"github.com/secflow/secflow-budget/internal/sources"
@@ -40,14 +39,6 @@ type fakeSeries struct {
 }
 
 var rangeQueryRE = regexp.MustCompile(`^(.*)\[(\d+)ms\]$`)
-
-func (f *fakeProm) selector(t *testing.T, text string) []*labels.Matcher {
-	expr, err := parser.NewParser(parser.Options{}).ParseExpr(text)
-	if err != nil {
-		t.Fatalf("fake Prometheus: %s: %v", text, err)
-	}
-	return expr.(*parser.VectorSelector).LabelMatchers
-}
 
 func (f *fakeProm) QueryMatrix(_ context.Context, q string, at time.Time) (model.Matrix, error) {
 	f.queries = append(f.queries, q)

@@ -14,6 +14,7 @@ import (
 
 	"github.com/prometheus/common/model"
 
+	"github.com/secflow/secflow-budget/internal/atomicfile"
 	"github.com/secflow/secflow-budget/internal/checks"
 	"github.com/secflow/secflow-budget/internal/secret"
 	"github.com/secflow/secflow-budget/internal/sources"
@@ -127,11 +128,19 @@ func Record(ctx context.Context, out string, o Options) (*Summary, error) {
 	if err != nil {
 		return nil, err
 	}
+	// A link to the snapshot directory stays a link: the new snapshot
+	// replaces the directory it points to.
+	if out, err = atomicfile.ResolveLinks(out); err != nil {
+		return nil, err
+	}
 	parent, base := filepath.Dir(out), filepath.Base(out)
 	if err := os.MkdirAll(parent, 0o755); err != nil {
 		return nil, err
 	}
-	staging, err := os.MkdirTemp(parent, "."+base+".recording-")
+	// Named so that the staging directory of a killed recording is
+	// recognised and removed by the next one.
+	atomicfile.CleanStale(parent)
+	staging, err := os.MkdirTemp(parent, atomicfile.TempPattern("."+base+"."))
 	if err != nil {
 		return nil, err
 	}

@@ -61,7 +61,7 @@ func addReportSeeds(f *testing.F) {
 	f.Add("p99", "p99 769.7s > 600s (severity: warning)", "job", "worker", "", "seconds", 769.7, 600.0, uint8(checks.Warn), uint8(0xff))
 	f.Add("nan", "the source returned NaN", "le", "+Inf", "note", "ratio", math.NaN(), math.Inf(1), uint8(checks.Error), uint8(1))
 	f.Add("-inf", "]]>\x00\x1b[31m\r\n::error::x", "a|b", "`|`", "<x>&amp;", "bytes", math.Inf(-1), math.NaN(), uint8(7), uint8(2))
-	f.Add("\xff\xfe", "%0A%25", ",:", "\u2028", "\ufffd", "", -0.0, 1e308, uint8(255), uint8(3))
+	f.Add("\xff\xfe", "%0A%25", ",:", "\u2028", "\ufffd", "", math.Copysign(0, -1), 1e308, uint8(255), uint8(3))
 }
 
 // fuzzRun builds a run of three budgets from one input: a judged result

@@ -77,7 +77,10 @@ func writeBenchOM(tb testing.TB, path string, size int64) int64 {
 	if err := w.Flush(); err != nil {
 		tb.Fatal(err)
 	}
-	fi, err := f.Stat()
+	if err := f.Close(); err != nil {
+		tb.Fatal(err)
+	}
+	fi, err := os.Stat(path)
 	if err != nil {
 		tb.Fatal(err)
 	}

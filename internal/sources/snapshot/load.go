@@ -247,10 +247,6 @@ func (l *fileLoader) sample(ctx context.Context, p textparse.Parser, line int) e
 	return nil
 }
 
-func formatTime(ms int64) string {
-	return time.UnixMilli(ms).UTC().Format(time.RFC3339Nano)
-}
-
 // parserMessage is an error of the OpenMetrics parser without the text it
 // quotes from the file: errors name the file and line, never print them.
 func parserMessage(err error) string {

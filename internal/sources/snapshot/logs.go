@@ -646,7 +646,7 @@ func (r *logReader) decodeLabels(b []byte) string {
 		if i < len(b) && b[i] == ',' {
 			i = skipBlank(b, i+1)
 		}
-		if !model.LabelName(name).IsValidLegacy() {
+		if !model.LegacyValidation.IsValidLabelName(name) {
 			return "invalid label name: Loki takes [a-zA-Z_][a-zA-Z0-9_]*"
 		}
 		if _, dup := r.labels[name]; dup {

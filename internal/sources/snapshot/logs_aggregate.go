@@ -12,6 +12,7 @@ import (
 
 	"github.com/prometheus/common/model"
 
+	"github.com/secflow/secflow-budget/internal/atomicfile"
 	"github.com/secflow/secflow-budget/internal/sources"
 )
 
@@ -186,25 +187,9 @@ func kindNamed(name string) sources.Kind {
 	return sources.BadQuery
 }
 
-// writeFileAtomic writes data to path through a temporary file in the
-// same directory, so that a crash leaves the old file or none. The file is
-// readable by all: snapshots are shared as CI artifacts.
+// writeFileAtomic writes data to path through a temporary file beside it,
+// so that a crash leaves the old file or none (see atomicfile). A new file
+// is readable by all: snapshots are shared as CI artifacts.
 func writeFileAtomic(path string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+"-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if err := tmp.Chmod(0o644); err != nil {
-		tmp.Close()
-		return err
-	}
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
+	return atomicfile.WriteBytes(path, data)
 }

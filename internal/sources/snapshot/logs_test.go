@@ -410,6 +410,9 @@ func writeBenchLogs(tb testing.TB, path string, size int64) int64 {
 	if err := w.Flush(); err != nil {
 		tb.Fatal(err)
 	}
+	if err := f.Close(); err != nil {
+		tb.Fatal(err)
+	}
 	return written
 }
 

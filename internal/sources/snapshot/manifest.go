@@ -315,25 +315,7 @@ func WriteManifest(dir string, m Manifest) error {
 		return fmt.Errorf("writing snapshot manifest: %w", err)
 	}
 
-	tmp, err := os.CreateTemp(dir, ".manifest-*.yaml")
-	if err != nil {
-		return fmt.Errorf("writing snapshot manifest: %w", err)
-	}
-	defer os.Remove(tmp.Name()) // after a successful rename this is a no-op
-	// CreateTemp makes the file private; a manifest is no secret and is
-	// meant to be shared as a CI artifact.
-	if err := tmp.Chmod(0o644); err != nil {
-		tmp.Close()
-		return fmt.Errorf("writing snapshot manifest: %w", err)
-	}
-	if _, err := tmp.Write(b.Bytes()); err != nil {
-		tmp.Close()
-		return fmt.Errorf("writing snapshot manifest: %w", err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("writing snapshot manifest: %w", err)
-	}
-	if err := os.Rename(tmp.Name(), filepath.Join(dir, ManifestFile)); err != nil {
+	if err := writeFileAtomic(filepath.Join(dir, ManifestFile), b.Bytes()); err != nil {
 		return fmt.Errorf("writing snapshot manifest: %w", err)
 	}
 	return nil

@@ -1,0 +1,59 @@
+//go:build unix
+
+package cli
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// TestHostileSignalHardStop: a command that cannot stop (blocked opening a
+// FIFO given as -c) does not hold the process: Main returns the signal's
+// code soon after the signal, or at once on a second one, with one line.
+func TestHostileSignalHardStop(t *testing.T) {
+	tests := []struct {
+		name    string
+		signals []os.Signal
+		want    string
+		code    int
+	}{
+		{"one SIGTERM", []os.Signal{syscall.SIGTERM}, "error: interrupted by SIGTERM: stopped before the run could finish, no report written\n", 143},
+		{"SIGINT twice", []os.Signal{os.Interrupt, os.Interrupt}, "error: interrupted by SIGINT twice: stopped at once, no report written\n", 130},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fifo := filepath.Join(t.TempDir(), "budgets.yaml")
+			if err := syscall.Mkfifo(fifo, 0o644); err != nil {
+				t.Skipf("mkfifo: %v", err)
+			}
+			t.Cleanup(func() {
+				// Let the abandoned open return.
+				if f, err := os.OpenFile(fifo, os.O_WRONLY, 0); err == nil {
+					f.Close()
+				}
+			})
+			signals := make(chan os.Signal, len(tt.signals))
+			time.AfterFunc(100*time.Millisecond, func() {
+				for _, s := range tt.signals {
+					signals <- s
+				}
+			})
+			var out, errb bytes.Buffer
+			start := time.Now()
+			code := Main(context.Background(), []string{"check", "-c", fifo, "--offline", "../../testdata/snapshots/healthy"}, IO{Out: &out, Err: &errb, Signals: signals})
+			took := time.Since(start)
+			t.Logf("returned %s after the start (the signal came at 100ms)", took.Round(time.Millisecond))
+			if took > 10*time.Second {
+				t.Errorf("Main took %s", took)
+			}
+			if code != tt.code || errb.String() != tt.want || out.Len() != 0 {
+				t.Errorf("exit %d, stdout %q, stderr %q; want %d and %q", code, out.String(), errb.String(), tt.code, tt.want)
+			}
+		})
+	}
+}
