@@ -80,7 +80,10 @@ func Run(ctx context.Context, plan []*Planned, env Env, concurrency int, now fun
 const cutShortGrace = 200 * time.Millisecond
 
 // judge turns a check's evaluation into an outcome: on_missing for absent
-// data, severity for violations, the worst result for the status. warnings
+// data, severity for violations (severity: warning turns every fail of
+// the budget, a broken limit or on_missing: fail, into a warn, whether
+// the whole budget or one result lacks data; a source's error stays an
+// error), the worst result for the status. warnings
 // are what the sources said beside their answers (partial data): they
 // become notes too, since a verdict may rest on incomplete data.
 func judge(ctx context.Context, p *Planned, ev Evaluation, err error, d time.Duration, warnings []string) Outcome {
@@ -117,6 +120,12 @@ func judge(ctx context.Context, p *Planned, ev Evaluation, err error, d time.Dur
 	if ev.Missing != "" {
 		o.Status = missingStatus(b.OnMissing)
 		o.Message = fmt.Sprintf("no data: %s (on_missing: %s)", ev.Missing, b.OnMissing)
+		if o.Status == Fail && b.Severity == config.SeverityWarning {
+			// As for a single missing result below: severity: warning
+			// makes any failure of the budget a warning.
+			o.Status = Warn
+			o.Message += SeveritySuffix
+		}
 		return o
 	}
 	bySeverity := false

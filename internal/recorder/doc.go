@@ -21,6 +21,10 @@
 // masked (package secret); the state bodies are masked the same way before
 // they are written (a target's scrapeUrl, __param_token, lastError).
 //
+// Warnings the sources send beside their answers (partial data) are
+// printed through Options.Warn and kept in the manifest with the queries
+// whose data came with them (warnings.go).
+//
 // It owns the capture only: the snapshot's reader and its file formats
 // live in sources/snapshot, the live clients in sources/prometheus and
 // sources/loki, flags and exit codes in cli.

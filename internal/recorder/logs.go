@@ -49,6 +49,8 @@ type LogSelector struct {
 	// From is the start of the widest window read (inclusive: Loki's
 	// windows exclude it, so this is a superset).
 	From time.Time
+	// queries are the queries that read the selector, as given.
+	queries []string
 }
 
 // PlanLogs finds the stream selectors the LogQL queries read at at and
@@ -76,6 +78,9 @@ func PlanLogs(queries []string, at time.Time) ([]*LogSelector, error) {
 		if from.Before(sel.From) {
 			sel.From = from
 		}
+		if !slices.Contains(sel.queries, q) {
+			sel.queries = append(sel.queries, q)
+		}
 	}
 	out := slices.Collect(maps.Values(byText))
 	slices.SortFunc(out, func(a, b *LogSelector) int { return strings.Compare(a.Text, b.Text) })
@@ -102,7 +107,7 @@ func recordLogs(ctx context.Context, src LokiSource, sels []*LogSelector, at tim
 	pagers := make([]*logPager, len(sels))
 	for i, sel := range sels {
 		// Loki's end is exclusive; the window includes at.
-		pagers[i] = &logPager{src: src, query: sel.Text, next: sel.From, end: at.Add(time.Nanosecond), limit: pageLimit, stats: &st}
+		pagers[i] = &logPager{src: src, query: sel.Text, queries: sel.queries, next: sel.From, end: at.Add(time.Nanosecond), limit: pageLimit, stats: &st}
 	}
 	bw := bufio.NewWriterSize(w, 256<<10)
 	enc := json.NewEncoder(bw)
@@ -213,12 +218,13 @@ func entryKey(e loki.LogEntry) string {
 // entries may share it) and skips the entries the previous page held at
 // it.
 type logPager struct {
-	src   LokiSource
-	query string
-	next  time.Time // start of the next page, inclusive
-	end   time.Time // exclusive
-	limit int
-	stats *LogStats
+	src     LokiSource
+	query   string
+	queries []string  // the budgets' queries that read it
+	next    time.Time // start of the next page, inclusive
+	end     time.Time // exclusive
+	limit   int
+	stats   *LogStats
 
 	buf  []loki.LogEntry
 	pos  int
@@ -244,7 +250,11 @@ func (p *logPager) peek(ctx context.Context) (*loki.LogEntry, error) {
 
 func (p *logPager) fetch(ctx context.Context) error {
 	p.stats.Requests++
-	page, err := p.src.QueryLogs(ctx, p.query, p.next, p.end, p.limit)
+	var page *loki.LogPage
+	err := withQueries(ctx, p.queries, func(ctx context.Context) (err error) {
+		page, err = p.src.QueryLogs(ctx, p.query, p.next, p.end, p.limit)
+		return err
+	})
 	if err != nil {
 		if p.limit/2 >= minPageLimit && pageTooLarge(err) {
 			p.limit /= 2

@@ -96,10 +96,16 @@ type metricRecorder struct {
 func recordMetrics(ctx context.Context, src PromSource, sels []*Selector, warn func(string)) (*metricSet, MetricStats, error) {
 	r := &metricRecorder{src: src, set: newMetricSet(), warn: warn}
 	for _, sel := range sels {
-		for _, sp := range sel.spans {
-			if err := r.fetchSpan(ctx, sel, sp); err != nil {
-				return nil, MetricStats{}, err
+		err := withQueries(ctx, sel.queries, func(ctx context.Context) error {
+			for _, sp := range sel.spans {
+				if err := r.fetchSpan(ctx, sel, sp); err != nil {
+					return err
+				}
 			}
+			return nil
+		})
+		if err != nil {
+			return nil, MetricStats{}, err
 		}
 	}
 	r.set.normalize()
@@ -170,7 +176,11 @@ func (r *metricRecorder) dropStale(ctx context.Context, sels []*Selector) error 
 	for _, sel := range sels {
 		for _, at := range sel.instantAt {
 			r.reqs++
-			vec, err := r.src.Query(ctx, sel.Text, time.UnixMilli(at))
+			var vec model.Vector
+			err := withQueries(ctx, sel.queries, func(ctx context.Context) (err error) {
+				vec, err = r.src.Query(ctx, sel.Text, time.UnixMilli(at))
+				return err
+			})
 			if err != nil {
 				return fmt.Errorf("asking which series of %s are live at %s: %w", sel.Text, time.UnixMilli(at).UTC().Format(time.RFC3339Nano), err)
 			}

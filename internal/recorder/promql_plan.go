@@ -31,6 +31,8 @@ type Selector struct {
 	// vector at a single evaluation time: there a series that went stale
 	// before the time must not be seen offline either.
 	instantAt []int64
+	// queries are the queries that read the selector, as given.
+	queries []string
 }
 
 // Spans returns the merged spans read, as times.
@@ -71,6 +73,9 @@ func PlanMetrics(queries []string, at time.Time) ([]*Selector, error) {
 			if sel == nil {
 				sel = &Selector{Text: text, Matchers: vs.LabelMatchers}
 				byText[text] = sel
+			}
+			if !slices.Contains(sel.queries, q) {
+				sel.queries = append(sel.queries, q)
 			}
 			sel.spans = append(sel.spans, r.span)
 			sel.reads = append(sel.reads, r)

@@ -12,6 +12,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/common/model"
+
 	"github.com/secflow/secflow-budget/internal/atomicfile"
 	"github.com/secflow/secflow-budget/internal/checks"
 	"github.com/secflow/secflow-budget/internal/secret"
@@ -69,6 +71,10 @@ type Summary struct {
 	Logs          *LogStats
 	LogAggregates int      // queries whose answers were recorded
 	StateFiles    []string // recorded for StateBudgets
+	// Warnings are what the sources said beside their answers, as
+	// "SOURCE: TEXT", masked, with the queries they concern; the
+	// manifest's warnings.
+	Warnings []snapshot.RecordedWarning
 }
 
 // CheckOut reports whether out can receive a snapshot: it does not exist,
@@ -146,13 +152,23 @@ func Record(ctx context.Context, out string, o Options) (*Summary, error) {
 	sum := &Summary{Dir: shown}
 	var used contacts
 	used.watch(&o)
-	if err := record(ctx, staging, o, sum); err != nil {
+	// Warnings beside the sources' answers mean the recorded data may be
+	// partial: say so now, and in the manifest, so that the offline
+	// checks of the budgets on that data say so too (warnings.go).
+	ctx, wlog := withWarningLog(ctx)
+	err = withQueries(ctx, nil, func(ctx context.Context) error { return record(ctx, staging, o, sum) })
+	if err != nil {
 		return nil, err
+	}
+	sum.Warnings = wlog.list()
+	for _, w := range sum.Warnings {
+		o.Warn("the recorded data may be partial: " + w.Text)
 	}
 
 	m := o.Manifest
 	m.EvaluatedAt = o.At
 	m.Queries = unique(append(slices.Clone(o.PromQL), o.LogQL...))
+	m.Warnings = sum.Warnings
 	if len(o.From) > 0 {
 		m.CapturedFrom = used.capturedFrom(o.From)
 	} else {
@@ -270,7 +286,11 @@ func recordLogsFile(ctx context.Context, dir string, o Options) (*LogStats, erro
 func recordLogAggregatesFile(ctx context.Context, dir string, o Options) (int, error) {
 	a := snapshot.LogAggregates{EvaluatedAt: o.At}
 	for _, q := range unique(o.LogQL) {
-		vec, err := o.Loki.Query(ctx, q, o.At)
+		var vec model.Vector
+		err := withQueries(ctx, []string{q}, func(ctx context.Context) (err error) {
+			vec, err = o.Loki.Query(ctx, q, o.At)
+			return err
+		})
 		agg := snapshot.LogAggregate{Query: q, Result: vec}
 		if err != nil {
 			var se *sources.Error

@@ -111,6 +111,9 @@ func recordState(ctx context.Context, dir string, plan []*checks.Planned, o Opti
 		return nil, err
 	}
 	for _, oc := range outcomes {
+		// checks.Run collected each budget's warnings apart: charge them
+		// to its queries.
+		charge(ctx, oc.Queries, oc.Warnings)
 		if oc.Err != nil && oc.Err.Kind != sources.Missing.String() {
 			o.Warn(fmt.Sprintf("budget %s failed live while recording its data (%s); the snapshot lacks what it could not get", oc.Name, oc.Err.Message))
 		}

@@ -2,6 +2,7 @@ package snapshot
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"github.com/prometheus/common/model"
@@ -92,33 +93,98 @@ type queryable interface {
 }
 
 type covered struct {
-	cov  *coverage
+	cov  *coverage // nil: the snapshot lists no queries, it covers all
 	next queryable
+	// warnings are the manifest's warnings of this language's source
+	// (see recordedWarnings).
+	warnings []recordedWarning
+	canon    func(string) (string, bool)
+}
+
+// recordedWarning is a manifest warning as an answer's warning, with the
+// queries it concerns in canonical form too; nil queries: all.
+type recordedWarning struct {
+	text    string
+	queries map[string]bool
 }
 
 func (c covered) Query(ctx context.Context, query string, at time.Time) (model.Vector, error) {
-	if err := c.cov.covers(query, at); err != nil {
-		return nil, err
+	if c.cov != nil {
+		if err := c.cov.covers(query, at); err != nil {
+			return nil, err
+		}
 	}
-	return c.next.Query(ctx, query, at)
+	v, err := c.next.Query(ctx, query, at)
+	if err != nil || len(c.warnings) == 0 {
+		return v, err
+	}
+	cq, _ := c.canon(query)
+	for _, w := range c.warnings {
+		if w.queries == nil || w.queries[query] || cq != "" && w.queries[cq] {
+			sources.AddWarnings(ctx, sourceName, w.text)
+		}
+	}
+	return v, nil
+}
+
+// recordedWarnings are the manifest's warnings that may concern the data
+// of one source: all but those from other ("loki" for Prometheus' data,
+// "prometheus" for Loki's). An answer from the data they concern carries
+// them: it may be partial.
+func (s *Snapshot) recordedWarnings(other string, canon func(string) (string, bool)) []recordedWarning {
+	var out []recordedWarning
+	for _, w := range s.manifest.Warnings {
+		text := sources.OneLine(w.Text)
+		if text == "" || strings.HasPrefix(text, other+": ") {
+			continue
+		}
+		rw := recordedWarning{text: "the recording got a warning, the recorded data may be partial: " + text}
+		if len(w.Queries) > 0 {
+			rw.queries = map[string]bool{}
+			for _, q := range w.Queries {
+				rw.queries[q] = true
+				if cq, ok := canon(q); ok {
+					rw.queries[cq] = true
+				}
+			}
+		}
+		out = append(out, rw)
+	}
+	return out
+}
+
+// covering wraps q with the manifest's coverage and warnings; q as it is
+// when the manifest has neither.
+func (s *Snapshot) covering(q queryable, canon func(string) (string, bool), other string) queryable {
+	c := covered{next: q, warnings: s.recordedWarnings(other, canon), canon: canon}
+	if len(s.manifest.Queries) > 0 {
+		c.cov = s.coverage(canon)
+	}
+	if c.cov == nil && len(c.warnings) == 0 {
+		return q
+	}
+	return c
 }
 
 // CoveringPromQL wraps q, a PromQL source over this snapshot (or one
 // failing for it), so that a query the manifest does not list, or a time
 // other than its evaluated_at, fails with a *sources.Error of kind
 // Missing saying the snapshot was recorded for other queries. A snapshot
-// without a query list passes every query through. A nil q stays nil.
+// without a query list passes every query through. The manifest's
+// warnings from Prometheus (partial data while recording) are added to
+// the warnings of every answer (sources.AddWarnings). A nil q stays nil.
 func (s *Snapshot) CoveringPromQL(q sources.PromQL) sources.PromQL {
-	if q == nil || len(s.manifest.Queries) == 0 {
+	if q == nil {
 		return q
 	}
-	return covered{cov: s.coverage(canonicalPromQL), next: q}
+	return s.covering(q, canonicalPromQL, "loki").(sources.PromQL)
 }
 
-// CoveringLogQL is CoveringPromQL for LogQL sources.
+// CoveringLogQL is CoveringPromQL for LogQL sources (and Loki's
+// warnings).
 func (s *Snapshot) CoveringLogQL(q sources.LogQL) sources.LogQL {
-	if q == nil || len(s.manifest.Queries) == 0 {
+	if q == nil {
 		return q
 	}
-	return covered{cov: s.coverage(canonicalLogQL), next: q}
+	return s.covering(q, canonicalLogQL, "prometheus").(sources.LogQL)
 }

@@ -48,11 +48,28 @@ type Manifest struct {
 	// snapshot does not hold (see Covering). Optional: a snapshot without
 	// the list is trusted to cover every query.
 	Queries []string
+	// Warnings are what the live sources said beside their answers while
+	// the snapshot was recorded: the recorded data may be partial.
+	// Offline, every answer from the data they concern carries them (see
+	// CoveringPromQL). Optional.
+	Warnings []RecordedWarning
+}
+
+// RecordedWarning is one of the manifest's warnings. In manifest.yaml it
+// is the text alone, when it concerns all the data of its source, or a
+// mapping `{warning: TEXT, queries: [...]}`.
+type RecordedWarning struct {
+	// Text is "SOURCE: TEXT", masked, e.g. "prometheus: remote store
+	// unavailable".
+	Text string
+	// Queries are the recorded queries whose data came with the warning;
+	// none: all the data of the source Text names.
+	Queries []string
 }
 
 // manifestKeys are the keys manifest.yaml may hold, in the order
 // WriteManifest writes them.
-var manifestKeys = []string{"version", "evaluated_at", "captured_from", "captured_at", "config_sha256", "tool_version", "description", "queries"}
+var manifestKeys = []string{"version", "evaluated_at", "captured_from", "captured_at", "config_sha256", "tool_version", "description", "queries", "warnings"}
 
 // readManifest reads and validates dir/manifest.yaml. Unknown keys are
 // errors: a typo in evaluated_at must not silently become "now".
@@ -101,7 +118,13 @@ func parseManifest(file string, data []byte) (Manifest, error) {
 		}
 		var err error
 		if k.Value == "queries" {
-			if m.Queries, err = parseQueries(file, v); err != nil {
+			if m.Queries, err = parseList(file, v, "queries", "query texts", "a query text"); err != nil {
+				return Manifest{}, err
+			}
+			continue
+		}
+		if k.Value == "warnings" {
+			if m.Warnings, err = parseWarnings(file, v); err != nil {
 				return Manifest{}, err
 			}
 			continue
@@ -148,19 +171,74 @@ func parseManifest(file string, data []byte) (Manifest, error) {
 	return m, nil
 }
 
-// parseQueries reads `queries:`, a list of query texts.
-func parseQueries(file string, v *yaml.Node) ([]string, error) {
+// parseList reads `queries:` or `warnings:`, a list of texts.
+func parseList(file string, v *yaml.Node, key, many, one string) ([]string, error) {
 	if v.Kind != yaml.SequenceNode {
-		return nil, &CorruptError{File: file, Line: v.Line, Msg: "queries: want a list of query texts"}
+		return nil, &CorruptError{File: file, Line: v.Line, Msg: fmt.Sprintf("%s: want a list of %s", key, many)}
 	}
 	qs := make([]string, 0, len(v.Content))
 	for _, item := range v.Content {
 		if item.Kind != yaml.ScalarNode || item.Value == "" {
-			return nil, &CorruptError{File: file, Line: item.Line, Msg: "queries: each item must be a query text"}
+			return nil, &CorruptError{File: file, Line: item.Line, Msg: fmt.Sprintf("%s: each item must be %s", key, one)}
 		}
 		qs = append(qs, item.Value)
 	}
 	return qs, nil
+}
+
+// parseWarnings reads `warnings:`, a list of warning texts or of
+// `{warning: TEXT, queries: [...]}`.
+func parseWarnings(file string, v *yaml.Node) ([]RecordedWarning, error) {
+	corrupt := func(line int, msg string) error {
+		return &CorruptError{File: file, Line: line, Msg: "warnings: " + msg}
+	}
+	const want = "each item must be a warning text or a mapping with warning and queries"
+	if v.Kind != yaml.SequenceNode {
+		return nil, corrupt(v.Line, "want a list of warning texts")
+	}
+	out := make([]RecordedWarning, 0, len(v.Content))
+	for _, item := range v.Content {
+		switch item.Kind {
+		case yaml.ScalarNode:
+			if item.Value == "" {
+				return nil, corrupt(item.Line, want)
+			}
+			out = append(out, RecordedWarning{Text: item.Value})
+			continue
+		case yaml.MappingNode:
+		default:
+			return nil, corrupt(item.Line, want)
+		}
+		var w RecordedWarning
+		seen := map[string]bool{}
+		for i := 0; i+1 < len(item.Content); i += 2 {
+			k, val := item.Content[i], item.Content[i+1]
+			if k.Kind != yaml.ScalarNode || k.Value != "warning" && k.Value != "queries" {
+				return nil, corrupt(k.Line, fmt.Sprintf("unknown key %q (known: warning, queries)", k.Value))
+			}
+			if seen[k.Value] {
+				return nil, corrupt(k.Line, fmt.Sprintf("duplicate key %q", k.Value))
+			}
+			seen[k.Value] = true
+			if k.Value == "queries" {
+				qs, err := parseList(file, val, "warnings: queries", "query texts", "a query text")
+				if err != nil {
+					return nil, err
+				}
+				w.Queries = qs
+				continue
+			}
+			if val.Kind != yaml.ScalarNode || val.Value == "" {
+				return nil, corrupt(val.Line, "warning: want the warning's text")
+			}
+			w.Text = val.Value
+		}
+		if w.Text == "" {
+			return nil, corrupt(item.Line, "missing warning: the warning's text")
+		}
+		out = append(out, w)
+	}
+	return out, nil
 }
 
 func parseTime(s string) (time.Time, error) {
@@ -216,15 +294,20 @@ func WriteManifest(dir string, m Manifest) error {
 	if len(m.Queries) > 0 {
 		b.WriteString("queries:\n")
 		for _, q := range m.Queries {
-			// A JSON string is a YAML double-quoted scalar: one line
-			// whatever the query holds.
-			var j bytes.Buffer
-			enc := json.NewEncoder(&j)
-			enc.SetEscapeHTML(false)
-			if err := enc.Encode(q); err != nil {
-				return fmt.Errorf("writing snapshot manifest: %w", err)
+			fmt.Fprintf(&b, "  - %s\n", jsonString(q))
+		}
+	}
+	if len(m.Warnings) > 0 {
+		b.WriteString("warnings:\n")
+		for _, w := range m.Warnings {
+			if len(w.Queries) == 0 {
+				fmt.Fprintf(&b, "  - %s\n", jsonString(w.Text))
+				continue
 			}
-			fmt.Fprintf(&b, "  - %s", j.Bytes()) // Encode ends the line
+			fmt.Fprintf(&b, "  - warning: %s\n    queries:\n", jsonString(w.Text))
+			for _, q := range w.Queries {
+				fmt.Fprintf(&b, "      - %s\n", jsonString(q))
+			}
 		}
 	}
 	// Validate what we are about to write with the reader's own rules.
@@ -236,6 +319,18 @@ func WriteManifest(dir string, m Manifest) error {
 		return fmt.Errorf("writing snapshot manifest: %w", err)
 	}
 	return nil
+}
+
+// jsonString renders s as a JSON string, which is a YAML double-quoted
+// scalar: one line whatever s holds.
+func jsonString(s string) string {
+	var j bytes.Buffer
+	enc := json.NewEncoder(&j)
+	enc.SetEscapeHTML(false) // keep "a > b" as written
+	if err := enc.Encode(s); err != nil {
+		return strconv.Quote(s)
+	}
+	return strings.TrimSuffix(j.String(), "\n")
 }
 
 // yamlString renders s as a YAML scalar that reads back as s.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"time"
 
@@ -14,6 +15,7 @@ import (
 	"github.com/prometheus/prometheus/promql"
 	"github.com/prometheus/prometheus/promql/parser"
 	"github.com/prometheus/prometheus/tsdb"
+	"github.com/prometheus/prometheus/util/annotations"
 
 	"github.com/secflow/secflow-budget/internal/sources"
 )
@@ -80,7 +82,35 @@ func (e *evaluator) Query(ctx context.Context, query string, at time.Time) (mode
 	if res.Err != nil {
 		return nil, e.fail(ctx, res.Err)
 	}
+	sources.AddWarnings(ctx, sourceName, engineWarnings(query, res.Warnings)...)
 	return toVector(res.Value)
+}
+
+// engineWarnings are the warnings of a query's evaluation, as a live
+// Prometheus whose engine is ours (3.x) puts them in its response's
+// "warnings" and the live client hands them to sources.AddWarnings: the
+// text Prometheus' API sends (annotations.AsStrings, positions in the
+// query included), made one line, sorted. Examples: "PromQL warning: bucket label
+// "le" is missing or has a malformed value", a quantile outside [0, 1].
+//
+// Infos are left out, as the live client leaves out the "infos" of a
+// response: "input to histogram_quantile needed to be fixed for
+// monotonicity" and "metric might not be a counter" are infos, which a
+// live Prometheus 3 sends apart from its warnings. Prometheus 2.42 sends
+// neither kind for these (its engine had no PromQL annotations, and its
+// responses have no "infos"): against it, the live check shows no warning
+// where the offline one shows the engine's.
+func engineWarnings(query string, a annotations.Annotations) []string {
+	if len(a) == 0 {
+		return nil
+	}
+	warnings, _ := a.AsStrings(query, 0, 0)
+	for i := range warnings {
+		warnings[i] = sources.OneLine(warnings[i])
+	}
+	// They come from a map: sorted, a report is the same every run.
+	slices.Sort(warnings)
+	return warnings
 }
 
 func (e *evaluator) fail(ctx context.Context, err error) error {
