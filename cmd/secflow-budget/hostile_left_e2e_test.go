@@ -126,12 +126,10 @@ func leftWarningProxy(t *testing.T, target, about, warning string) *httptest.Ser
 	if err != nil {
 		t.Fatal(err)
 	}
-	proxy := httputil.NewSingleHostReverseProxy(u)
-	director := proxy.Director
-	proxy.Director = func(r *http.Request) {
-		director(r)
-		r.Header.Del("Accept-Encoding") // plain JSON to edit
-	}
+	proxy := &httputil.ReverseProxy{Rewrite: func(r *httputil.ProxyRequest) {
+		r.SetURL(u)
+		r.Out.Header.Del("Accept-Encoding") // plain JSON to edit
+	}}
 	proxy.ModifyResponse = func(resp *http.Response) error {
 		if marked, _ := resp.Request.Context().Value(leftMarkKey{}).(bool); !marked {
 			return nil
