@@ -25,23 +25,9 @@ const verdictsAt = "2026-11-26T12:00:07Z"
 // verdictsAtNS is verdictsAt in Unix nanoseconds.
 const verdictsAtNS int64 = 1795694407_000_000_000
 
-// verdictsReport is the part of the JSON report these tests read.
-type verdictsReport struct {
-	Status   string `json:"status"`
-	ExitCode int    `json:"exit_code"`
-	Budgets  []struct {
-		Name     string           `json:"name"`
-		Status   string           `json:"status"`
-		Message  string           `json:"message"`
-		Notes    []string         `json:"notes"`
-		Warnings []string         `json:"warnings"`
-		Results  []map[string]any `json:"results"`
-	} `json:"budgets"`
-}
-
-func verdictsJSON(t *testing.T, r result) verdictsReport {
+func verdictsJSON(t *testing.T, r result) hostileReport {
 	t.Helper()
-	var rep verdictsReport
+	var rep hostileReport
 	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
 		t.Fatalf("invalid JSON report: %v\nstdout:\n%s\nstderr:\n%s", err, r.stdout, r.stderr)
 	}
