@@ -117,17 +117,7 @@ func TestHostileQueryAnswers(t *testing.T) {
 			}
 			got, err := mustNew(t, src).Query(context.Background(), `sum(count_over_time({service="api"}[1h]))`, evalTime)
 			if tt.want == "" {
-				if err != nil {
-					t.Fatalf("error %v, want the values", err)
-				}
-				if len(got) != len(tt.values) {
-					t.Fatalf("got %v, want %v", got, tt.values)
-				}
-				for i, s := range got {
-					if w := tt.values[i]; !(float64(s.Value) == w || math.IsNaN(w) && math.IsNaN(float64(s.Value))) {
-						t.Errorf("sample %d = %v, want %v", i, s, w)
-					}
-				}
+				httpclienttest.WantValues(t, got, err, tt.values)
 				return
 			}
 			se := wantKind(t, err, tt.kind)

@@ -6,10 +6,13 @@ package httpclienttest
 import (
 	"bytes"
 	"compress/gzip"
+	"math"
 	"net"
 	"net/http"
 	"sync/atomic"
 	"testing"
+
+	"github.com/prometheus/common/model"
 )
 
 // ClosedPort returns a 127.0.0.1 address nothing listens on: a connection
@@ -70,4 +73,21 @@ func Gzip(t testing.TB, s string) []byte {
 		t.Fatal(err)
 	}
 	return b.Bytes()
+}
+
+// WantValues fails t unless err is nil and got holds the values want, in
+// order, NaN matching NaN: what a query client must pass on as sent.
+func WantValues(t testing.TB, got model.Vector, err error, want []float64) {
+	t.Helper()
+	if err != nil {
+		t.Fatalf("error %v, want the values", err)
+	}
+	if len(got) != len(want) {
+		t.Fatalf("got %v, want %v", got, want)
+	}
+	for i, s := range got {
+		if w := want[i]; !(float64(s.Value) == w || math.IsNaN(w) && math.IsNaN(float64(s.Value))) {
+			t.Errorf("sample %d = %v, want %v", i, s, w)
+		}
+	}
 }
