@@ -147,19 +147,16 @@ func cliWaitFor(t *testing.T, what string, cond func() bool) {
 // cliScratchDirs lists the run scratch directories in tmp.
 func cliScratchDirs(t *testing.T, tmp string) []string {
 	t.Helper()
-	entries, err := os.ReadDir(tmp)
-	if err != nil {
-		t.Fatal(err)
-	}
 	var out []string
-	for _, e := range entries {
-		if strings.HasPrefix(e.Name(), atomicfile.Marker) {
-			out = append(out, e.Name())
+	for _, name := range cliEntries(t, tmp) {
+		if strings.HasPrefix(name, atomicfile.Marker) {
+			out = append(out, name)
 		}
 	}
 	return out
 }
 
+// cliEntries lists the names in dir, sorted.
 func cliEntries(t *testing.T, dir string) []string {
 	t.Helper()
 	entries, err := os.ReadDir(dir)

@@ -28,6 +28,21 @@ const (
 	configMetric = "  - name: m\n    type: metric\n    expr: up\n    max: 1\n"
 )
 
+// configRefused runs command (validate or check) on the budgets.yaml of
+// files and expects exit 2 and the one line "error: PATH"+want on stderr,
+// PATH being the file's and "DIR" in want its directory's path.
+func configRefused(t *testing.T, command string, files map[string]string, want string) result {
+	t.Helper()
+	dir := configWrite(t, files)
+	path := filepath.Join(dir, "budgets.yaml")
+	r := run(t, nil, command, "-c", path)
+	expectCode(t, r, 2)
+	if want := "error: " + path + strings.ReplaceAll(want, "DIR", dir) + "\n"; r.stderr != want {
+		t.Errorf("stderr:\n got: %q\nwant: %q", r.stderr, want)
+	}
+	return r
+}
+
 func configWithSource(settings string) string {
 	return "version: 1\nsources:\n  prometheus:\n    url: http://127.0.0.1:1\n" + settings + "budgets:\n" + configMetric
 }
@@ -101,14 +116,7 @@ func TestHostileConfigValidate(t *testing.T) {
 			`:5:24: sources.prometheus.bearer_token_file: DIR/nope: no such file`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			dir := configWrite(t, tc.files)
-			path := filepath.Join(dir, "budgets.yaml")
-			r := run(t, nil, "validate", "-c", path)
-			expectCode(t, r, 2)
-			want := "error: " + path + strings.ReplaceAll(tc.want, "DIR", dir) + "\n"
-			if r.stderr != want {
-				t.Errorf("stderr:\n got: %q\nwant: %q", r.stderr, want)
-			}
+			r := configRefused(t, "validate", tc.files, tc.want)
 			if r.stdout != "" {
 				t.Errorf("stdout: %q", r.stdout)
 			}
@@ -169,14 +177,7 @@ func TestHostileConfigCheckCredentialFiles(t *testing.T) {
 			`:5:24: sources.prometheus.bearer_token_file: DIR/token:2: a second line: a token file holds the token alone, on one line (content not shown)`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			dir := configWrite(t, tc.files)
-			path := filepath.Join(dir, "budgets.yaml")
-			r := run(t, nil, "check", "-c", path)
-			expectCode(t, r, 2)
-			want := "error: " + path + strings.ReplaceAll(tc.want, "DIR", dir) + "\n"
-			if r.stderr != want {
-				t.Errorf("stderr:\n got: %q\nwant: %q", r.stderr, want)
-			}
+			r := configRefused(t, "check", tc.files, tc.want)
 			if strings.Contains(r.stderr+r.stdout, "hunter") {
 				t.Errorf("a secret is printed")
 			}

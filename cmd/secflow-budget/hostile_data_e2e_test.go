@@ -1,13 +1,13 @@
 package main
 
 import (
-	"bytes"
-	"compress/gzip"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/secflow/secflow-budget/internal/sources/httpclient/httpclienttest"
 )
 
 // Hostile snapshot data through the built binary: what the snapshot
@@ -58,19 +58,6 @@ func dataBudgets(t *testing.T, budgets string) string {
 	return path
 }
 
-func dataGzip(t *testing.T, s string) string {
-	t.Helper()
-	var b bytes.Buffer
-	w := gzip.NewWriter(&b)
-	if _, err := w.Write([]byte(s)); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return b.String()
-}
-
 // dataLogs are n entries of service api in the minutes before dataT.
 func dataLogs(n int, line func(i int) string) string {
 	var b strings.Builder
@@ -118,7 +105,7 @@ func TestHostileDataSnapshotRefused(t *testing.T) {
 	if err := os.WriteFile(outside, []byte(dataUp(one)), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	gz := []byte(dataGzip(t, logs))
+	gz := httpclienttest.Gzip(t, logs)
 	gz[len(gz)/2] ^= 0x55
 
 	for _, c := range []struct {
@@ -129,7 +116,7 @@ func TestHostileDataSnapshotRefused(t *testing.T) {
 	}{
 		{
 			name:    "logs twice: plain and gzipped",
-			files:   map[string]string{"logs.jsonl": logs, "logs.jsonl.gz": dataGzip(t, logs)},
+			files:   map[string]string{"logs.jsonl": logs, "logs.jsonl.gz": string(httpclienttest.Gzip(t, logs))},
 			budgets: dataLogBudget,
 			stderr:  []string{"logs.jsonl.gz: the same logs as ", "logs.jsonl, gzipped: their entries would count twice"},
 		},

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"bytes"
-	"compress/gzip"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -13,6 +11,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/secflow/secflow-budget/internal/sources/httpclient/httpclienttest"
 )
 
 // Hostile HTTP answers, end to end (issue 7, item 21 and the answers a
@@ -50,17 +50,18 @@ sources:
     max: 100MB
 `
 
-// httpReport is the part of the JSON report these tests read.
-type httpReport struct {
+// hostileReport is the part of the JSON report the hostile end-to-end
+// tests read.
+type hostileReport struct {
 	Status   string `json:"status"`
 	ExitCode int    `json:"exit_code"`
 	Budgets  []struct {
-		Name     string   `json:"name"`
-		Status   string   `json:"status"`
-		Message  string   `json:"message"`
-		Notes    []string `json:"notes"`
-		Warnings []string `json:"warnings"`
-		Results  []map[string]any
+		Name     string           `json:"name"`
+		Status   string           `json:"status"`
+		Message  string           `json:"message"`
+		Notes    []string         `json:"notes"`
+		Warnings []string         `json:"warnings"`
+		Results  []map[string]any `json:"results"`
 		Error    *struct{ Kind, Message string }
 	} `json:"budgets"`
 }
@@ -88,14 +89,7 @@ func httpServer(t *testing.T, prom, loki http.HandlerFunc) *httptest.Server {
 // httpAnswer answers status with body and the headers given as pairs
 // (JSON unless they say otherwise).
 func httpAnswer(status int, body []byte, header ...string) http.HandlerFunc {
-	return func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		for i := 0; i+1 < len(header); i += 2 {
-			w.Header().Set(header[i], header[i+1])
-		}
-		w.WriteHeader(status)
-		w.Write(body)
-	}
+	return httpclienttest.Answer(status, "application/json", body, header...)
 }
 
 // httpCutOff sends the start of a 200 answer that declares 1000 bytes,
@@ -110,32 +104,14 @@ func httpCutOff(w http.ResponseWriter, _ *http.Request) {
 	conn.Close()
 }
 
-// httpVector is a successful instant query answer with the given result.
-func httpVector(result string) []byte {
-	return []byte(`{"status":"success","data":{"resultType":"vector","result":` + result + `}}`)
-}
-
 // httpSample is a result of one sample of series with value.
 func httpSample(series, value string) string {
 	return `[{"metric":` + series + `,"value":[1795694407,"` + value + `"]}]`
 }
 
-func httpGzip(t *testing.T, b []byte) []byte {
-	t.Helper()
-	var buf bytes.Buffer
-	zw := gzip.NewWriter(&buf)
-	if _, err := zw.Write(b); err != nil {
-		t.Fatal(err)
-	}
-	if err := zw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
-}
-
 // httpCheck runs check on httpBudgets against srv with the JSON report
 // written beside the console output, and returns both.
-func httpCheck(t *testing.T, srv *httptest.Server, settings string, env ...string) (result, httpReport) {
+func httpCheck(t *testing.T, srv *httptest.Server, settings string, env ...string) (result, hostileReport) {
 	t.Helper()
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "budgets.yaml")
@@ -151,7 +127,7 @@ func httpCheck(t *testing.T, srv *httptest.Server, settings string, env ...strin
 	if err != nil {
 		t.Fatalf("no JSON report: %v\nstdout:\n%s\nstderr:\n%s", err, r.stdout, r.stderr)
 	}
-	var rep httpReport
+	var rep hostileReport
 	if err := json.Unmarshal(b, &rep); err != nil {
 		t.Fatalf("invalid JSON report: %v\n%s", err, b)
 	}
@@ -178,7 +154,7 @@ func TestHostileHTTPAnswers(t *testing.T) {
 		lokiGood  = `{"service":"api"}`
 		badSample = "unreadable response from URL"
 	)
-	good := func(series string) []byte { return httpVector(httpSample(series, "1")) }
+	good := func(series string) []byte { return httpclienttest.Vector(httpSample(series, "1")) }
 	same := func(h http.HandlerFunc) [2]http.HandlerFunc { return [2]http.HandlerFunc{h, h} }
 	tests := []struct {
 		name     string
@@ -189,14 +165,14 @@ func TestHostileHTTPAnswers(t *testing.T) {
 	}{
 		{
 			name:     "gzip declared",
-			handlers: [2]http.HandlerFunc{httpAnswer(200, httpGzip(t, good(promGood)), "Content-Encoding", "gzip"), httpAnswer(200, httpGzip(t, good(lokiGood)), "Content-Encoding", "gzip")},
+			handlers: [2]http.HandlerFunc{httpAnswer(200, httpclienttest.Gzip(t, string(good(promGood))), "Content-Encoding", "gzip"), httpAnswer(200, httpclienttest.Gzip(t, string(good(lokiGood))), "Content-Encoding", "gzip")},
 			code:     3,
 			up:       httpWant{"error", "bad_response", "prometheus: URL answered HTTP 200 OK" + gzipped + "(Content-Encoding: gzip)" + cannot},
 			logs:     httpWant{"error", "bad_response", "loki: URL answered HTTP 200 OK" + gzipped + "(Content-Encoding: gzip)" + cannot},
 		},
 		{
 			name:     "gzip undeclared",
-			handlers: [2]http.HandlerFunc{httpAnswer(200, httpGzip(t, good(promGood))), httpAnswer(200, httpGzip(t, good(lokiGood)))},
+			handlers: [2]http.HandlerFunc{httpAnswer(200, httpclienttest.Gzip(t, string(good(promGood)))), httpAnswer(200, httpclienttest.Gzip(t, string(good(lokiGood))))},
 			code:     3,
 			up:       httpWant{"error", "bad_response", "prometheus: URL answered HTTP 200 OK" + gzipped + "(without saying so in Content-Encoding)" + cannot},
 			logs:     httpWant{"error", "bad_response", "loki: URL answered HTTP 200 OK" + gzipped + "(without saying so in Content-Encoding)" + cannot},
@@ -247,7 +223,7 @@ func TestHostileHTTPAnswers(t *testing.T) {
 		},
 		{
 			name:     "over the size limit",
-			handlers: same(httpAnswer(200, httpVector("["+strings.Repeat(" ", 8<<10)+"]"))),
+			handlers: same(httpAnswer(200, httpclienttest.Vector("["+strings.Repeat(" ", 8<<10)+"]"))),
 			code:     3,
 			up:       httpWant{"error", "bad_response", "prometheus: URL: response too large: larger than the 4 KiB limit"},
 			logs:     httpWant{"error", "bad_response", "loki: URL: response too large: larger than the 4 KiB limit"},
@@ -261,28 +237,28 @@ func TestHostileHTTPAnswers(t *testing.T) {
 		},
 		{
 			name:     "value not a number",
-			handlers: [2]http.HandlerFunc{httpAnswer(200, httpVector(httpSample(promGood, "lots"))), httpAnswer(200, httpVector(httpSample(lokiGood, "lots")))},
+			handlers: [2]http.HandlerFunc{httpAnswer(200, httpclienttest.Vector(httpSample(promGood, "lots"))), httpAnswer(200, httpclienttest.Vector(httpSample(lokiGood, "lots")))},
 			code:     3,
 			up:       httpWant{"error", "bad_response", `prometheus: ` + badSample + ` (HTTP 200): a sample value is not a number: parsing "lots": invalid syntax`},
 			logs:     httpWant{"error", "bad_response", `loki: ` + badSample + `: a sample value is not a number: parsing "lots": invalid syntax`},
 		},
 		{
 			name:     "value without quotes",
-			handlers: same(httpAnswer(200, httpVector(`[{"metric":{"service":"api"},"value":[1795694407,5]}]`))),
+			handlers: same(httpAnswer(200, httpclienttest.Vector(`[{"metric":{"service":"api"},"value":[1795694407,5]}]`))),
 			code:     3,
 			up:       httpWant{"error", "bad_response", `prometheus: ` + badSample + ` (HTTP 200): model.Vector: sample value must be a quoted string`},
 			logs:     httpWant{"error", "bad_response", `loki: ` + badSample + `: sample value must be a quoted string`},
 		},
 		{
 			name:     "value missing",
-			handlers: same(httpAnswer(200, httpVector(`[{"metric":{"service":"api"}}]`))),
+			handlers: same(httpAnswer(200, httpclienttest.Vector(`[{"metric":{"service":"api"}}]`))),
 			code:     3,
 			up:       httpWant{"error", "bad_response", `prometheus: URL answered a sample for {service="api"} without a value or timestamp`},
 			logs:     httpWant{"error", "bad_response", `loki: URL answered a sample for {service="api"} without a value or timestamp`},
 		},
 		{
 			name:     "null sample",
-			handlers: same(httpAnswer(200, httpVector(`[null]`))),
+			handlers: same(httpAnswer(200, httpclienttest.Vector(`[null]`))),
 			code:     3,
 			up:       httpWant{"error", "bad_response", `prometheus: URL answered a null sample`},
 			logs:     httpWant{"error", "bad_response", `loki: URL answered a null sample`},
@@ -291,7 +267,7 @@ func TestHostileHTTPAnswers(t *testing.T) {
 			// Summed, the two would pass a limit that one of them breaks
 			// on its own; no series is kept over the other.
 			name:     "duplicate series",
-			handlers: same(httpAnswer(200, httpVector(`[{"metric":{"service":"api"},"value":[1795694407,"1"]},{"metric":{"service":"api"},"value":[1795694407,"1e12"]}]`))),
+			handlers: same(httpAnswer(200, httpclienttest.Vector(`[{"metric":{"service":"api"},"value":[1795694407,"1"]},{"metric":{"service":"api"},"value":[1795694407,"1e12"]}]`))),
 			code:     3,
 			up:       httpWant{"error", "bad_response", `prometheus: URL answered the series {service="api"} twice (an instant vector holds each series once)`},
 			logs:     httpWant{"error", "bad_response", `loki: URL answered the series {service="api"} twice (an instant vector holds each series once)`},
@@ -300,21 +276,21 @@ func TestHostileHTTPAnswers(t *testing.T) {
 			// A native histogram sample has no float value: read as 0, it
 			// would pass every max.
 			name:     "native histogram sample",
-			handlers: same(httpAnswer(200, httpVector(`[{"metric":{"service":"api"},"histogram":[1795694407,{"count":"5","sum":"3","buckets":[[0,"0","1","5"]]}]}]`))),
+			handlers: same(httpAnswer(200, httpclienttest.Vector(`[{"metric":{"service":"api"},"histogram":[1795694407,{"count":"5","sum":"3","buckets":[[0,"0","1","5"]]}]}]`))),
 			code:     3,
 			up:       httpWant{"error", "bad_response", `prometheus: URL answered a native histogram sample for {service="api"}; budgets need float samples (wrap it in histogram_count, histogram_sum or histogram_quantile)`},
 			logs:     httpWant{"error", "bad_response", `loki: URL answered a native histogram sample for {service="api"}; budgets need float samples (wrap it in histogram_count, histogram_sum or histogram_quantile)`},
 		},
 		{
 			name:     "NaN",
-			handlers: [2]http.HandlerFunc{httpAnswer(200, httpVector(httpSample(promGood, "NaN"))), httpAnswer(200, httpVector(httpSample(lokiGood, "NaN")))},
+			handlers: [2]http.HandlerFunc{httpAnswer(200, httpclienttest.Vector(httpSample(promGood, "NaN"))), httpAnswer(200, httpclienttest.Vector(httpSample(lokiGood, "NaN")))},
 			code:     3,
 			up:       httpWant{"error", "", "the source returned NaN (not a number; a division by zero, e.g. no events in the window?): it cannot be judged against a limit"},
 			logs:     httpWant{"error", "", `bytes_per_1h{service="api"}: the source returned NaN (not a number): it cannot be judged against a limit`},
 		},
 		{
 			name:     "+Inf",
-			handlers: [2]http.HandlerFunc{httpAnswer(200, httpVector(httpSample(promGood, "+Inf"))), httpAnswer(200, httpVector(httpSample(lokiGood, "+Inf")))},
+			handlers: [2]http.HandlerFunc{httpAnswer(200, httpclienttest.Vector(httpSample(promGood, "+Inf"))), httpAnswer(200, httpclienttest.Vector(httpSample(lokiGood, "+Inf")))},
 			code:     1,
 			up:       httpWant{"fail", "", "+Inf > 10"},
 			logs:     httpWant{"fail", "", `bytes_per_1h{service="api"} +Inf > 100 MB`},
@@ -368,7 +344,7 @@ func TestHostileHTTPAnswers(t *testing.T) {
 func TestHostileHTTPLokiWarnings(t *testing.T) {
 	body := []byte(`{"status":"success","warnings":["query was split: 2 of 3 ingesters answered","query hit max_query_series (500): result is incomplete"],` +
 		`"data":{"resultType":"vector","result":[{"metric":{"service":"api"},"value":[1795694407,"1000"]},{"metric":{"service":"worker"},"value":[1795694407,"2000000000"]}]}}`)
-	srv := httpServer(t, httpAnswer(200, httpVector(httpSample(`{}`, "1"))), httpAnswer(200, body))
+	srv := httpServer(t, httpAnswer(200, httpclienttest.Vector(httpSample(`{}`, "1"))), httpAnswer(200, body))
 	r, rep := httpCheck(t, srv, "")
 	// worker's 2 GB per hour breaks the 100 MB limit: the answer counts.
 	expectCode(t, r, 1)

@@ -25,23 +25,9 @@ const verdictsAt = "2026-11-26T12:00:07Z"
 // verdictsAtNS is verdictsAt in Unix nanoseconds.
 const verdictsAtNS int64 = 1795694407_000_000_000
 
-// verdictsReport is the part of the JSON report these tests read.
-type verdictsReport struct {
-	Status   string `json:"status"`
-	ExitCode int    `json:"exit_code"`
-	Budgets  []struct {
-		Name     string           `json:"name"`
-		Status   string           `json:"status"`
-		Message  string           `json:"message"`
-		Notes    []string         `json:"notes"`
-		Warnings []string         `json:"warnings"`
-		Results  []map[string]any `json:"results"`
-	} `json:"budgets"`
-}
-
-func verdictsJSON(t *testing.T, r result) verdictsReport {
+func verdictsJSON(t *testing.T, r result) hostileReport {
 	t.Helper()
-	var rep verdictsReport
+	var rep hostileReport
 	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
 		t.Fatalf("invalid JSON report: %v\nstdout:\n%s\nstderr:\n%s", err, r.stdout, r.stderr)
 	}
@@ -55,6 +41,19 @@ func verdictsWrite(t *testing.T, dir, name, text string) string {
 		t.Fatal(err)
 	}
 	return path
+}
+
+// verdictsSnapshot makes a snapshot directory, snap, evaluated at
+// verdictsAt, inside a fresh directory, dir, for the budgets file.
+func verdictsSnapshot(t *testing.T) (dir, snap string) {
+	t.Helper()
+	dir = t.TempDir()
+	snap = filepath.Join(dir, "snap")
+	if err := os.Mkdir(snap, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	verdictsWrite(t, snap, "manifest.yaml", "version: 1\nevaluated_at: "+verdictsAt+"\n")
+	return dir, snap
 }
 
 // verdictsLevels is SPEC.md's level table: every spelling of each level.
@@ -110,12 +109,7 @@ func TestHostileLevelAliases(t *testing.T) {
 	if len(services) != 19*3 {
 		t.Fatalf("%d services, want 57: the level table changed, update SPEC.md and this test together", len(services))
 	}
-	dir := t.TempDir()
-	snap := filepath.Join(dir, "snap")
-	if err := os.Mkdir(snap, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	verdictsWrite(t, snap, "manifest.yaml", "version: 1\nevaluated_at: "+verdictsAt+"\n")
+	dir, snap := verdictsSnapshot(t)
 	var logs strings.Builder
 	entry := func(offsetSec int, labels map[string]string, line string) {
 		lb, _ := json.Marshal(labels)
@@ -339,12 +333,7 @@ func TestHostileNonFiniteLive(t *testing.T) {
 // 0/0 ratio, are errors (exit 3), never within limits, whatever on_missing
 // says (issue 7, item 1).
 func TestHostileNaNOffline(t *testing.T) {
-	dir := t.TempDir()
-	snap := filepath.Join(dir, "snap")
-	if err := os.Mkdir(snap, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	verdictsWrite(t, snap, "manifest.yaml", "version: 1\nevaluated_at: "+verdictsAt+"\n")
+	dir, snap := verdictsSnapshot(t)
 	at := strconv.FormatInt(verdictsAtNS/1e9, 10)
 	verdictsWrite(t, snap, "metrics.om", "# TYPE queue_depth gauge\n"+
 		`queue_depth{queue="a"} NaN `+at+"\n"+
@@ -474,15 +463,7 @@ budgets:
 			}
 		}},
 		{"junit", func(t *testing.T, out string) {
-			var doc struct {
-				Suites []struct {
-					Cases []struct {
-						Name      string    `xml:"name,attr"`
-						Failure   *struct{} `xml:"failure"`
-						SystemOut string    `xml:"system-out"`
-					} `xml:"testcase"`
-				} `xml:"testsuite"`
-			}
+			var doc testsJUnitSuites
 			if err := xml.Unmarshal([]byte(out), &doc); err != nil {
 				t.Fatalf("invalid JUnit XML: %v", err)
 			}
@@ -524,12 +505,7 @@ budgets:
 // rule beside it in its group is broken; the broken rule is named in a
 // note, and fails the budget that requires it (issue 7, item 5).
 func TestHostileAlertRulesSibling(t *testing.T) {
-	dir := t.TempDir()
-	snap := filepath.Join(dir, "snap")
-	if err := os.Mkdir(snap, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	verdictsWrite(t, snap, "manifest.yaml", "version: 1\nevaluated_at: "+verdictsAt+"\n")
+	dir, snap := verdictsSnapshot(t)
 	rule := func(name, health, lastError string) string {
 		return `{"state":"inactive","name":"` + name + `","query":"vector(1) > 2","duration":0,"labels":{},"annotations":{},"alerts":[],` +
 			`"health":"` + health + `","lastError":"` + lastError + `","evaluationTime":0.0001,"lastEvaluation":"2026-11-26T11:59:52Z","type":"alerting"}`

@@ -28,7 +28,7 @@ const maxSeriesText = 200
 //   - one series twice: an instant vector holds each series once, and a
 //     sum or count over a repeated series would be wrong.
 func VectorProblem(v model.Vector) string {
-	seen := make(map[model.Fingerprint][]model.Metric, len(v))
+	seen := make(seriesSet, len(v))
 	for _, s := range v {
 		if s == nil {
 			return "a null sample"
@@ -42,13 +42,9 @@ func VectorProblem(v model.Vector) string {
 		if s.Timestamp == 0 {
 			return fmt.Sprintf("a sample for %s without a value or timestamp", seriesText(s.Metric))
 		}
-		fp := s.Metric.Fingerprint()
-		for _, m := range seen[fp] {
-			if m.Equal(s.Metric) {
-				return fmt.Sprintf("the series %s twice (an instant vector holds each series once)", seriesText(s.Metric))
-			}
+		if seen.again(s.Metric) {
+			return fmt.Sprintf("the series %s twice (an instant vector holds each series once)", seriesText(s.Metric))
 		}
-		seen[fp] = append(seen[fp], s.Metric)
 	}
 	return ""
 }
@@ -58,7 +54,7 @@ func VectorProblem(v model.Vector) string {
 // samples, or samples of a series not in strictly increasing time order
 // (two at one time would be a conflict in the snapshot).
 func MatrixProblem(m model.Matrix) string {
-	seen := make(map[model.Fingerprint][]model.Metric, len(m))
+	seen := make(seriesSet, len(m))
 	for _, s := range m {
 		if s == nil {
 			return "a null series"
@@ -74,15 +70,27 @@ func MatrixProblem(m model.Matrix) string {
 				return fmt.Sprintf("samples of %s out of time order (%s, then %s)", seriesText(s.Metric), s.Values[i-1].Timestamp, s.Values[i].Timestamp)
 			}
 		}
-		fp := s.Metric.Fingerprint()
-		for _, x := range seen[fp] {
-			if x.Equal(s.Metric) {
-				return fmt.Sprintf("the series %s twice (a range vector holds each series once)", seriesText(s.Metric))
-			}
+		if seen.again(s.Metric) {
+			return fmt.Sprintf("the series %s twice (a range vector holds each series once)", seriesText(s.Metric))
 		}
-		seen[fp] = append(seen[fp], s.Metric)
 	}
 	return ""
+}
+
+// seriesSet holds the series an answer has named so far, by fingerprint
+// (two series can share one, so each is compared in full).
+type seriesSet map[model.Fingerprint][]model.Metric
+
+// again reports whether m is in the set already, and adds it if not.
+func (set seriesSet) again(m model.Metric) bool {
+	fp := m.Fingerprint()
+	for _, x := range set[fp] {
+		if x.Equal(m) {
+			return true
+		}
+	}
+	set[fp] = append(set[fp], m)
+	return false
 }
 
 func seriesText(m model.Metric) string {

@@ -1,8 +1,6 @@
 package endpoint
 
 import (
-	"bytes"
-	"compress/gzip"
 	"context"
 	"net/http"
 	"net/http/httptest"
@@ -11,6 +9,7 @@ import (
 
 	"github.com/secflow/secflow-budget/internal/config"
 	"github.com/secflow/secflow-budget/internal/sources"
+	"github.com/secflow/secflow-budget/internal/sources/httpclient/httpclienttest"
 )
 
 // TestHostileEndpointAnswers: a 401 says "refused our credentials" only
@@ -18,10 +17,6 @@ import (
 // fields to set; an exposition compressed although we asked for none says
 // so (issue 7, item 21).
 func TestHostileEndpointAnswers(t *testing.T) {
-	var gz bytes.Buffer
-	zw := gzip.NewWriter(&gz)
-	zw.Write([]byte(exposition))
-	zw.Close()
 	for name, tt := range map[string]struct {
 		handler http.HandlerFunc
 		src     *config.Source
@@ -32,11 +27,7 @@ func TestHostileEndpointAnswers(t *testing.T) {
 			"URL answered HTTP 401 Unauthorized: it requires authentication and no credentials are configured (endpoint budgets send the Prometheus source's: set sources.prometheus.bearer_token_file, bearer_token_env or basic_auth)"},
 		"401 with a token": {protected(&recorder{}, "right-token"), &config.Source{BearerTokenFile: tokenFile(t, "wrong-token")}, sources.Unauthorized,
 			"URL refused our credentials: HTTP 401 Unauthorized (endpoint budgets send the Prometheus source's credentials)"},
-		"gzip": {func(w http.ResponseWriter, _ *http.Request) {
-			w.Header().Set("Content-Type", "text/plain; version=0.0.4")
-			w.Header().Set("Content-Encoding", "gzip")
-			w.Write(gz.Bytes())
-		}, nil, sources.BadResponse,
+		"gzip": {httpclienttest.Answer(200, "text/plain; version=0.0.4", httpclienttest.Gzip(t, exposition), "Content-Encoding", "gzip"), nil, sources.BadResponse,
 			"URL answered HTTP 200 OK with a gzip-compressed body we did not ask for (Content-Encoding: gzip): it cannot be read; check the server or a proxy in front of it"},
 	} {
 		t.Run(name, func(t *testing.T) {

@@ -2,7 +2,6 @@ package httpclient
 
 import (
 	"bytes"
-	"compress/gzip"
 	"context"
 	"errors"
 	"io"
@@ -12,19 +11,29 @@ import (
 
 	"github.com/secflow/secflow-budget/internal/config"
 	"github.com/secflow/secflow-budget/internal/sources"
+	"github.com/secflow/secflow-budget/internal/sources/httpclient/httpclienttest"
 )
 
-func gzipped(t *testing.T, s string) []byte {
+// hostileGet sends one GET to url through a client named name that does
+// not retry, and returns the client, the run's and the request's context
+// (RequestFailed takes both) and the response, whose body is closed when
+// the test ends.
+func hostileGet(t *testing.T, name, url string) (c *Client, ctx, reqCtx context.Context, resp *http.Response) {
 	t.Helper()
-	var b bytes.Buffer
-	zw := gzip.NewWriter(&b)
-	if _, err := zw.Write([]byte(s)); err != nil {
+	c, err := New(&config.Source{URL: url}, Options{Name: name, Retry: &RetryPolicy{}})
+	if err != nil {
 		t.Fatal(err)
 	}
-	if err := zw.Close(); err != nil {
-		t.Fatal(err)
+	ctx = context.Background()
+	reqCtx, cancel := c.WithRequestTimeout(ctx)
+	t.Cleanup(cancel)
+	req, _ := http.NewRequestWithContext(reqCtx, http.MethodGet, url, nil)
+	resp, err = c.HTTPClient().Do(req)
+	if err != nil {
+		t.Fatalf("the request failed before its body: %v", err)
 	}
-	return b.Bytes()
+	t.Cleanup(func() { resp.Body.Close() })
+	return c, ctx, reqCtx, resp
 }
 
 // TestHostileUnsolicitedEncoding: we never ask for a compressed answer
@@ -42,11 +51,11 @@ func TestHostileUnsolicitedEncoding(t *testing.T) {
 		body     []byte
 		want     string // the whole message; "" when the body reads fine
 	}{
-		{"gzip declared", 200, "gzip", gzipped(t, doc), `loki: URL answered HTTP 200 OK with a gzip-compressed body we did not ask for (Content-Encoding: gzip): it cannot be read; check the server or a proxy in front of it`},
-		{"gzip undeclared", 200, "", gzipped(t, doc), `loki: URL answered HTTP 200 OK with a gzip-compressed body we did not ask for (without saying so in Content-Encoding): it cannot be read; check the server or a proxy in front of it`},
+		{"gzip declared", 200, "gzip", httpclienttest.Gzip(t, doc), `loki: URL answered HTTP 200 OK with a gzip-compressed body we did not ask for (Content-Encoding: gzip): it cannot be read; check the server or a proxy in front of it`},
+		{"gzip undeclared", 200, "", httpclienttest.Gzip(t, doc), `loki: URL answered HTTP 200 OK with a gzip-compressed body we did not ask for (without saying so in Content-Encoding): it cannot be read; check the server or a proxy in front of it`},
 		{"zstd undeclared", 200, "", zstdFrame, `loki: URL answered HTTP 200 OK with a zstd-compressed body we did not ask for (without saying so in Content-Encoding): it cannot be read; check the server or a proxy in front of it`},
 		{"br declared", 200, "BR", []byte("\x0b\x02\x80{}\x03"), `loki: URL answered HTTP 200 OK with a br-compressed body we did not ask for (Content-Encoding: br): it cannot be read; check the server or a proxy in front of it`},
-		{"gzip 401", 401, "gzip", gzipped(t, "unauthorized"), `loki: URL answered HTTP 401 Unauthorized with a gzip-compressed body we did not ask for (Content-Encoding: gzip): it cannot be read; check the server or a proxy in front of it`},
+		{"gzip 401", 401, "gzip", httpclienttest.Gzip(t, "unauthorized"), `loki: URL answered HTTP 401 Unauthorized with a gzip-compressed body we did not ask for (Content-Encoding: gzip): it cannot be read; check the server or a proxy in front of it`},
 		{"identity", 200, "identity", []byte(doc), ""},
 		{"plain", 200, "", []byte(doc), ""},
 		{"empty", 200, "", nil, ""},
@@ -67,20 +76,8 @@ func TestHostileUnsolicitedEncoding(t *testing.T) {
 				w.WriteHeader(tt.status)
 				w.Write(tt.body)
 			}))
-			defer srv.Close()
-			c, err := New(&config.Source{URL: srv.URL}, Options{Name: "loki", Retry: &RetryPolicy{}})
-			if err != nil {
-				t.Fatal(err)
-			}
-			ctx := context.Background()
-			reqCtx, cancel := c.WithRequestTimeout(ctx)
-			defer cancel()
-			req, _ := http.NewRequestWithContext(reqCtx, http.MethodGet, srv.URL, nil)
-			resp, err := c.HTTPClient().Do(req)
-			if err != nil {
-				t.Fatalf("the request failed before its body: %v", err)
-			}
-			defer resp.Body.Close()
+			t.Cleanup(srv.Close)
+			c, ctx, reqCtx, resp := hostileGet(t, "loki", srv.URL)
 			if resp.StatusCode != tt.status {
 				t.Errorf("status %d, want %d: the check must not hide the status", resp.StatusCode, tt.status)
 			}
@@ -120,21 +117,9 @@ func TestHostileCutOffAnswer(t *testing.T) {
 		buf.Flush()
 		conn.Close()
 	}))
-	defer srv.Close()
-	c, err := New(&config.Source{URL: srv.URL}, Options{Name: "prometheus", Retry: &RetryPolicy{}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx := context.Background()
-	reqCtx, cancel := c.WithRequestTimeout(ctx)
-	defer cancel()
-	req, _ := http.NewRequestWithContext(reqCtx, http.MethodGet, srv.URL, nil)
-	resp, err := c.HTTPClient().Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	_, err = io.ReadAll(resp.Body)
+	t.Cleanup(srv.Close)
+	c, ctx, reqCtx, resp := hostileGet(t, "prometheus", srv.URL)
+	_, err := io.ReadAll(resp.Body)
 	failed := c.RequestFailed(ctx, reqCtx, err)
 	want := "prometheus: the answer from " + srv.URL + " was cut off: unexpected EOF"
 	if failed.Error() != want || sources.KindOf(failed) != sources.Unavailable || !errors.Is(failed, io.ErrUnexpectedEOF) {

@@ -1,8 +1,6 @@
 package loki
 
 import (
-	"bytes"
-	"compress/gzip"
 	"context"
 	"math"
 	"net/http"
@@ -15,42 +13,17 @@ import (
 
 	"github.com/secflow/secflow-budget/internal/config"
 	"github.com/secflow/secflow-budget/internal/sources"
+	"github.com/secflow/secflow-budget/internal/sources/httpclient/httpclienttest"
 )
-
-// hostileGzip is s gzip-compressed.
-func hostileGzip(t *testing.T, s string) []byte {
-	t.Helper()
-	var b bytes.Buffer
-	zw := gzip.NewWriter(&b)
-	if _, err := zw.Write([]byte(s)); err != nil {
-		t.Fatal(err)
-	}
-	if err := zw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return b.Bytes()
-}
 
 // hostileAnswer answers status with body, Loki's JSON content type (text
 // for errors) and the headers given as pairs.
 func hostileAnswer(status int, body []byte, header ...string) http.HandlerFunc {
-	return func(w http.ResponseWriter, _ *http.Request) {
-		ct := jsonType
-		if status != 200 {
-			ct = textType
-		}
-		w.Header().Set("Content-Type", ct)
-		for i := 0; i+1 < len(header); i += 2 {
-			w.Header().Set(header[i], header[i+1])
-		}
-		w.WriteHeader(status)
-		w.Write(body)
+	ct := jsonType
+	if status != 200 {
+		ct = textType
 	}
-}
-
-// hostileVector is a successful answer whose result is the given JSON.
-func hostileVector(result string) []byte {
-	return []byte(`{"status":"success","data":{"resultType":"vector","result":` + result + `}}`)
+	return httpclienttest.Answer(status, ct, body, header...)
 }
 
 // TestHostileQueryAnswers: whatever a server answers to a metric query,
@@ -76,11 +49,11 @@ func TestHostileQueryAnswers(t *testing.T) {
 		values  []float64
 	}{
 		// An answer compressed although we never ask for it.
-		{name: "gzip declared", handler: hostileAnswer(200, hostileGzip(t, vectorBody), "Content-Encoding", "gzip"), kind: sources.BadResponse,
+		{name: "gzip declared", handler: hostileAnswer(200, httpclienttest.Gzip(t, vectorBody), "Content-Encoding", "gzip"), kind: sources.BadResponse,
 			want: "URL answered HTTP 200 OK" + gzipWarning + "(Content-Encoding: gzip): it cannot be read; check the server or a proxy in front of it"},
-		{name: "gzip undeclared", handler: hostileAnswer(200, hostileGzip(t, vectorBody)), kind: sources.BadResponse,
+		{name: "gzip undeclared", handler: hostileAnswer(200, httpclienttest.Gzip(t, vectorBody)), kind: sources.BadResponse,
 			want: "URL answered HTTP 200 OK" + gzipWarning + "(without saying so in Content-Encoding): it cannot be read; check the server or a proxy in front of it"},
-		{name: "gzip error body", handler: hostileAnswer(400, hostileGzip(t, "parse error"), "Content-Encoding", "gzip"), kind: sources.BadResponse,
+		{name: "gzip error body", handler: hostileAnswer(400, httpclienttest.Gzip(t, "parse error"), "Content-Encoding", "gzip"), kind: sources.BadResponse,
 			want: "URL answered HTTP 400 Bad Request" + gzipWarning + "(Content-Encoding: gzip): it cannot be read; check the server or a proxy in front of it"},
 
 		// 401/403: "refused" only when credentials were sent.
@@ -107,31 +80,31 @@ func TestHostileQueryAnswers(t *testing.T) {
 			want: "unreadable response from URL: unexpected end of JSON input"},
 		{name: "unknown resultType", handler: hostileAnswer(200, []byte(`{"status":"success","data":{"resultType":"banana","result":[]}}`)), kind: sources.BadResponse,
 			want: `query returned a "banana"; log budgets need an instant vector or a scalar`},
-		{name: "vector shaped as a matrix", handler: hostileAnswer(200, hostileVector(`[{"metric":{"service":"api"},"values":[[1795718400,"1"]]}]`)), kind: sources.BadResponse,
+		{name: "vector shaped as a matrix", handler: hostileAnswer(200, httpclienttest.Vector(`[{"metric":{"service":"api"},"values":[[1795718400,"1"]]}]`)), kind: sources.BadResponse,
 			want: `URL answered a sample for {service="api"} without a value or timestamp`},
 		{name: "status not success", handler: hostileAnswer(200, []byte(`{"status":"pending","data":{"resultType":"vector","result":[]}}`)), kind: sources.BadResponse,
 			want: `URL answered HTTP 200 without success: status "pending"`},
-		{name: "huge", handler: hostileAnswer(200, hostileVector("["+strings.Repeat(" ", 64<<10)+"]")), kind: sources.BadResponse,
+		{name: "huge", handler: hostileAnswer(200, httpclienttest.Vector("["+strings.Repeat(" ", 64<<10)+"]")), kind: sources.BadResponse,
 			want: "URL: response too large: larger than the 32 KiB limit"},
 
 		// Samples that are not numbers a budget can judge.
-		{name: "value not a number", handler: hostileAnswer(200, hostileVector(`[{"metric":{"service":"api"},"value":[1795718400,"lots"]}]`)), kind: sources.BadResponse,
+		{name: "value not a number", handler: hostileAnswer(200, httpclienttest.Vector(`[{"metric":{"service":"api"},"value":[1795718400,"lots"]}]`)), kind: sources.BadResponse,
 			want: `unreadable response from URL: a sample value is not a number: parsing "lots": invalid syntax`},
-		{name: "value out of range", handler: hostileAnswer(200, hostileVector(`[{"metric":{"service":"api"},"value":[1795718400,"-1e999"]}]`)), kind: sources.BadResponse,
+		{name: "value out of range", handler: hostileAnswer(200, httpclienttest.Vector(`[{"metric":{"service":"api"},"value":[1795718400,"-1e999"]}]`)), kind: sources.BadResponse,
 			want: `unreadable response from URL: a sample value is not a number: parsing "-1e999": value out of range`},
-		{name: "value unquoted", handler: hostileAnswer(200, hostileVector(`[{"metric":{"service":"api"},"value":[1795718400,96949]}]`)), kind: sources.BadResponse,
+		{name: "value unquoted", handler: hostileAnswer(200, httpclienttest.Vector(`[{"metric":{"service":"api"},"value":[1795718400,96949]}]`)), kind: sources.BadResponse,
 			want: `unreadable response from URL: sample value must be a quoted string`},
-		{name: "value missing", handler: hostileAnswer(200, hostileVector(`[{"metric":{"service":"api"}}]`)), kind: sources.BadResponse,
+		{name: "value missing", handler: hostileAnswer(200, httpclienttest.Vector(`[{"metric":{"service":"api"}}]`)), kind: sources.BadResponse,
 			want: `URL answered a sample for {service="api"} without a value or timestamp`},
-		{name: "null sample", handler: hostileAnswer(200, hostileVector(`[null]`)), kind: sources.BadResponse,
+		{name: "null sample", handler: hostileAnswer(200, httpclienttest.Vector(`[null]`)), kind: sources.BadResponse,
 			want: `URL answered a null sample`},
-		{name: "duplicate series", handler: hostileAnswer(200, hostileVector(`[{"metric":{"service":"api"},"value":[1795718400,"1"]},{"metric":{"service":"api"},"value":[1795718400,"96949"]}]`)), kind: sources.BadResponse,
+		{name: "duplicate series", handler: hostileAnswer(200, httpclienttest.Vector(`[{"metric":{"service":"api"},"value":[1795718400,"1"]},{"metric":{"service":"api"},"value":[1795718400,"96949"]}]`)), kind: sources.BadResponse,
 			want: `URL answered the series {service="api"} twice (an instant vector holds each series once)`},
 		{name: "scalar at the epoch", handler: hostileAnswer(200, []byte(`{"status":"success","data":{"resultType":"scalar","result":[0,"1"]}}`)), kind: sources.BadResponse,
 			want: "URL answered a scalar without a value or timestamp"},
 
 		// NaN and infinities are values: the checks judge them.
-		{name: "NaN and infinities", handler: hostileAnswer(200, hostileVector(`[{"metric":{"i":"1"},"value":[1795718400,"NaN"]},{"metric":{"i":"2"},"value":[1795718400,"+Inf"]},{"metric":{"i":"3"},"value":[1795718400,"-Inf"]}]`)),
+		{name: "NaN and infinities", handler: hostileAnswer(200, httpclienttest.Vector(`[{"metric":{"i":"1"},"value":[1795718400,"NaN"]},{"metric":{"i":"2"},"value":[1795718400,"+Inf"]},{"metric":{"i":"3"},"value":[1795718400,"-Inf"]}]`)),
 			values: []float64{math.NaN(), math.Inf(1), math.Inf(-1)}},
 	}
 	t.Setenv("SECFLOW_HOSTILE_LOKI_TOKEN", "tok-abcdef")
@@ -144,17 +117,7 @@ func TestHostileQueryAnswers(t *testing.T) {
 			}
 			got, err := mustNew(t, src).Query(context.Background(), `sum(count_over_time({service="api"}[1h]))`, evalTime)
 			if tt.want == "" {
-				if err != nil {
-					t.Fatalf("error %v, want the values", err)
-				}
-				if len(got) != len(tt.values) {
-					t.Fatalf("got %v, want %v", got, tt.values)
-				}
-				for i, s := range got {
-					if w := tt.values[i]; !(float64(s.Value) == w || math.IsNaN(w) && math.IsNaN(float64(s.Value))) {
-						t.Errorf("sample %d = %v, want %v", i, s, w)
-					}
-				}
+				httpclienttest.WantValues(t, got, err, tt.values)
 				return
 			}
 			se := wantKind(t, err, tt.kind)
@@ -222,7 +185,7 @@ func TestHostileLokiWarnings(t *testing.T) {
 // TestHostileMaxResponseSizeApplies: the source's max_response_size caps
 // what New's client reads (it used to be overridden by the default).
 func TestHostileMaxResponseSizeApplies(t *testing.T) {
-	srv := newFakeLoki(t, hostileAnswer(200, hostileVector("["+strings.Repeat(" ", 8<<10)+"]")))
+	srv := newFakeLoki(t, hostileAnswer(200, httpclienttest.Vector("["+strings.Repeat(" ", 8<<10)+"]")))
 	c, err := New(&config.Source{URL: srv.URL, MaxResponseSize: 4 << 10})
 	if err != nil {
 		t.Fatal(err)
@@ -242,7 +205,7 @@ func TestHostileConfigAnswers(t *testing.T) {
 			"unreadable response from URL/config: not Loki's YAML configuration: line 1: unexpected list; line 2: unexpected number"},
 		"not yaml": {"limits_config: {retention_period: 744h\n\tcompactor:\n",
 			"unreadable response from URL/config: not Loki's YAML configuration: yaml: line 2: found a tab character that violates indentation"},
-		"gzip": {string(hostileGzip(t, "limits_config: {retention_period: 744h}\n")),
+		"gzip": {string(httpclienttest.Gzip(t, "limits_config: {retention_period: 744h}\n")),
 			"URL answered HTTP 200 OK with a gzip-compressed body we did not ask for (without saying so in Content-Encoding): it cannot be read; check the server or a proxy in front of it"},
 		"negative period": {"limits_config: {retention_period: -5h}\ncompactor: {retention_enabled: true}\n",
 			`limits_config.retention_period "-5h" is not a duration`},
@@ -280,7 +243,7 @@ func TestHostileLogPages(t *testing.T) {
 			"unreadable response from URL: an entry without timestamp and line"},
 		"line not a string": {stream(`["1795715000000000000",{"a":1}]`),
 			"unreadable response from URL: json: cannot unmarshal object into Go value of type string"},
-		"gzip": {string(hostileGzip(t, stream(`["1795715000000000000","a"]`))),
+		"gzip": {string(httpclienttest.Gzip(t, stream(`["1795715000000000000","a"]`))),
 			"URL answered HTTP 200 OK with a gzip-compressed body we did not ask for (without saying so in Content-Encoding): it cannot be read; check the server or a proxy in front of it"},
 	} {
 		t.Run(name, func(t *testing.T) {

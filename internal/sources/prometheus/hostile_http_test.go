@@ -1,8 +1,6 @@
 package prometheus
 
 import (
-	"bytes"
-	"compress/gzip"
 	"context"
 	"math"
 	"net/http"
@@ -13,37 +11,13 @@ import (
 
 	"github.com/secflow/secflow-budget/internal/config"
 	"github.com/secflow/secflow-budget/internal/sources"
+	"github.com/secflow/secflow-budget/internal/sources/httpclient/httpclienttest"
 )
 
-// hostileGzip is s gzip-compressed.
-func hostileGzip(t *testing.T, s string) []byte {
-	t.Helper()
-	var b bytes.Buffer
-	zw := gzip.NewWriter(&b)
-	if _, err := zw.Write([]byte(s)); err != nil {
-		t.Fatal(err)
-	}
-	if err := zw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return b.Bytes()
-}
-
-// hostileAnswer answers status with body and the headers given as pairs.
+// hostileAnswer answers status with a JSON body and the headers given as
+// pairs.
 func hostileAnswer(status int, body []byte, header ...string) http.HandlerFunc {
-	return func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		for i := 0; i+1 < len(header); i += 2 {
-			w.Header().Set(header[i], header[i+1])
-		}
-		w.WriteHeader(status)
-		w.Write(body)
-	}
-}
-
-// hostileVector is a successful answer whose result is the given JSON.
-func hostileVector(result string) []byte {
-	return []byte(`{"status":"success","data":{"resultType":"vector","result":` + result + `}}`)
+	return httpclienttest.Answer(status, "application/json", body, header...)
 }
 
 const noCredentials401 = `URL answered HTTP 401 Unauthorized: it requires authentication and no credentials are configured (set sources.prometheus.bearer_token_file, bearer_token_env, basic_auth or tenant)`
@@ -68,9 +42,9 @@ func TestHostileQueryAnswers(t *testing.T) {
 		values  []float64
 	}{
 		// An answer compressed although we never ask for it.
-		{name: "gzip declared", handler: hostileAnswer(200, hostileGzip(t, vectorBody), "Content-Encoding", "gzip"), kind: sources.BadResponse,
+		{name: "gzip declared", handler: hostileAnswer(200, httpclienttest.Gzip(t, vectorBody), "Content-Encoding", "gzip"), kind: sources.BadResponse,
 			want: "URL answered HTTP 200 OK" + gzipWarning + "(Content-Encoding: gzip): it cannot be read; check the server or a proxy in front of it"},
-		{name: "gzip undeclared", handler: hostileAnswer(200, hostileGzip(t, vectorBody)), kind: sources.BadResponse,
+		{name: "gzip undeclared", handler: hostileAnswer(200, httpclienttest.Gzip(t, vectorBody)), kind: sources.BadResponse,
 			want: "URL answered HTTP 200 OK" + gzipWarning + "(without saying so in Content-Encoding): it cannot be read; check the server or a proxy in front of it"},
 
 		// 401/403: "refused our credentials" only when some were sent.
@@ -105,7 +79,7 @@ func TestHostileQueryAnswers(t *testing.T) {
 			want: `unreadable response from URL (HTTP 200): unknown value type "banana"`},
 		{name: "matrix", handler: hostileAnswer(200, []byte(`{"status":"success","data":{"resultType":"matrix","result":[{"metric":{},"values":[[1795694400,"1"]]}]}}`)), kind: sources.BadResponse,
 			want: "query returned a range vector; budgets need an instant vector or a scalar"},
-		{name: "vector shaped as a matrix", handler: hostileAnswer(200, hostileVector(`[{"metric":{"job":"a"},"values":[[1795694400,"1"]]}]`)), kind: sources.BadResponse,
+		{name: "vector shaped as a matrix", handler: hostileAnswer(200, httpclienttest.Vector(`[{"metric":{"job":"a"},"values":[[1795694400,"1"]]}]`)), kind: sources.BadResponse,
 			want: `URL answered a sample for {job="a"} without a value or timestamp`},
 		{name: "no data", handler: hostileAnswer(200, []byte(`{"status":"success"}`)), kind: sources.BadResponse,
 			want: "URL answered without a result"},
@@ -113,23 +87,23 @@ func TestHostileQueryAnswers(t *testing.T) {
 			want: `unreadable response from URL (HTTP 200): the answer's status is "pending", want "success"`},
 		{name: "no status", handler: hostileAnswer(200, []byte(`{"data":{"resultType":"vector","result":[{"metric":{},"value":[1795694400,"1"]}]}}`)), kind: sources.BadResponse,
 			want: `unreadable response from URL (HTTP 200): the answer has no "status"`},
-		{name: "huge", handler: hostileAnswer(200, hostileVector("["+strings.Repeat(" ", 64<<10)+"]")), kind: sources.BadResponse,
+		{name: "huge", handler: hostileAnswer(200, httpclienttest.Vector("["+strings.Repeat(" ", 64<<10)+"]")), kind: sources.BadResponse,
 			want: "URL: response too large: larger than the 32 KiB limit"},
 
 		// Samples that are not numbers a budget can judge.
-		{name: "value not a number", handler: hostileAnswer(200, hostileVector(`[{"metric":{"job":"a"},"value":[1795694400,"twelve"]}]`)), kind: sources.BadResponse,
+		{name: "value not a number", handler: hostileAnswer(200, httpclienttest.Vector(`[{"metric":{"job":"a"},"value":[1795694400,"twelve"]}]`)), kind: sources.BadResponse,
 			want: `unreadable response from URL (HTTP 200): a sample value is not a number: parsing "twelve": invalid syntax`},
-		{name: "value out of range", handler: hostileAnswer(200, hostileVector(`[{"metric":{"job":"a"},"value":[1795694400,"1e400"]}]`)), kind: sources.BadResponse,
+		{name: "value out of range", handler: hostileAnswer(200, httpclienttest.Vector(`[{"metric":{"job":"a"},"value":[1795694400,"1e400"]}]`)), kind: sources.BadResponse,
 			want: `unreadable response from URL (HTTP 200): a sample value is not a number: parsing "1e400": value out of range`},
-		{name: "value unquoted", handler: hostileAnswer(200, hostileVector(`[{"metric":{"job":"a"},"value":[1795694400,12]}]`)), kind: sources.BadResponse,
+		{name: "value unquoted", handler: hostileAnswer(200, httpclienttest.Vector(`[{"metric":{"job":"a"},"value":[1795694400,12]}]`)), kind: sources.BadResponse,
 			want: `unreadable response from URL (HTTP 200): model.Vector: sample value must be a quoted string`},
-		{name: "value missing", handler: hostileAnswer(200, hostileVector(`[{"metric":{"job":"a"}}]`)), kind: sources.BadResponse,
+		{name: "value missing", handler: hostileAnswer(200, httpclienttest.Vector(`[{"metric":{"job":"a"}}]`)), kind: sources.BadResponse,
 			want: `URL answered a sample for {job="a"} without a value or timestamp`},
-		{name: "null sample", handler: hostileAnswer(200, hostileVector(`[{"metric":{"job":"a"},"value":[1795694400,"1"]},null]`)), kind: sources.BadResponse,
+		{name: "null sample", handler: hostileAnswer(200, httpclienttest.Vector(`[{"metric":{"job":"a"},"value":[1795694400,"1"]},null]`)), kind: sources.BadResponse,
 			want: `URL answered a null sample`},
-		{name: "duplicate series", handler: hostileAnswer(200, hostileVector(`[{"metric":{"job":"a","i":"1"},"value":[1795694400,"1"]},{"metric":{"job":"b"},"value":[1795694400,"1"]},{"metric":{"i":"1","job":"a"},"value":[1795694400,"2"]}]`)), kind: sources.BadResponse,
+		{name: "duplicate series", handler: hostileAnswer(200, httpclienttest.Vector(`[{"metric":{"job":"a","i":"1"},"value":[1795694400,"1"]},{"metric":{"job":"b"},"value":[1795694400,"1"]},{"metric":{"i":"1","job":"a"},"value":[1795694400,"2"]}]`)), kind: sources.BadResponse,
 			want: `URL answered the series {i="1", job="a"} twice (an instant vector holds each series once)`},
-		{name: "native histogram", handler: hostileAnswer(200, hostileVector(`[{"metric":{"job":"a"},"histogram":[1795694400,{"count":"5","sum":"3","buckets":[[0,"0","1","5"]]}]}]`)), kind: sources.BadResponse,
+		{name: "native histogram", handler: hostileAnswer(200, httpclienttest.Vector(`[{"metric":{"job":"a"},"histogram":[1795694400,{"count":"5","sum":"3","buckets":[[0,"0","1","5"]]}]}]`)), kind: sources.BadResponse,
 			want: `URL answered a native histogram sample for {job="a"}; budgets need float samples (wrap it in histogram_count, histogram_sum or histogram_quantile)`},
 		{name: "scalar without value", handler: hostileAnswer(200, []byte(`{"status":"success","data":{"resultType":"scalar","result":null}}`)), kind: sources.BadResponse,
 			want: `unreadable response from URL (HTTP 200): a sample value is not a number: parsing "": invalid syntax`},
@@ -138,7 +112,7 @@ func TestHostileQueryAnswers(t *testing.T) {
 
 		// NaN and infinities are values: the checks judge them (issue 7,
 		// item 1), the client passes them on as sent.
-		{name: "NaN and infinities", handler: hostileAnswer(200, hostileVector(`[{"metric":{"i":"1"},"value":[1795694400,"NaN"]},{"metric":{"i":"2"},"value":[1795694400,"+Inf"]},{"metric":{"i":"3"},"value":[1795694400,"-Inf"]},{"metric":{"i":"4"},"value":[1795694400,"inf"]}]`)),
+		{name: "NaN and infinities", handler: hostileAnswer(200, httpclienttest.Vector(`[{"metric":{"i":"1"},"value":[1795694400,"NaN"]},{"metric":{"i":"2"},"value":[1795694400,"+Inf"]},{"metric":{"i":"3"},"value":[1795694400,"-Inf"]},{"metric":{"i":"4"},"value":[1795694400,"inf"]}]`)),
 			values: []float64{math.NaN(), math.Inf(1), math.Inf(-1), math.Inf(1)}},
 		{name: "scalar NaN", handler: hostileAnswer(200, []byte(`{"status":"success","data":{"resultType":"scalar","result":[1795694400,"NaN"]}}`)),
 			values: []float64{math.NaN()}},
@@ -152,15 +126,10 @@ func TestHostileQueryAnswers(t *testing.T) {
 			}
 			got, err := mustNew(t, src).Query(context.Background(), "up", evalTime)
 			if tt.want == "" {
-				if err != nil {
-					t.Fatalf("error %v, want the values", err)
-				}
-				if len(got) != len(tt.values) {
-					t.Fatalf("got %v, want %v", got, tt.values)
-				}
+				httpclienttest.WantValues(t, got, err, tt.values)
 				for i, s := range got {
-					if w := tt.values[i]; !(float64(s.Value) == w || math.IsNaN(w) && math.IsNaN(float64(s.Value))) || s.Metric == nil {
-						t.Errorf("sample %d = %v, want %v", i, s, w)
+					if s.Metric == nil {
+						t.Errorf("sample %d = %v has a nil Metric", i, s)
 					}
 				}
 				return
@@ -204,7 +173,7 @@ func TestHostileMatrixAnswers(t *testing.T) {
 // TestHostileMaxResponseSizeApplies: the source's max_response_size caps
 // what New's client reads (it used to be overridden by the default).
 func TestHostileMaxResponseSizeApplies(t *testing.T) {
-	srv := newFakeProm(t, hostileAnswer(200, hostileVector("["+strings.Repeat(" ", 8<<10)+"]")))
+	srv := newFakeProm(t, hostileAnswer(200, httpclienttest.Vector("["+strings.Repeat(" ", 8<<10)+"]")))
 	c, err := New(&config.Source{URL: srv.URL, MaxResponseSize: 4 << 10})
 	if err != nil {
 		t.Fatal(err)
