@@ -49,20 +49,17 @@ budgets:
     max: 1
 `
 
-// leftSnapshot writes a snapshot directory holding leftOM.
-func leftSnapshot(t *testing.T, dir string) string {
+// leftSnapshot writes a snapshot directory holding leftOM and returns
+// the directory around it and the snapshot.
+func leftSnapshot(t *testing.T) (dir, snap string) {
 	t.Helper()
-	snap := filepath.Join(dir, "snap")
-	if err := os.Mkdir(snap, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	verdictsWrite(t, snap, "manifest.yaml", "version: 1\nevaluated_at: "+verdictsAt+"\n")
+	dir, snap = verdictsSnapshot(t)
 	verdictsWrite(t, snap, "metrics.om", leftOM())
-	return snap
+	return dir, snap
 }
 
 // leftBudget finds a budget of a report by name.
-func leftBudget(t *testing.T, rep verdictsReport, name string) (status, message string, notes, warnings []string, value any) {
+func leftBudget(t *testing.T, rep hostileReport, name string) (status, message string, notes, warnings []string, value any) {
 	t.Helper()
 	for _, b := range rep.Budgets {
 		if b.Name == name {
@@ -81,8 +78,7 @@ func leftBudget(t *testing.T, rep verdictsReport, name string) (status, message 
 // live Prometheus' warnings are. Prometheus 2.42 sends no warning for
 // this data: the live check agrees on the value and has none.
 func TestHostileOfflineEngineWarnings(t *testing.T) {
-	dir := t.TempDir()
-	snap := leftSnapshot(t, dir)
+	dir, snap := leftSnapshot(t)
 	cfg := verdictsWrite(t, dir, "budgets.yaml", leftBudgets)
 	const want = `snapshot: PromQL warning: bucket label "le" is missing or has a malformed value of "abc" (1:25)`
 
@@ -237,8 +233,7 @@ func TestHostileSeverityWarningNoDataE2E(t *testing.T) {
 		{"error", "fail", "no data: the query returned no series (on_missing: fail)", 1},
 	} {
 		t.Run(c.severity, func(t *testing.T) {
-			dir := t.TempDir()
-			snap := leftSnapshot(t, dir)
+			dir, snap := leftSnapshot(t)
 			cfg := verdictsWrite(t, dir, "budgets.yaml", `version: 1
 budgets:
   - name: gone
