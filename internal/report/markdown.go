@@ -173,6 +173,32 @@ func mdText(s string) string {
 	return b.String()
 }
 
+// escapeTablePipes escapes every pipe as \| and doubles the backslashes
+// right before one: GitHub splits a row at a pipe after an escaped
+// backslash (\\|), so a cell holding \| would break out of its column.
+func escapeTablePipes(s string) string {
+	if !strings.Contains(s, "|") {
+		return s
+	}
+	var b strings.Builder
+	run := 0 // backslashes written since the last other character
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; c {
+		case '\\':
+			run++
+			b.WriteByte(c)
+		case '|':
+			b.WriteString(strings.Repeat(`\`, run))
+			b.WriteString(`\|`)
+			run = 0
+		default:
+			run = 0
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
+}
+
 func isAlnum(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }
 
 // mdCode sets s in a code span: a backtick fence longer than any run of
@@ -182,7 +208,7 @@ func isAlnum(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }
 func mdCode(s string, inTable bool) string {
 	s = strings.ReplaceAll(printable(s, false), "\n", " ")
 	if inTable {
-		s = strings.ReplaceAll(s, "|", `\|`)
+		s = escapeTablePipes(s)
 	}
 	longest, run := 0, 0
 	for _, c := range s {
