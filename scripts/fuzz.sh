@@ -52,14 +52,24 @@ echo "fuzz: ${#targets[@]} targets, ${FUZZTIME} each"
 
 summary=()
 failed=0
+flaked=0
 for t in "${targets[@]}"; do
   read -r pkg name <<<"$t"
   log="$logdir/${pkg//\//_}.$name.log"
   start=$(date +%s)
   echo "--- $name ($pkg)"
+  dir=$("$GO" list -f '{{.Dir}}' "$pkg")/testdata/fuzz/$name
+  before=$(ls "$dir" 2>/dev/null | sort || true)
   # Minimizing a new input may take the whole run at the default 60s.
   if "$GO" test -run '^$' -fuzz "^${name}\$" -fuzztime "$FUZZTIME" -fuzzminimizetime "${FUZZMINIMIZETIME:-5s}" "$pkg" >"$log" 2>&1; then
     status=ok
+  elif [ "$(ls "$dir" 2>/dev/null | sort || true)" = "$before" ] &&
+    grep -qx '    context deadline exceeded' "$log" && ! grep -q 'Failing input written' "$log"; then
+    # Go 1.26's fuzz coordinator can report its own -fuzztime deadline as
+    # a failure (golang/go#75804, fixed in Go 1.27): no input failed and
+    # none was written, so this is not a finding.
+    status=ok
+    flaked=$((flaked + 1))
   else
     status=FAIL
     failed=$((failed + 1))
@@ -81,4 +91,4 @@ if [ "$failed" -ne 0 ]; then
   echo "fuzz: $failed of ${#targets[@]} targets failed; failing inputs are in each package's testdata/fuzz/" >&2
   exit 1
 fi
-echo "fuzz: all ${#targets[@]} targets passed"
+echo "fuzz: all ${#targets[@]} targets passed ($flaked stopped by Go's own -fuzztime deadline race, golang/go#75804, with no failing input)"
