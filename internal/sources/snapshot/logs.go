@@ -327,19 +327,21 @@ func (d *logDecoder) readFile(file string) bool {
 	var in io.Reader = f
 	var gz *gzip.Reader
 	if strings.HasSuffix(file, ".gz") {
-		gz, err = gzip.NewReader(bufio.NewReaderSize(f, 256<<10))
+		br := bufio.NewReaderSize(f, 256<<10)
+		gz, err = gzip.NewReader(br)
 		if err != nil {
 			return d.fail(file, &CorruptError{File: file, Msg: "corrupt gzip: " + gzipProblem(err)})
 		}
 		defer gz.Close()
-		in = gz
+		gz.Multistream(false)
+		in = &gzipMembers{br: br, gz: gz}
 	}
 	// corrupt reports a problem at line n; in a gzipped file, when the
 	// compressed data is broken further on, that is the problem: what
 	// looked like a bad line was its garbage.
 	corrupt := func(n int, msg string) bool {
 		if gz != nil {
-			if _, err := io.Copy(io.Discard, gz); err != nil && isGzipError(err) {
+			if _, err := io.Copy(io.Discard, in); err != nil && isGzipError(err) {
 				return d.fail(file, &CorruptError{File: file, Msg: "corrupt gzip: " + gzipProblem(err)})
 			}
 		}
@@ -413,12 +415,50 @@ func (d *logDecoder) readFile(file string) bool {
 	}
 }
 
+// errGzipTrailing is the error of a gzip file with bytes after its last
+// gzip stream that are not another one.
+var errGzipTrailing = errors.New("trailing data after the end of the gzip stream")
+
+// gzipMembers reads the gzip streams of a file one after the other, as
+// gunzip does (`cat a.gz b.gz` is valid gzip), and tells bytes after the
+// last stream that are not another one (errGzipTrailing) from a stream
+// cut short.
+type gzipMembers struct {
+	br *bufio.Reader // under gz: gz stops exactly at the end of a stream
+	gz *gzip.Reader
+}
+
+func (g *gzipMembers) Read(p []byte) (int, error) {
+	for {
+		n, err := g.gz.Read(p)
+		if !errors.Is(err, io.EOF) || n > 0 {
+			if errors.Is(err, io.EOF) {
+				err = nil // the next Read says EOF again
+			}
+			return n, err
+		}
+		switch _, err := g.br.Peek(1); {
+		case errors.Is(err, io.EOF):
+			return 0, io.EOF
+		case err != nil:
+			return 0, err
+		}
+		if err := g.gz.Reset(g.br); err != nil {
+			if isGzipError(err) {
+				return 0, errGzipTrailing
+			}
+			return 0, err
+		}
+		g.gz.Multistream(false)
+	}
+}
+
 // isGzipError reports an error of the gzip or flate reader about the
 // data (not about the file underneath).
 func isGzipError(err error) bool {
 	var ce flate.CorruptInputError
 	var ie flate.InternalError
-	return errors.Is(err, gzip.ErrChecksum) || errors.Is(err, gzip.ErrHeader) ||
+	return errors.Is(err, gzip.ErrChecksum) || errors.Is(err, gzip.ErrHeader) || errors.Is(err, errGzipTrailing) ||
 		errors.Is(err, io.ErrUnexpectedEOF) || errors.As(err, &ce) || errors.As(err, &ie)
 }
 
@@ -426,6 +466,8 @@ func isGzipError(err error) bool {
 func gzipProblem(err error) string {
 	var ce flate.CorruptInputError
 	switch {
+	case errors.Is(err, errGzipTrailing):
+		return "trailing data after the end of the gzip stream (not another gzip stream); the file was altered or padded"
 	case errors.Is(err, gzip.ErrChecksum):
 		return "checksum mismatch (the data was altered)"
 	case errors.Is(err, gzip.ErrHeader):
@@ -599,8 +641,11 @@ func parseTS(raw []byte, quoted bool) (int64, string) {
 			}
 			ns = ns*10 + int64(c-'0')
 		}
-		if ns >= 0 {
+		if ns >= minLogTS {
 			return ns, ""
+		}
+		if ns >= 0 {
+			return 0, tsUnitProblem(ns, len(raw))
 		}
 	}
 	allDigits := len(raw) > 0
@@ -615,6 +660,9 @@ func parseTS(raw []byte, quoted bool) (int64, string) {
 		if err != nil {
 			return 0, "ts: out of range for unix nanoseconds"
 		}
+		if ns < minLogTS {
+			return 0, tsUnitProblem(ns, len(raw))
+		}
 		return ns, ""
 	}
 	if quoted {
@@ -623,6 +671,27 @@ func parseTS(raw []byte, quoted bool) (int64, string) {
 		}
 	}
 	return 0, "ts: bad timestamp: want unix nanoseconds (\"1795718400000000000\") or RFC3339 (\"2026-11-26T18:40:00.123456789Z\")"
+}
+
+// minLogTS is the earliest numeric ts taken: 1e17 ns is in 1973. A
+// smaller number is almost surely a time in another unit (seconds,
+// milliseconds, microseconds) that, read as nanoseconds, would put every
+// entry in 1970, outside every window: the budgets would see no logs.
+const minLogTS = 1e17
+
+// tsUnitProblem says what a numeric ts below minLogTS looks like; digits
+// is its length as written. The value itself is not repeated.
+func tsUnitProblem(ns int64, digits int) string {
+	const want = ": write unix nanoseconds (19 digits, \"1795718400000000000\") or RFC3339"
+	switch {
+	case ns < 0:
+		return "ts: negative: a time before 1970" + want
+	case ns < 1e11:
+		return fmt.Sprintf("ts: %d digits looks like unix seconds, not nanoseconds (as nanoseconds it is in 1970)", digits) + want
+	case ns < 1e14:
+		return fmt.Sprintf("ts: %d digits looks like unix milliseconds, not nanoseconds (as nanoseconds it is in 1970)", digits) + want
+	}
+	return fmt.Sprintf("ts: %d digits looks like unix microseconds, not nanoseconds (as nanoseconds it is before 1973)", digits) + want
 }
 
 // decodeLabels fills r.labels from a labels object scanLabels accepted.
