@@ -4,9 +4,12 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"maps"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // data2CorruptLogs reads logs with one query and returns the
@@ -164,4 +167,134 @@ func TestHostileRuntimeStorageRetention(t *testing.T) {
 			}
 		})
 	}
+}
+
+// data2Entries are n entries of each of two streams, one a minute, in the
+// hour before evalAt, the oldest first, from minute from on.
+func data2Entries(from, n int) []string {
+	var out []string
+	for i := from; i < from+n; i++ {
+		at := evalAt.Add(-time.Duration(50-i) * time.Minute)
+		out = append(out, logLine(at, apiInfo, fmt.Sprintf("api entry %d", i)), logLine(at, workerDef, fmt.Sprintf("worker entry %d", i)))
+	}
+	return out
+}
+
+// TestHostileLogsTwice: the same entries twice in a snapshot, however
+// copied, are refused naming both places; what Loki itself would store
+// once (an entry repeated right after itself, captures sharing the time
+// where one ends) counts once; streams split in time over files count
+// whole.
+func TestHostileLogsTwice(t *testing.T) {
+	all := strings.Join(data2Entries(0, 10), "")
+	lines := data2Entries(0, 10)
+	const countQ = `sum by (service) (count_over_time({env="prod"}[1h]))`
+	for _, tc := range []struct {
+		name  string
+		files map[string]string
+		// Refused: the file and line, and the text of the message.
+		file string
+		line int
+		want string
+		// Else the counts of api and worker entries.
+		api, worker float64
+	}{
+		{
+			name:  "tail -n +2 copy in another file",
+			files: map[string]string{"logs.jsonl": all, "other.jsonl": strings.Join(lines[1:], "")},
+			file:  "other.jsonl", line: 1,
+			want: "the entries of a stream overlap in time with the same stream's entries in logs.jsonl:2: a snapshot holds each entry once",
+		},
+		{
+			name:  "copy of the second half, gzipped",
+			files: map[string]string{"logs.jsonl": all, "later.jsonl.gz": gzipped(t, strings.Join(lines[10:], ""))},
+			// later.jsonl.gz is read first.
+			file: "logs.jsonl", line: 1,
+			want: "overlap in time with the same stream's entries in later.jsonl.gz:1",
+		},
+		{
+			name:  "appended to itself",
+			files: map[string]string{"logs.jsonl": all + all},
+			file:  "logs.jsonl", line: 21,
+			want: "the same entry as line 1 (stream, time and line) again after later entries of its stream",
+		},
+		{
+			name:  "appended to itself but its first line",
+			files: map[string]string{"logs.jsonl": all + strings.Join(lines[1:], "")},
+			file:  "logs.jsonl", line: 21,
+			want: "the same entry as line 2 (stream, time and line) again",
+		},
+		{
+			name:  "gzipped, appended to itself",
+			files: map[string]string{"logs.jsonl.gz": gzipped(t, all+all)},
+			file:  "logs.jsonl.gz", line: 21,
+			want: "the same entry as line 1 (stream, time and line) again",
+		},
+		{
+			name:  "an entry repeated right after itself counts once",
+			files: map[string]string{"logs.jsonl": lines[0] + lines[0] + strings.Join(lines[1:], "")},
+			api:   10, worker: 10,
+		},
+		{
+			name:  "successive captures sharing their boundary entry",
+			files: map[string]string{"a.jsonl": strings.Join(lines[:12], ""), "b.jsonl": strings.Join(lines[10:], "")},
+			api:   10, worker: 10,
+		},
+		{
+			name:  "one stream per file over the same time",
+			files: map[string]string{"api.jsonl": data2Stream(lines, 0), "worker.jsonl": data2Stream(lines, 1)},
+			api:   10, worker: 10,
+		},
+		{
+			name:  "a stream split in time over files",
+			files: map[string]string{"1.jsonl": strings.Join(lines[:6], ""), "2.jsonl": strings.Join(lines[6:14], ""), "3.jsonl": strings.Join(lines[14:], "")},
+			api:   10, worker: 10,
+		},
+		{
+			name:  "same time, another line: both count",
+			files: map[string]string{"logs.jsonl": all + logLine(evalAt.Add(-50*time.Minute), apiInfo, "api entry 0, again?")},
+			api:   11, worker: 10,
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := writeSnapshot(t, tc.files)
+			s := mustOpen(t, dir)
+			q, err := s.LogQL(context.Background(), evalAt, []string{countQ})
+			if tc.want != "" {
+				var ce *CorruptError
+				if !errors.As(err, &ce) {
+					t.Fatalf("got %v, want a *CorruptError", err)
+				}
+				msg := strings.ReplaceAll(err.Error(), dir+string(filepath.Separator), "")
+				if ce.File != filepath.Join(dir, tc.file) || ce.Line != tc.line || !strings.Contains(msg, tc.want) {
+					t.Errorf("got %s, want %s:%d: ...%s...", msg, tc.file, tc.line, tc.want)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			v, err := q.Query(context.Background(), countQ, evalAt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := map[string]float64{}
+			for _, smp := range v {
+				got[string(smp.Metric["service"])] = float64(smp.Value)
+			}
+			if want := map[string]float64{"api": tc.api, "worker": tc.worker}; !maps.Equal(got, want) {
+				t.Errorf("counts %v, want %v", got, want)
+			}
+		})
+	}
+}
+
+// data2Stream is every other line of lines from the first-th: one stream
+// of data2Entries.
+func data2Stream(lines []string, first int) string {
+	var b strings.Builder
+	for i := first; i < len(lines); i += 2 {
+		b.WriteString(lines[i])
+	}
+	return b.String()
 }

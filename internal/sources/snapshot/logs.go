@@ -9,6 +9,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"io"
 	"math/bits"
 	"os"
@@ -94,7 +95,7 @@ func (s *Snapshot) LogQL(ctx context.Context, at time.Time, queries []string) (s
 		return ans, nil // Nothing to count: no need to read the logs.
 	}
 	ev := logql.NewEvaluator(at, parsed...)
-	r := &logReader{ev: ev, streams: map[string]*logql.Stream{}, labels: map[string]string{}}
+	r := newLogReader(ev)
 	if err := r.readAll(ctx, files); err != nil {
 		return nil, err
 	}
@@ -170,8 +171,27 @@ type logReader struct {
 	ev *logql.Evaluator
 	// streams maps the labels object of a line, as written, to its
 	// stream, so that a line's labels are decoded once per spelling.
-	streams map[string]*logql.Stream
+	streams map[string]*streamRef
 	labels  map[string]string // scratch for decoding a labels object
+
+	// What is known of each stream to find the same entries twice
+	// (dupcheck.go): per stream, not per entry, so memory stays flat
+	// whatever the size of the files.
+	tracks  map[*logql.Stream]*streamTrack
+	files   []string       // the files read so far, the current one last
+	touched []*streamTrack // the streams of the current file
+	seed    maphash.Seed
+}
+
+// streamRef is a stream and what the duplicate check knows of it.
+type streamRef struct {
+	st *logql.Stream
+	tr *streamTrack
+}
+
+func newLogReader(ev *logql.Evaluator) *logReader {
+	return &logReader{ev: ev, streams: map[string]*streamRef{}, labels: map[string]string{},
+		tracks: map[*logql.Stream]*streamTrack{}, seed: maphash.MakeSeed()}
 }
 
 const (
@@ -232,28 +252,61 @@ func (r *logReader) readAll(ctx context.Context, files []string) error {
 	if err == nil && ctx.Err() != nil {
 		err = fmt.Errorf("reading snapshot logs: %w", ctx.Err())
 	}
+	if err == nil {
+		err = r.endFile()
+	}
 	return err
 }
 
 // consume evaluates the entries of a batch, then reports its error.
 func (r *logReader) consume(b *logBatch) error {
+	if n := len(r.files); n == 0 || r.files[n-1] != b.file {
+		if err := r.endFile(); err != nil {
+			return err
+		}
+		r.files = append(r.files, b.file)
+	}
+	file := len(r.files) - 1
 	for i := range b.ents {
 		e := &b.ents[i]
 		raw := b.buf[e.labelStart:e.labelEnd]
-		st, ok := r.streams[string(raw)]
+		ref, ok := r.streams[string(raw)]
 		if !ok {
 			if msg := r.decodeLabels(raw); msg != "" {
 				return &CorruptError{File: b.file, Line: e.lineNo, Msg: "labels: " + msg}
 			}
-			st = r.ev.Stream(r.labels)
+			st := r.ev.Stream(r.labels)
+			tr := r.tracks[st]
+			if tr == nil {
+				tr = &streamTrack{file: -1}
+				r.tracks[st] = tr
+			}
 			if len(r.streams) >= maxRawLabelSets {
 				clear(r.streams)
 			}
-			r.streams[string(raw)] = st
+			ref = &streamRef{st: st, tr: tr}
+			r.streams[string(raw)] = ref
+		}
+		tr := ref.tr
+		if tr.file != file {
+			tr.start(file, e.ts, e.lineNo)
+			r.touched = append(r.touched, tr)
+		} else if e.ts < tr.minTS {
+			tr.minTS = e.ts
+		} else if e.ts > tr.maxTS {
+			tr.maxTS = e.ts
 		}
 		if e.textEnd >= 0 {
-			r.ev.AddLine(st, e.ts, b.buf[e.textStart:e.textEnd])
+			text := b.buf[e.textStart:e.textEnd]
+			if !tr.haveRef {
+				tr.haveRef, tr.refTS, tr.refLine = true, e.ts, e.lineNo
+				tr.refHash = maphash.Bytes(r.seed, text)
+			} else if e.ts == tr.refTS && tr.lastTS != e.ts && maphash.Bytes(r.seed, text) == tr.refHash {
+				return r.twiceInFile(b.file, e.lineNo, tr)
+			}
+			r.ev.AddLine(ref.st, e.ts, text)
 		}
+		tr.lastTS = e.ts
 	}
 	return b.err
 }
