@@ -183,9 +183,10 @@ func (l *fileLoader) sample(ctx context.Context, p textparse.Parser, line int) e
 		return l.corrupt(line, "sample has no timestamp: every sample of a snapshot needs one (in seconds)")
 	}
 	ts := *tsp
-	if ts < minTimestampMs {
+	if ts < minTimestampMs || ts == math.MaxInt64 {
 		// The parser turns a timestamp it cannot hold in int64
-		// milliseconds (1e300) into the smallest int64.
+		// milliseconds (1e300) into the smallest int64 (the largest on
+		// some CPUs).
 		return l.corrupt(line, "timestamp out of range: OpenMetrics timestamps are unix seconds, of a time between the years 1000 and 3000")
 	}
 	if ts >= maxTimestampMs {
