@@ -60,6 +60,7 @@ type checkOptions struct {
 type reportTarget struct {
 	format string
 	path   string
+	flag   string // the flag that asked for it, for messages
 }
 
 // stdoutPath maps the names of standard output ("-", /dev/stdout) to ""
@@ -135,7 +136,7 @@ func (o *checkOptions) resolve() error {
 	if _, err := report.ParseFormat(o.format); err != nil {
 		return fmt.Errorf("--format: %w", err)
 	}
-	o.targets = []reportTarget{{format: o.format, path: stdoutPath(o.output)}}
+	o.targets = []reportTarget{{format: o.format, path: stdoutPath(o.output), flag: "--output " + o.output}}
 	for _, r := range o.reports {
 		format, path, ok := strings.Cut(r, "=")
 		if !ok || path == "" {
@@ -144,7 +145,10 @@ func (o *checkOptions) resolve() error {
 		if _, err := report.ParseFormat(format); err != nil {
 			return fmt.Errorf("--report: %w", err)
 		}
-		o.targets = append(o.targets, reportTarget{format: format, path: stdoutPath(path)})
+		o.targets = append(o.targets, reportTarget{format: format, path: stdoutPath(path), flag: "--report " + r})
+	}
+	if err := sameReportFiles(o.targets); err != nil {
+		return err
 	}
 	return o.sources.validate()
 }

@@ -78,7 +78,7 @@ func TestHostileAtUnits(t *testing.T) {
 		}
 	}
 	now := time.Date(2026, 11, 26, 12, 0, 7, 0, time.UTC)
-	for _, ok := range []string{"1795694407", "1795694407.25", "2026-11-27T12:00:07Z", "2026-11-27T11:59:59Z", "0", "2020-01-01T00:00:00Z"} {
+	for _, ok := range []string{"1795694407", "1795694407.25", "2026-11-27T12:00:07Z", "2026-11-27T11:59:59Z", "2000-01-01T00:00:00Z", "946684800", "2020-01-01T00:00:00Z"} {
 		if _, err := atFlag(ok, now); err != nil {
 			t.Errorf("atFlag(%q): %v, want it accepted", ok, err)
 		}

@@ -86,12 +86,20 @@ func atFlag(at string, now time.Time) (time.Time, error) {
 	if err != nil {
 		return time.Time{}, fmt.Errorf("--at: %w", err)
 	}
+	if t.Before(minAt) {
+		return time.Time{}, fmt.Errorf("--at: %s is %s, before %s: give the evaluation time in unix seconds (e.g. %d) or RFC3339",
+			at, t.Format(time.RFC3339), minAt.Format("2006-01-02"), now.Unix())
+	}
 	if ahead := t.Sub(now); ahead > maxAtAhead {
 		return time.Time{}, fmt.Errorf("--at: %s is %s in the future (now %s): the evaluation time can be at most a day ahead",
 			t.Format(time.RFC3339), roughDuration(ahead), now.UTC().Format(time.RFC3339))
 	}
 	return t, nil
 }
+
+// minAt is the earliest --at: before it, no source holds data for a
+// budget (and 0 or -1 is an unset or mangled value, not a time).
+var minAt = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
 
 // maxAtAhead is how far in the future --at may be: clocks differ, a day
 // does not.

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -261,6 +262,13 @@ func readRuntime(file string) (*Runtime, error) {
 		if err := json.Unmarshal(raw, rt.Prometheus); err != nil {
 			return nil, jsonCorruptAt(file, data, dataOffset(data, raw), err, "prometheus: want the data of /api/v1/status/runtimeinfo")
 		}
+		if msg := checkStorageRetention(rt.Prometheus.StorageRetention); msg != "" {
+			off := bytes.Index(data, []byte(`"storageRetention"`))
+			if off < 0 {
+				off = dataOffset(data, raw)
+			}
+			return nil, &CorruptError{File: file, Line: lineOf(data, off), Msg: "prometheus.storageRetention: " + msg}
+		}
 	}
 	if raw, ok := sections["loki"]; ok && string(raw) != "null" {
 		dec := json.NewDecoder(bytes.NewReader(raw))
@@ -278,6 +286,33 @@ func readRuntime(file string) (*Runtime, error) {
 		rt.Loki = &LokiRuntime{RetentionPeriod: *lr.RetentionPeriod}
 	}
 	return rt, nil
+}
+
+var (
+	sizeRetentionRE    = regexp.MustCompile(`^(?:\d+(?:\.\d+)?[KMGTPE]?i?B)+$`)
+	percentRetentionRE = regexp.MustCompile(`^\d+(?:\.\d+)?%$`)
+)
+
+// checkStorageRetention says what is wrong with a storageRetention as
+// Prometheus writes it ("15d", "512MB", "15d or 512MB", "" for none), or
+// "". A value no check can read is corrupt data, like a bad Loki
+// retention_period.
+func checkStorageRetention(s string) string {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return ""
+	}
+	for _, part := range strings.Split(s, " or ") {
+		part = strings.TrimSpace(part)
+		if _, err := model.ParseDuration(part); err == nil {
+			continue
+		}
+		if sizeRetentionRE.MatchString(part) || percentRetentionRE.MatchString(part) {
+			continue
+		}
+		return "a part is neither a duration nor a size: want e.g. 15d, 512MB or \"15d or 512MB\""
+	}
+	return ""
 }
 
 // parseRetentionPeriod reads a duration as Loki writes it ("744h", "4w3d",

@@ -9,10 +9,14 @@ import "fmt"
 type CorruptError struct {
 	File string
 	Line int
+	Col  int // 1-based column on Line; 0 when not known
 	Msg  string
 }
 
 func (e *CorruptError) Error() string {
+	if e.Line > 0 && e.Col > 0 {
+		return fmt.Sprintf("%s:%d:%d: %s", e.File, e.Line, e.Col, e.Msg)
+	}
 	if e.Line > 0 {
 		return fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Msg)
 	}

@@ -23,6 +23,10 @@ import (
 // holds uncommitted samples in memory, so batches keep that bounded.
 const appendBatch = 50_000
 
+// minTimestampMs is the start of the year 1000: an earlier timestamp is
+// out of range (the parser turns 1e300 into the smallest int64).
+var minTimestampMs = time.Date(1000, 1, 1, 0, 0, 0, 0, time.UTC).UnixMilli()
+
 // maxTimestampMs is the start of the year 3000. OpenMetrics timestamps are
 // seconds; a millisecond timestamp read as seconds lands around the year
 // 57000, which promtool accepts without a word.
@@ -179,6 +183,12 @@ func (l *fileLoader) sample(ctx context.Context, p textparse.Parser, line int) e
 		return l.corrupt(line, "sample has no timestamp: every sample of a snapshot needs one (in seconds)")
 	}
 	ts := *tsp
+	if ts < minTimestampMs || ts == math.MaxInt64 {
+		// The parser turns a timestamp it cannot hold in int64
+		// milliseconds (1e300) into the smallest int64 (the largest on
+		// some CPUs).
+		return l.corrupt(line, "timestamp out of range: OpenMetrics timestamps are unix seconds, of a time between the years 1000 and 3000")
+	}
 	if ts >= maxTimestampMs {
 		return l.corrupt(line, "timestamp %s is after the year 3000: OpenMetrics timestamps are seconds, this looks like milliseconds", formatSeconds(ts))
 	}

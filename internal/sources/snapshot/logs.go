@@ -9,6 +9,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"io"
 	"math/bits"
 	"os"
@@ -94,7 +95,7 @@ func (s *Snapshot) LogQL(ctx context.Context, at time.Time, queries []string) (s
 		return ans, nil // Nothing to count: no need to read the logs.
 	}
 	ev := logql.NewEvaluator(at, parsed...)
-	r := &logReader{ev: ev, streams: map[string]*logql.Stream{}, labels: map[string]string{}}
+	r := newLogReader(ev)
 	if err := r.readAll(ctx, files); err != nil {
 		return nil, err
 	}
@@ -170,8 +171,27 @@ type logReader struct {
 	ev *logql.Evaluator
 	// streams maps the labels object of a line, as written, to its
 	// stream, so that a line's labels are decoded once per spelling.
-	streams map[string]*logql.Stream
+	streams map[string]*streamRef
 	labels  map[string]string // scratch for decoding a labels object
+
+	// What is known of each stream to find the same entries twice
+	// (dupcheck.go): per stream, not per entry, so memory stays flat
+	// whatever the size of the files.
+	tracks  map[*logql.Stream]*streamTrack
+	files   []string       // the files read so far, the current one last
+	touched []*streamTrack // the streams of the current file
+	seed    maphash.Seed
+}
+
+// streamRef is a stream and what the duplicate check knows of it.
+type streamRef struct {
+	st *logql.Stream
+	tr *streamTrack
+}
+
+func newLogReader(ev *logql.Evaluator) *logReader {
+	return &logReader{ev: ev, streams: map[string]*streamRef{}, labels: map[string]string{},
+		tracks: map[*logql.Stream]*streamTrack{}, seed: maphash.MakeSeed()}
 }
 
 const (
@@ -232,28 +252,61 @@ func (r *logReader) readAll(ctx context.Context, files []string) error {
 	if err == nil && ctx.Err() != nil {
 		err = fmt.Errorf("reading snapshot logs: %w", ctx.Err())
 	}
+	if err == nil {
+		err = r.endFile()
+	}
 	return err
 }
 
 // consume evaluates the entries of a batch, then reports its error.
 func (r *logReader) consume(b *logBatch) error {
+	if n := len(r.files); n == 0 || r.files[n-1] != b.file {
+		if err := r.endFile(); err != nil {
+			return err
+		}
+		r.files = append(r.files, b.file)
+	}
+	file := len(r.files) - 1
 	for i := range b.ents {
 		e := &b.ents[i]
 		raw := b.buf[e.labelStart:e.labelEnd]
-		st, ok := r.streams[string(raw)]
+		ref, ok := r.streams[string(raw)]
 		if !ok {
 			if msg := r.decodeLabels(raw); msg != "" {
 				return &CorruptError{File: b.file, Line: e.lineNo, Msg: "labels: " + msg}
 			}
-			st = r.ev.Stream(r.labels)
+			st := r.ev.Stream(r.labels)
+			tr := r.tracks[st]
+			if tr == nil {
+				tr = &streamTrack{file: -1}
+				r.tracks[st] = tr
+			}
 			if len(r.streams) >= maxRawLabelSets {
 				clear(r.streams)
 			}
-			r.streams[string(raw)] = st
+			ref = &streamRef{st: st, tr: tr}
+			r.streams[string(raw)] = ref
+		}
+		tr := ref.tr
+		if tr.file != file {
+			tr.start(file, e.ts, e.lineNo)
+			r.touched = append(r.touched, tr)
+		} else if e.ts < tr.minTS {
+			tr.minTS = e.ts
+		} else if e.ts > tr.maxTS {
+			tr.maxTS = e.ts
 		}
 		if e.textEnd >= 0 {
-			r.ev.AddLine(st, e.ts, b.buf[e.textStart:e.textEnd])
+			text := b.buf[e.textStart:e.textEnd]
+			if !tr.haveRef {
+				tr.haveRef, tr.refTS, tr.refLine = true, e.ts, e.lineNo
+				tr.refHash = maphash.Bytes(r.seed, text)
+			} else if e.ts == tr.refTS && tr.lastTS != e.ts && maphash.Bytes(r.seed, text) == tr.refHash {
+				return r.twiceInFile(b.file, e.lineNo, tr)
+			}
+			r.ev.AddLine(ref.st, e.ts, text)
 		}
+		tr.lastTS = e.ts
 	}
 	return b.err
 }
@@ -327,19 +380,21 @@ func (d *logDecoder) readFile(file string) bool {
 	var in io.Reader = f
 	var gz *gzip.Reader
 	if strings.HasSuffix(file, ".gz") {
-		gz, err = gzip.NewReader(bufio.NewReaderSize(f, 256<<10))
+		br := bufio.NewReaderSize(f, 256<<10)
+		gz, err = gzip.NewReader(br)
 		if err != nil {
 			return d.fail(file, &CorruptError{File: file, Msg: "corrupt gzip: " + gzipProblem(err)})
 		}
 		defer gz.Close()
-		in = gz
+		gz.Multistream(false)
+		in = &gzipMembers{br: br, gz: gz}
 	}
 	// corrupt reports a problem at line n; in a gzipped file, when the
 	// compressed data is broken further on, that is the problem: what
 	// looked like a bad line was its garbage.
 	corrupt := func(n int, msg string) bool {
 		if gz != nil {
-			if _, err := io.Copy(io.Discard, gz); err != nil && isGzipError(err) {
+			if _, err := io.Copy(io.Discard, in); err != nil && isGzipError(err) {
 				return d.fail(file, &CorruptError{File: file, Msg: "corrupt gzip: " + gzipProblem(err)})
 			}
 		}
@@ -413,12 +468,50 @@ func (d *logDecoder) readFile(file string) bool {
 	}
 }
 
+// errGzipTrailing is the error of a gzip file with bytes after its last
+// gzip stream that are not another one.
+var errGzipTrailing = errors.New("trailing data after the end of the gzip stream")
+
+// gzipMembers reads the gzip streams of a file one after the other, as
+// gunzip does (`cat a.gz b.gz` is valid gzip), and tells bytes after the
+// last stream that are not another one (errGzipTrailing) from a stream
+// cut short.
+type gzipMembers struct {
+	br *bufio.Reader // under gz: gz stops exactly at the end of a stream
+	gz *gzip.Reader
+}
+
+func (g *gzipMembers) Read(p []byte) (int, error) {
+	for {
+		n, err := g.gz.Read(p)
+		if !errors.Is(err, io.EOF) || n > 0 {
+			if errors.Is(err, io.EOF) {
+				err = nil // the next Read says EOF again
+			}
+			return n, err
+		}
+		switch _, err := g.br.Peek(1); {
+		case errors.Is(err, io.EOF):
+			return 0, io.EOF
+		case err != nil:
+			return 0, err
+		}
+		if err := g.gz.Reset(g.br); err != nil {
+			if isGzipError(err) {
+				return 0, errGzipTrailing
+			}
+			return 0, err
+		}
+		g.gz.Multistream(false)
+	}
+}
+
 // isGzipError reports an error of the gzip or flate reader about the
 // data (not about the file underneath).
 func isGzipError(err error) bool {
 	var ce flate.CorruptInputError
 	var ie flate.InternalError
-	return errors.Is(err, gzip.ErrChecksum) || errors.Is(err, gzip.ErrHeader) ||
+	return errors.Is(err, gzip.ErrChecksum) || errors.Is(err, gzip.ErrHeader) || errors.Is(err, errGzipTrailing) ||
 		errors.Is(err, io.ErrUnexpectedEOF) || errors.As(err, &ce) || errors.As(err, &ie)
 }
 
@@ -426,6 +519,8 @@ func isGzipError(err error) bool {
 func gzipProblem(err error) string {
 	var ce flate.CorruptInputError
 	switch {
+	case errors.Is(err, errGzipTrailing):
+		return "trailing data after the end of the gzip stream (not another gzip stream); the file was altered or padded"
 	case errors.Is(err, gzip.ErrChecksum):
 		return "checksum mismatch (the data was altered)"
 	case errors.Is(err, gzip.ErrHeader):
@@ -599,8 +694,11 @@ func parseTS(raw []byte, quoted bool) (int64, string) {
 			}
 			ns = ns*10 + int64(c-'0')
 		}
-		if ns >= 0 {
+		if ns >= minLogTS {
 			return ns, ""
+		}
+		if ns >= 0 {
+			return 0, tsUnitProblem(ns, len(raw))
 		}
 	}
 	allDigits := len(raw) > 0
@@ -615,6 +713,9 @@ func parseTS(raw []byte, quoted bool) (int64, string) {
 		if err != nil {
 			return 0, "ts: out of range for unix nanoseconds"
 		}
+		if ns < minLogTS {
+			return 0, tsUnitProblem(ns, len(raw))
+		}
 		return ns, ""
 	}
 	if quoted {
@@ -623,6 +724,27 @@ func parseTS(raw []byte, quoted bool) (int64, string) {
 		}
 	}
 	return 0, "ts: bad timestamp: want unix nanoseconds (\"1795718400000000000\") or RFC3339 (\"2026-11-26T18:40:00.123456789Z\")"
+}
+
+// minLogTS is the earliest numeric ts taken: 1e17 ns is in 1973. A
+// smaller number is almost surely a time in another unit (seconds,
+// milliseconds, microseconds) that, read as nanoseconds, would put every
+// entry in 1970, outside every window: the budgets would see no logs.
+const minLogTS = 1e17
+
+// tsUnitProblem says what a numeric ts below minLogTS looks like; digits
+// is its length as written. The value itself is not repeated.
+func tsUnitProblem(ns int64, digits int) string {
+	const want = ": write unix nanoseconds (19 digits, \"1795718400000000000\") or RFC3339"
+	switch {
+	case ns < 0:
+		return "ts: negative: a time before 1970" + want
+	case ns < 1e11:
+		return fmt.Sprintf("ts: %d digits looks like unix seconds, not nanoseconds (as nanoseconds it is in 1970)", digits) + want
+	case ns < 1e14:
+		return fmt.Sprintf("ts: %d digits looks like unix milliseconds, not nanoseconds (as nanoseconds it is in 1970)", digits) + want
+	}
+	return fmt.Sprintf("ts: %d digits looks like unix microseconds, not nanoseconds (as nanoseconds it is before 1973)", digits) + want
 }
 
 // decodeLabels fills r.labels from a labels object scanLabels accepted.

@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/secflow/secflow-budget/internal/config"
 )
 
 // ManifestFile is the name of the manifest inside a snapshot directory.
@@ -91,6 +93,11 @@ func parseManifest(file string, data []byte) (Manifest, error) {
 	}
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
+		// yaml.v3 says where a syntax error is, but not where the bytes
+		// it cannot read are (invalid UTF-8, control characters).
+		if ce := config.CheckYAML(file, data); ce != nil && ce.Line > 0 {
+			return Manifest{}, &CorruptError{File: file, Line: ce.Line, Col: ce.Col, Msg: ce.Msg}
+		}
 		line, msg := yamlErrorLine(err)
 		return Manifest{}, corrupt(line, "%s", msg)
 	}
