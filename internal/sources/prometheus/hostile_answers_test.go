@@ -57,7 +57,7 @@ func TestHostileStatusErrorWithoutText(t *testing.T) {
 	for body, want := range map[string]string{
 		`{"status":"error"}`:                        `URL answered HTTP 200 OK with status "error" and no error text`,
 		`{"status":"error","errorType":"bad_data"}`: `URL answered HTTP 200 OK with status "error" and no error text (errorType "bad_data")`,
-		`{"status":"error","error":"  "}`:            `URL answered HTTP 200 OK with status "error" and no error text`,
+		`{"status":"error","error":"  "}`:           `URL answered HTTP 200 OK with status "error" and no error text`,
 	} {
 		srv := newFakeProm(t, hostileAnswer(200, []byte(body)))
 		_, err := mustNew(t, &config.Source{URL: srv.URL}).Query(context.Background(), "up", evalTime)
