@@ -2,12 +2,17 @@ package checks
 
 import (
 	"context"
+	"io"
 	"math"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/prometheus/common/model"
+
+	"github.com/secflow/secflow-budget/internal/sources/endpoint"
 )
 
 // answersResult is what one result of an impossible-answer case must be:
@@ -202,6 +207,47 @@ func TestHostileImpossibleCounts(t *testing.T) {
 				if w.note != "" && !strings.Contains(r.Note, w.note) {
 					t.Errorf("result %d note = %q, want it to contain %q", i, r.Note, w.note)
 				}
+			}
+		})
+	}
+}
+
+// TestHostileEndpointFarOverMaxBytes: an endpoint whose body is far over
+// max_bytes fails the budget (exit 1) once reading is past the limit; it
+// used to read 1 GiB and then end in "response too large" (exit 3). A
+// series limit, which needs the whole body, cannot be judged and says so.
+func TestHostileEndpointFarOverMaxBytes(t *testing.T) {
+	chunk := strings.Repeat("x_total 1\n", 3277)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		for range (1 << 30) / len(chunk) {
+			if _, err := io.WriteString(w, chunk); err != nil {
+				return
+			}
+		}
+	}))
+	defer srv.Close()
+	client, err := endpoint.New(nil, endpoint.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	budget := "- name: big\n  type: endpoint\n  url: " + srv.URL + "/metrics\n  max_bytes: 1MB\n"
+	for _, tt := range []struct {
+		name, extra, message, results string
+	}{
+		{name: "max_bytes only",
+			message: "bytes 1.01 MB > 1 MB (the body is larger: reading stopped there, past max_bytes)",
+			results: "bytes 1.01 MB > 1 MB fail"},
+		{name: "max_series too", extra: "  max_series: 100\n",
+			message: "bytes 16.78 MB > 1 MB (the body is larger: reading stopped there, past max_bytes) (and 1 more not passing)",
+			results: "bytes 16.78 MB > 1 MB fail\nseries: not counted: reading stopped after 16.78 MB, past max_bytes (on_missing: fail) fail"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			o := runEndpoint(t, budget+tt.extra, client)
+			if o.Status != Fail || o.Message != tt.message {
+				t.Errorf("%s %q, want fail %q (err %+v)", o.Status, o.Message, tt.message, o.Err)
+			}
+			if got := describeAll(o.Results); got != tt.results {
+				t.Errorf("results\n%s\nwant\n%s", got, tt.results)
 			}
 		})
 	}
