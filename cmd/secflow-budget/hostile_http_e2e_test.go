@@ -233,7 +233,7 @@ func TestHostileHTTPAnswers(t *testing.T) {
 			handlers: same(httpAnswer(200, []byte(`{"status":"partial","data":{"resultType":"vector","result":`+httpSample(`{}`, "1")+`}}`))),
 			code:     3,
 			up:       httpWant{"error", "bad_response", `prometheus: unreadable response from URL (HTTP 200): the answer's status is "partial", want "success"`},
-			logs:     httpWant{"error", "bad_response", `loki: URL answered HTTP 200 without success: status "partial"`},
+			logs:     httpWant{"error", "bad_response", `loki: URL answered HTTP 200 with status "partial" and no error text`},
 		},
 		{
 			name:     "value not a number",

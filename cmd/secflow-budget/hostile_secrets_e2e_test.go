@@ -128,8 +128,8 @@ func TestHostileSecretsSchemelessURL(t *testing.T) {
 	}{
 		{"--prometheus", nil, []string{"check", "-c", cfg, "--prometheus", bad}, `--prometheus: invalid URL "xxxxx@prom.example:9090"`},
 		{"--loki", nil, []string{"check", "-c", cfg, "--loki", "ci:Pw-SECRET-a1@loki.example:3100", "--prometheus", "http://127.0.0.1:1"}, `--loki: invalid URL "xxxxx@loki.example:3100"`},
-		{"SECFLOW_PROMETHEUS_URL", []string{"SECFLOW_PROMETHEUS_URL=" + bad}, []string{"check", "-c", cfg}, `Prometheus URL: invalid URL "xxxxx@prom.example:9090"`},
-		{"SECFLOW_LOKI_URL", []string{"SECFLOW_LOKI_URL=ci:Pw-SECRET-a1@loki.example:3100", "SECFLOW_PROMETHEUS_URL=http://127.0.0.1:1"}, []string{"check", "-c", cfg}, `Loki URL: invalid URL "xxxxx@loki.example:3100"`},
+		{"SECFLOW_PROMETHEUS_URL", []string{"SECFLOW_PROMETHEUS_URL=" + bad}, []string{"check", "-c", cfg}, `SECFLOW_PROMETHEUS_URL: invalid URL "xxxxx@prom.example:9090"`},
+		{"SECFLOW_LOKI_URL", []string{"SECFLOW_LOKI_URL=ci:Pw-SECRET-a1@loki.example:3100", "SECFLOW_PROMETHEUS_URL=http://127.0.0.1:1"}, []string{"check", "-c", cfg}, `SECFLOW_LOKI_URL: invalid URL "xxxxx@loki.example:3100"`},
 		{"snapshot --prometheus", nil, []string{"snapshot", "-c", cfg, "--out", out, "--prometheus", bad}, `invalid URL "xxxxx@prom.example:9090"`},
 		{"snapshot env", []string{"SECFLOW_PROMETHEUS_URL=" + bad}, []string{"snapshot", "-c", cfg, "--out", out}, `invalid URL "xxxxx@prom.example:9090"`},
 		{"budgets.yaml validate", nil, []string{"validate", "-c", inFile}, `sources.prometheus.url: invalid URL "xxxxx@prom.example:9090"`},

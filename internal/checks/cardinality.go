@@ -83,6 +83,9 @@ func (c *CardinalityCheck) Evaluate(ctx context.Context, env Env) (Evaluation, e
 	if err != nil {
 		return Evaluation{}, err
 	}
+	if err := foreignLabels("prometheus", c.query, vec, c.by...); err != nil {
+		return Evaluation{}, err
+	}
 	if len(vec) == 0 {
 		return Evaluation{Missing: "the selector matched no series"}, nil
 	}
@@ -95,6 +98,11 @@ func (c *CardinalityCheck) Evaluate(ctx context.Context, env Env) (Evaluation, e
 	var over []group
 	for _, s := range vec {
 		r := Result{Subject: "series", Labels: labelMap(s.Metric), Unit: "series"}
+		if note := countProblem(float64(s.Value), "series", ""); note != "" {
+			judgeImpossible(&r, float64(s.Value), note)
+			ev.Results = append(ev.Results, r)
+			continue
+		}
 		c.limits.Judge(&r, float64(s.Value))
 		if r.Status == Fail || r.Status == Warn {
 			over = append(over, group{FormatLabels(r.Labels), float64(s.Value)})
@@ -116,6 +124,9 @@ func (c *CardinalityCheck) Evaluate(ctx context.Context, env Env) (Evaluation, e
 		return ev, nil
 	}
 	top, err := env.Prometheus.Query(ctx, c.topQuery, env.At)
+	if err == nil {
+		err = foreignLabels("prometheus", c.topQuery, top, "__name__")
+	}
 	if err != nil {
 		ev.Notes = append(ev.Notes, fmt.Sprintf("could not list the largest metrics: %v", err))
 		return ev, nil

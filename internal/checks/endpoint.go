@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"mime"
 	"net/http"
 	"net/url"
@@ -89,7 +90,13 @@ func (c *EndpointCheck) Evaluate(ctx context.Context, env Env) (Evaluation, erro
 	if env.Endpoints == nil {
 		return Evaluation{}, sources.Errorf(sources.NotConfigured, "endpoint", "no source for /metrics endpoints was configured")
 	}
-	exp, err := env.Endpoints.Fetch(ctx, sources.EndpointRequest{Name: c.name, URL: c.url})
+	req := sources.EndpointRequest{Name: c.name, URL: c.url, NeedBody: c.maxSeries != nil || c.lint}
+	if c.maxBytes != nil && *c.maxBytes < math.MaxInt64/2 {
+		// A body far over max_bytes is not read to its end: that it
+		// breaks the limit is all there is to know of its size.
+		req.MaxBytes = int64(*c.maxBytes)
+	}
+	exp, err := env.Endpoints.Fetch(ctx, req)
 	if err != nil {
 		return Evaluation{}, err
 	}
@@ -97,15 +104,21 @@ func (c *EndpointCheck) Evaluate(ctx context.Context, env Env) (Evaluation, erro
 
 	size := Result{Subject: "bytes", Unit: "bytes"}
 	Limits{Max: c.maxBytes}.judgeOrShow(&size, float64(exp.Size))
+	if exp.Cut {
+		size.Note = "the body is larger: reading stopped there, past max_bytes"
+	}
 	ev.Results = append(ev.Results, size)
 
 	series := Result{Subject: "series", Unit: "series"}
 	lint := Result{Subject: "lint", Unit: "problems", Op: "<=", WarnLimit: F(0)}
-	complete := int64(len(exp.Body)) >= exp.Size
+	complete := !exp.Cut && int64(len(exp.Body)) >= exp.Size
 	if !complete {
 		// Parsing a cut body would report a bogus syntax error. Only a
 		// series limit is left undecided; the size says what matters.
 		cut := fmt.Sprintf("only the first %s of the body were read", FormatValue(float64(len(exp.Body)), "bytes"))
+		if exp.Cut {
+			cut = fmt.Sprintf("reading stopped after %s, past max_bytes", FormatValue(float64(exp.Size), "bytes"))
+		}
 		series.Missing, series.Limit, series.Op = true, c.maxSeries, "<="
 		series.Note = "not counted: " + cut
 		ev.Notes = append(ev.Notes, "series not counted and not linted: "+cut)
@@ -208,6 +221,8 @@ func (c *EndpointCheck) message(rs []Result) string {
 		msg = w.Note
 	case w.Subject == "lint" && !w.Missing:
 		msg = fmt.Sprintf("promlint: %s", countNoun(int(*w.Value), "problem", "problems"))
+	case w.Subject == "bytes" && w.Note != "" && !w.Missing:
+		msg = DescribeResult(w, c.onMissing) + " (" + w.Note + ")"
 	default:
 		msg = DescribeResult(w, c.onMissing)
 	}

@@ -138,6 +138,9 @@ type levelGroup struct {
 	labels model.Metric
 	counts map[string]float64
 	total  float64
+	// impossible, when set, says which count of the group the source
+	// cannot have meant: no share of the group is judged.
+	impossible string
 }
 
 // Evaluate implements Check.
@@ -161,23 +164,42 @@ func (c *LogLevelsCheck) Evaluate(ctx context.Context, env Env) (Evaluation, err
 		}
 		return g
 	}
+	if err := foreignLabels("loki", c.levelsQ, vec, append(append([]string{}, c.by...), c.level)...); err != nil {
+		return Evaluation{}, err
+	}
 	for _, s := range vec {
 		g := group(s.Metric)
-		g.counts[normalizeLevel(string(s.Metric[model.LabelName(c.level)]))] += float64(s.Value)
+		level := normalizeLevel(string(s.Metric[model.LabelName(c.level)]))
+		if note := countProblem(float64(s.Value), "lines", " at level "+level); note != "" && g.impossible == "" {
+			g.impossible = note
+		}
+		g.counts[level] += float64(s.Value)
 		g.total += float64(s.Value)
 	}
 	if c.totalQ != "" {
 		totals, err := env.Loki.Query(ctx, c.totalQ, env.At)
+		if err == nil {
+			err = foreignLabels("loki", c.totalQ, totals, c.by...)
+		}
 		if err != nil {
 			return Evaluation{}, err
 		}
 		for _, s := range totals {
 			g := group(s.Metric)
+			total := float64(s.Value)
+			switch note := countProblem(total, "lines", " in all"); {
+			case g.impossible != "":
+			case note != "":
+				g.impossible = note
+			case finite(total) && finite(g.total) && g.total > total:
+				// The parsed lines are some of all lines, never more.
+				g.impossible = fmt.Sprintf("the source returned %s lines with a level but %s lines in all: the levels cannot count more lines than the total", countText(g.total), countText(total))
+			}
 			// Lines the parser could not read have no level: UNKNOWN.
-			if extra := float64(s.Value) - g.total; extra > 0 {
+			if extra := total - g.total; extra > 0 {
 				g.counts["UNKNOWN"] += extra
 			}
-			g.total = float64(s.Value)
+			g.total = total
 		}
 	}
 	if len(groups) == 0 {
@@ -202,12 +224,21 @@ func (c *LogLevelsCheck) Evaluate(ctx context.Context, env Env) (Evaluation, err
 			if g.total > 0 {
 				share = n / g.total
 			}
-			if !finite(n) || !finite(g.total) {
+			switch {
+			case g.impossible != "":
+				share = math.NaN()
+				r.Note = g.impossible
+			case !finite(n) || !finite(g.total):
 				// A count of lines is a whole number: NaN or an
 				// infinity from the source gives no share, and
 				// must not pass a limit (n/+Inf would be 0).
 				share = math.NaN()
 				r.Note = fmt.Sprintf("the source returned %s of %s lines: no share can be computed", FormatValue(n, "lines"), FormatValue(g.total, "lines"))
+			case share < 0 || share > 1:
+				// Counts that pass the checks above give none; a share
+				// outside [0, 1] is never judged.
+				share = math.NaN()
+				r.Note = fmt.Sprintf("the source returned %s of %s lines: a share must be between 0%% and 100%%", countText(n), countText(g.total))
 			}
 			switch {
 			case limited:

@@ -3,8 +3,10 @@ package checks
 import (
 	"context"
 	"fmt"
+	"math"
 	"regexp"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/secflow/secflow-budget/internal/config"
@@ -150,6 +152,9 @@ func (c *LogRedactionCheck) Evaluate(ctx context.Context, env Env) (Evaluation, 
 		if err != nil {
 			return Evaluation{}, err
 		}
+		if err := foreignLabels("loki", p.query, vec, c.by...); err != nil {
+			return Evaluation{}, err
+		}
 		sortVector(vec)
 		if len(vec) == 0 {
 			ev.Results = append(ev.Results, Result{Subject: p.name, Labels: map[string]string{}, Value: F(0), Unit: "lines", Limit: limit, Op: "<="})
@@ -158,12 +163,20 @@ func (c *LogRedactionCheck) Evaluate(ctx context.Context, env Env) (Evaluation, 
 		matched = true
 		for _, s := range vec {
 			r := Result{Subject: p.name, Labels: labelMap(s.Metric), Unit: "lines"}
+			if note := countProblem(float64(s.Value), "lines", ""); note != "" {
+				judgeImpossible(&r, float64(s.Value), note)
+				ev.Results = append(ev.Results, r)
+				continue
+			}
 			Limits{Max: limit}.Judge(&r, float64(s.Value))
 			ev.Results = append(ev.Results, r)
 		}
 	}
 	if !matched {
 		total, err := env.Loki.Query(ctx, c.totalQ, env.At)
+		if err == nil {
+			err = foreignLabels("loki", c.totalQ, total)
+		}
 		if err != nil {
 			return Evaluation{}, err
 		}
@@ -171,11 +184,13 @@ func (c *LogRedactionCheck) Evaluate(ctx context.Context, env Env) (Evaluation, 
 			return Evaluation{Missing: fmt.Sprintf("no log lines in the last %s", promDuration(c.window))}, nil
 		}
 	}
-	var bad, nan []string
+	var bad, nan, impossible []string
 	for _, r := range ev.Results {
-		switch r.Status {
-		case Pass:
-		case Error:
+		switch {
+		case r.Status == Pass:
+		case r.Status == Error && !math.IsNaN(*r.Value):
+			impossible = append(impossible, r.Subject+FormatLabels(r.Labels)+": "+r.Note)
+		case r.Status == Error:
 			nan = append(nan, r.Subject+FormatLabels(r.Labels))
 		default:
 			bad = append(bad, fmt.Sprintf("%s%s: %s", r.Subject, FormatLabels(r.Labels), FormatValue(*r.Value, "lines")))
@@ -193,6 +208,15 @@ func (c *LogRedactionCheck) Evaluate(ctx context.Context, env Env) (Evaluation, 
 		}
 	default:
 		ev.Message = fmt.Sprintf("lines matching secret patterns: %s (matched text is never shown)", joinNames(bad))
+	}
+	if len(impossible) > 0 {
+		// Before anything else: an impossible count is why the budget
+		// is an error, whatever the other patterns found.
+		msg := strings.Join(impossible, "; ")
+		if len(nan) > 0 || len(bad) > 0 {
+			msg += "; " + ev.Message
+		}
+		ev.Message = msg
 	}
 	return ev, nil
 }

@@ -52,6 +52,9 @@ func (c *LogVolumeCheck) Evaluate(ctx context.Context, env Env) (Evaluation, err
 	if err != nil {
 		return Evaluation{}, err
 	}
+	if err := foreignLabels("loki", c.query, vec, c.by...); err != nil {
+		return Evaluation{}, err
+	}
 	if len(vec) == 0 {
 		return Evaluation{Missing: fmt.Sprintf("no log lines in the last %s", promDuration(c.window))}, nil
 	}
@@ -61,7 +64,11 @@ func (c *LogVolumeCheck) Evaluate(ctx context.Context, env Env) (Evaluation, err
 	ev := Evaluation{}
 	for _, s := range vec {
 		r := Result{Subject: subject, Labels: labelMap(s.Metric), Unit: "bytes"}
-		c.limits.Judge(&r, float64(s.Value)*scale)
+		if note := bytesProblem(float64(s.Value)); note != "" {
+			judgeImpossible(&r, float64(s.Value)*scale, note)
+		} else {
+			c.limits.Judge(&r, float64(s.Value)*scale)
+		}
 		r.Extra = append(r.Extra, KV{"bytes_in_window", float64(s.Value)})
 		ev.Results = append(ev.Results, r)
 	}

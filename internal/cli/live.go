@@ -56,14 +56,19 @@ func liveSource(io IO, cfg *config.Config, name string, fromFile *config.Source,
 		cp := *fromFile
 		src = &cp
 	}
+	from := name + " URL" // where src.URL comes from, for an error
 	if u := firstNonEmpty(flagURL, io.Getenv(envVar)); u != "" {
 		src.URL = u
+		from = "--" + lower
+		if flagURL == "" {
+			from = envVar
+		}
 	}
 	if src.URL == "" {
 		return nil, usageError(fmt.Errorf("no %s to ask: set --%s URL, %s or sources.%s.url in %s, or run offline with --offline DIR", name, lower, envVar, lower, cfg.File))
 	}
 	if err := config.CheckURL(src.URL); err != nil {
-		return nil, usageError(fmt.Errorf("%s URL: %w", name, err))
+		return nil, usageError(fmt.Errorf("%s: %w", from, err))
 	}
 	return src, nil
 }

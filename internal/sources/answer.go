@@ -1,6 +1,8 @@
 package sources
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"unicode"
@@ -132,4 +134,76 @@ func OneLine(s string) string {
 		return r
 	}, strings.ToValidUTF8(s, "\uFFFD"))
 	return strings.Join(strings.Fields(s), " ")
+}
+
+// ResultProblem says what in result, the raw data.result of a query's
+// answer of type resultType, decoding would silently read as a number
+// that was not sent, or "" when nothing does. model's decoder reads a
+// sample pair of one element ([1795694400]) or with a null value
+// ([1795694400,null]) as the value 0, which would pass any max: each pair
+// must be exactly [time, "value"]. Other types, and results that do not
+// decode, are left to the decoder and to VectorProblem and MatrixProblem.
+func ResultProblem(resultType string, result json.RawMessage) string {
+	switch resultType {
+	case "vector":
+		var v []*struct {
+			Metric model.Metric    `json:"metric"`
+			Value  json.RawMessage `json:"value"`
+		}
+		if json.Unmarshal(result, &v) != nil {
+			return ""
+		}
+		for _, s := range v {
+			if s == nil || s.Value == nil {
+				continue // VectorProblem says what is wrong
+			}
+			if p := pairProblem(s.Value); p != "" {
+				return fmt.Sprintf("a sample for %s %s", seriesText(s.Metric), p)
+			}
+		}
+	case "matrix":
+		var m []*struct {
+			Metric model.Metric      `json:"metric"`
+			Values []json.RawMessage `json:"values"`
+		}
+		if json.Unmarshal(result, &m) != nil {
+			return ""
+		}
+		for _, s := range m {
+			if s == nil {
+				continue
+			}
+			for _, pair := range s.Values {
+				if p := pairProblem(pair); p != "" {
+					return fmt.Sprintf("a sample of %s %s", seriesText(s.Metric), p)
+				}
+			}
+		}
+	}
+	return ""
+}
+
+// pairProblem says how raw is not a sample pair [time, "value"], as the
+// end of "a sample for {...} ...".
+func pairProblem(raw json.RawMessage) string {
+	var pair []json.RawMessage
+	if err := json.Unmarshal(raw, &pair); err != nil || pair == nil {
+		return `that is not a [time, "value"] pair`
+	}
+	switch {
+	case len(pair) == 0:
+		return `with neither a time nor a value`
+	case len(pair) == 1:
+		return `with a time and no value`
+	case len(pair) > 2:
+		return fmt.Sprintf(`of %d elements, want [time, "value"]`, len(pair))
+	}
+	t, v := bytes.TrimSpace(pair[0]), bytes.TrimSpace(pair[1])
+	switch {
+	case string(t) == "null":
+		return `with a null time`
+	case string(v) == "null":
+		return `with a null value`
+	}
+	return ""
 }

@@ -52,6 +52,11 @@ type EndpointRequest struct {
 	Name      string // the budget's name: endpoints/NAME.prom offline
 	URL       string
 	Anonymous bool // without credentials, to check that they are required
+	// MaxBytes, when > 0, is the budget's max_bytes: once a body is
+	// known to be past it, reading may stop (Exposition.Cut), unless
+	// NeedBody asks for the body to count its series or lint it.
+	MaxBytes int64
+	NeedBody bool
 }
 
 // Exposition is what a /metrics GET returned.
@@ -59,6 +64,10 @@ type Exposition struct {
 	StatusCode  int
 	ContentType string
 	Body        []byte
-	// Size is the body's full length, even when Body was cut at a cap.
+	// Size is the body's full length, even when Body was cut at a cap;
+	// when Cut, only a lower bound.
 	Size int64
+	// Cut says that reading stopped at Size bytes, past the request's
+	// MaxBytes: the body is at least that long, its full size unknown.
+	Cut bool
 }

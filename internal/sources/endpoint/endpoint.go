@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"net/url"
 	"time"
@@ -159,7 +160,15 @@ func (c *Client) Fetch(ctx context.Context, req sources.EndpointRequest) (*sourc
 		return nil, h.Fail(sources.BadResponse, nil, "%s answered %s", shown, status)
 	}
 
-	body, size, err := readBody(resp.Body, resp.ContentLength, c.keep)
+	keep, stop := c.keep, int64(0)
+	if req.MaxBytes > 0 {
+		stop = stopAfter(req.MaxBytes)
+		if req.NeedBody {
+			stop = max(stop, c.keep)
+		}
+		keep = min(keep, stop)
+	}
+	body, size, cut, err := readBody(resp.Body, resp.ContentLength, keep, stop)
 	if err != nil {
 		return nil, c.failed(ctx, reqCtx, h, shown, err)
 	}
@@ -168,7 +177,18 @@ func (c *Client) Fetch(ctx context.Context, req sources.EndpointRequest) (*sourc
 		ContentType: resp.Header.Get("Content-Type"),
 		Body:        body,
 		Size:        size,
+		Cut:         cut,
 	}, nil
+}
+
+// stopAfter is how far a body is read for a budget whose max_bytes is
+// maxBytes: 1% past it, so that the bytes read, rounded for a report,
+// still show as over the limit ("1.01 MB > 1 MB", never "1 MB > 1 MB").
+func stopAfter(maxBytes int64) int64 {
+	if maxBytes > math.MaxInt64/2 {
+		return math.MaxInt64
+	}
+	return maxBytes + maxBytes/100 + 1
 }
 
 // redirectPolicy: an anonymous request follows none (a redirect to a login
@@ -185,24 +205,30 @@ func redirectPolicy(anonymous bool) func(*http.Request, []*http.Request) error {
 
 // readBody keeps the first keep bytes and learns the full size: from a
 // declared Content-Length past keep, else by reading on and discarding
-// (the transport stops that at its read limit).
-func readBody(r io.Reader, declared, keep int64) ([]byte, int64, error) {
+// (the transport stops that at its read limit). stop, when > 0, is where
+// reading ends all the same: a body that long is cut there, and its full
+// size is not learnt.
+func readBody(r io.Reader, declared, keep, stop int64) (body []byte, size int64, cut bool, err error) {
 	var buf bytes.Buffer
 	n, err := io.Copy(&buf, io.LimitReader(r, keep))
 	if err != nil {
-		return nil, 0, err
+		return nil, 0, false, err
 	}
 	if n < keep {
-		return buf.Bytes(), n, nil
+		return buf.Bytes(), n, false, nil
 	}
 	if declared > keep {
-		return buf.Bytes(), declared, nil
+		return buf.Bytes(), declared, false, nil
 	}
-	rest, err := io.Copy(io.Discard, r)
+	rest := io.Reader(r)
+	if stop > 0 {
+		rest = io.LimitReader(r, stop-n)
+	}
+	m, err := io.Copy(io.Discard, rest)
 	if err != nil {
-		return nil, 0, err
+		return nil, 0, false, err
 	}
-	return buf.Bytes(), n + rest, nil
+	return buf.Bytes(), n + m, stop > 0 && n+m >= stop, nil
 }
 
 // failed classifies a request that got no usable answer.

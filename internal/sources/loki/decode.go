@@ -39,11 +39,10 @@ func (c *Client) decode(ctx context.Context, resp *http.Response, body []byte) (
 		return nil, c.unreadable(err)
 	}
 	if r.Status != "success" {
-		msg := r.Error
-		if msg == "" {
-			msg = "status " + strconv.Quote(r.Status)
-		}
-		return nil, c.http.Fail(sources.BadResponse, nil, "%s answered HTTP 200 without success: %s", c.http.Redacted, truncate(sources.OneLine(msg), maxMessageBytes))
+		return nil, c.notSuccess(r.Status, r.Error)
+	}
+	if problem := sources.ResultProblem(r.Data.ResultType, r.Data.Result); problem != "" {
+		return nil, c.http.Fail(sources.BadResponse, nil, "unreadable response from %s: %s", c.http.Redacted, problem)
 	}
 	switch r.Data.ResultType {
 	case "vector":
@@ -94,4 +93,14 @@ func (c *Client) addWarnings(ctx context.Context, warnings []string) {
 		warnings[i] = c.http.Scrub(sources.OneLine(warnings[i]))
 	}
 	sources.AddWarnings(ctx, sourceName, warnings...)
+}
+
+// notSuccess describes a 200 answer whose status is not "success", with
+// the error text it holds, or says that it holds none.
+func (c *Client) notSuccess(status, text string) error {
+	msg := ": " + truncate(sources.OneLine(text), maxMessageBytes)
+	if msg == ": " {
+		msg = " and no error text"
+	}
+	return c.http.Fail(sources.BadResponse, nil, "%s answered HTTP 200 with status %s%s", c.http.Redacted, strconv.Quote(truncate(sources.OneLine(status), 40)), msg)
 }

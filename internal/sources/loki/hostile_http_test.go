@@ -83,7 +83,7 @@ func TestHostileQueryAnswers(t *testing.T) {
 		{name: "vector shaped as a matrix", handler: hostileAnswer(200, httpclienttest.Vector(`[{"metric":{"service":"api"},"values":[[1795718400,"1"]]}]`)), kind: sources.BadResponse,
 			want: `URL answered a sample for {service="api"} without a value or timestamp`},
 		{name: "status not success", handler: hostileAnswer(200, []byte(`{"status":"pending","data":{"resultType":"vector","result":[]}}`)), kind: sources.BadResponse,
-			want: `URL answered HTTP 200 without success: status "pending"`},
+			want: `URL answered HTTP 200 with status "pending" and no error text`},
 		{name: "huge", handler: hostileAnswer(200, httpclienttest.Vector("["+strings.Repeat(" ", 64<<10)+"]")), kind: sources.BadResponse,
 			want: "URL: response too large: larger than the 32 KiB limit"},
 

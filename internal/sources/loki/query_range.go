@@ -119,7 +119,7 @@ func (c *Client) decodeStreams(ctx context.Context, resp *http.Response, body []
 		return nil, c.unreadable(err)
 	}
 	if r.Status != "success" {
-		return nil, c.http.Fail(sources.BadResponse, nil, "%s answered HTTP 200 without success: %s", c.http.Redacted, truncate(sources.OneLine(r.Error), maxMessageBytes))
+		return nil, c.notSuccess(r.Status, r.Error)
 	}
 	if r.Data.ResultType != "streams" {
 		return nil, c.http.Fail(sources.BadResponse, nil, "%s answered a log query with resultType %q, want streams", c.http.Redacted, r.Data.ResultType)

@@ -8,6 +8,8 @@ import (
 
 	"github.com/prometheus/client_golang/api"
 	v1 "github.com/prometheus/client_golang/api/prometheus/v1"
+
+	"github.com/secflow/secflow-budget/internal/sources"
 )
 
 // envelopeClient checks the envelope of each successful answer before
@@ -25,6 +27,10 @@ func (e envelopeClient) Do(ctx context.Context, req *http.Request) (*http.Respon
 	}
 	var env struct {
 		Status *string `json:"status"`
+		Data   struct {
+			ResultType string          `json:"resultType"`
+			Result     json.RawMessage `json:"result"`
+		} `json:"data"`
 	}
 	if json.Unmarshal(body, &env) != nil {
 		// Not JSON at all: client_golang says why.
@@ -35,6 +41,10 @@ func (e envelopeClient) Do(ctx context.Context, req *http.Request) (*http.Respon
 		return resp, body, &v1.Error{Type: v1.ErrBadResponse, Msg: `the answer has no "status"`}
 	case *env.Status != "success" && *env.Status != "error":
 		return resp, body, &v1.Error{Type: v1.ErrBadResponse, Msg: fmt.Sprintf(`the answer's status is %q, want "success"`, truncate(*env.Status, 40))}
+	}
+	// client_golang reads [time] and [time, null] as the value 0.
+	if problem := sources.ResultProblem(env.Data.ResultType, env.Data.Result); problem != "" {
+		return resp, body, &v1.Error{Type: v1.ErrBadResponse, Msg: problem}
 	}
 	return resp, body, nil
 }

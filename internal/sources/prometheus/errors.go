@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"mime"
 	"net/http"
+	"strconv"
 	"strings"
 
 	v1 "github.com/prometheus/client_golang/api/prometheus/v1"
@@ -37,6 +38,15 @@ func (c *Client) classify(ctx, reqCtx context.Context, info *httpclient.Response
 func (c *Client) classifyAPIError(info *httpclient.ResponseInfo, apiErr *v1.Error, body string) error {
 	status := fmt.Sprintf("HTTP %d %s", info.Status, info.StatusText)
 	errType, msg := apiErr.Type, apiErr.Msg
+	if strings.TrimSpace(msg) == "" {
+		// client_golang fills the text of every failed status itself; an
+		// empty one is a 2xx whose body says "status":"error" and no more.
+		what := "no error text"
+		if errType != "" {
+			what += fmt.Sprintf(" (errorType %s)", strconv.Quote(truncate(sources.OneLine(string(errType)), 40)))
+		}
+		return c.fail(sources.BadResponse, apiErr, "%s answered %s with status \"error\" and %s", c.http.Redacted, status, what)
+	}
 	// client_golang decodes the JSON error body only for 400 and 422;
 	// Prometheus answers a query timeout with 503 and a JSON body, which
 	// we decode here to tell it apart from an unreachable backend.
