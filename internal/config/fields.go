@@ -3,12 +3,15 @@ package config
 import (
 	"fmt"
 	"math"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/secflow/secflow-budget/internal/secret"
 )
 
 // Fields reads the keys of one YAML mapping with position-aware errors. Each
@@ -511,15 +514,30 @@ func (f *Fields) Done(allowed ...string) {
 		}
 		known := append([]string(nil), allowed...)
 		sort.Strings(known)
-		hint := ""
-		if s := closest(k.Value, known); s != "" {
-			hint = fmt.Sprintf(" (did you mean %q?)", s)
-		} else if len(known) > 0 {
-			hint = " (known: " + strings.Join(known, ", ") + ")"
+		s := closest(k.Value, known)
+		if s == "" || !IsFieldName(k.Value) {
+			// A key that is no near miss of a field may be anything the
+			// file holds (a line of /etc/shadow, an access key id as a
+			// JSON key): the position says where, the key is not shown.
+			hint := ""
+			if len(known) > 0 {
+				hint = " (known: " + strings.Join(known, ", ") + ")"
+			}
+			f.errorAtUse(k, f.at[k.Value], f.path, 0, "an unknown field %s%s", secret.NotShown, hint)
+			continue
 		}
-		f.errorAtUse(k, f.at[k.Value], f.sub(k.Value), 0, "unknown field %q%s", k.Value, hint)
+		f.errorAtUse(k, f.at[k.Value], f.sub(k.Value), 0, "unknown field %q (did you mean %q?)", k.Value, s)
 	}
 }
+
+// fieldNameRE is a key worth naming: a typo such as "windw" helps, a line
+// of a shell script or a key with spaces is no field name.
+var fieldNameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_.-]{0,39}$`)
+
+// IsFieldName reports whether an unknown key looks like a field name: only
+// such a key, and only when it is a near miss of a known field, is named
+// in a message.
+func IsFieldName(key string) bool { return fieldNameRE.MatchString(key) }
 
 // useFor is the alias use that errors inside key's value are reported at:
 // the mapping's own, else the one key's value came through.

@@ -78,6 +78,19 @@ func Parse(path string, data []byte, read TypeReader) (*Config, error) {
 	}
 	errs := &Errors{}
 	top := newFields(path, "", "budgets file", doc.Content[0], errs, nil)
+	if !top.Has("version") && !top.Has("budgets") {
+		// -c names some other file (/etc/shadow, a JSON of keys): one
+		// line, and none of its keys, which may be its secrets.
+		root := resolve(doc.Content[0])
+		return nil, Errors{{File: path, Line: root.Line, Col: root.Column, Msg: "not a budgets file: it has no version or budgets"}}
+	}
+	for _, k := range top.Keys() {
+		// Extension fields, as in docker-compose: a place for anchors
+		// (x-common: &common) that budgets merge with <<: *common.
+		if strings.HasPrefix(k, "x-") {
+			top.used[k] = true
+		}
+	}
 	cfg := &Config{File: path, Defaults: Defaults{Window: time.Hour, OnMissing: MissingFail}}
 
 	if top.Require("version") {
@@ -233,6 +246,7 @@ func parseSource(f *Fields) *Source {
 	s.BearerTokenFile, _ = f.String("bearer_token_file")
 	s.BearerTokenEnv, _ = f.String("bearer_token_env")
 	s.refFile(f, "bearer_token_file", s.BearerTokenFile, credentialToken)
+	s.refFile(f, "bearer_token_env", s.BearerTokenEnv, credentialEnv)
 	if s.BearerTokenFile != "" && s.BearerTokenEnv != "" {
 		f.Errorf("bearer_token_env", "set only one of bearer_token_file and bearer_token_env")
 	}
@@ -255,6 +269,7 @@ func parseSource(f *Fields) *Source {
 		s.BasicAuth.PasswordFile, _ = ba.String("password_file")
 		s.BasicAuth.PasswordEnv, _ = ba.String("password_env")
 		s.refFile(ba, "password_file", s.BasicAuth.PasswordFile, credentialPassword)
+		s.refFile(ba, "password_env", s.BasicAuth.PasswordEnv, credentialEnv)
 		if ba.Has("password") {
 			ba.used["password"] = true
 			ba.Errorf("password", "secrets are not read from budgets.yaml: use password_file or password_env")
