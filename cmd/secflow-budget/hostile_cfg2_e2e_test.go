@@ -1,6 +1,7 @@
 package main
 
 import (
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -168,6 +169,23 @@ func TestHostileCfg2Anchors(t *testing.T) {
 	if !strings.Contains(r.stdout, "a metric, metrics\n  promql: up\n") || !strings.Contains(r.stdout, "b metric, metrics\n  promql: up{job=\"b\"}") {
 		t.Errorf("list:\n%s", r.stdout)
 	}
+	// The README's example validates as it stands.
+	readme, err := os.ReadFile(filepath.Join(repo, "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, example, ok := strings.Cut(string(readme), "```yaml\nx-common: &common")
+	example, _, _ = strings.Cut(example, "```")
+	if !ok {
+		t.Fatal("README.md has no x-common example")
+	}
+	dir = configWrite(t, map[string]string{"budgets.yaml": "version: 1\nx-common: &common" + example})
+	r = run(t, nil, "validate", "-c", filepath.Join(dir, "budgets.yaml"))
+	expectCode(t, r, 0)
+	if want := filepath.Join(dir, "budgets.yaml") + ": OK, 1 budgets (1 metric)\n"; r.stdout != want {
+		t.Errorf("README example:\n got: %q\nwant: %q", r.stdout, want)
+	}
+
 	// Only at the top: in a budget, x-note is an unknown field.
 	configRefused(t, "validate", map[string]string{"budgets.yaml": configHead + configMetric + "    x-note: 1\n"},
 		":7:5: budgets[0]: an unknown field (not shown) (known: category, description, expr, max, min, name, on_missing, runbook, severity, tags, type, unit, warn_max, warn_min, window)")
