@@ -239,8 +239,9 @@ func checkCredentialFile(r fileRef) string {
 	return ""
 }
 
-// SourceFileErrors runs CheckFiles on each source the config names, in
-// file order.
+// SourceFileErrors checks the files of each source the config names, as
+// CheckFiles does but without the environment, in file order: what
+// validate reports.
 func (c *Config) SourceFileErrors() Errors {
 	var errs Errors
 	for _, s := range []*Source{c.Sources.Prometheus, c.Sources.Loki} {
