@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -538,6 +539,17 @@ var fieldNameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_.-]{0,39}$`)
 // such a key, and only when it is a near miss of a known field, is named
 // in a message.
 func IsFieldName(key string) bool { return fieldNameRE.MatchString(key) }
+
+// hasNearMiss reports whether a key of the mapping is a near miss of one
+// of known (and not one of them).
+func (f *Fields) hasNearMiss(known []string) bool {
+	for _, k := range f.keys {
+		if !slices.Contains(known, k.Value) && NearMiss(k.Value, known) != "" {
+			return true
+		}
+	}
+	return false
+}
 
 // NearMiss is the known field an unknown key probably means, or "" when
 // the key is no near miss of one or does not look like a field name: a

@@ -21,6 +21,14 @@ func TestHostileNotABudgetsFile(t *testing.T) {
 			[]string{"b.yaml:1:1: not a budgets file: it has no version or budgets"}, "AKIA"},
 		{"only x- keys", "x-common: &c {type: t}\n",
 			[]string{"b.yaml:1:1: not a budgets file: it has no version or budgets"}, ""},
+		// Both keys misspelt: still a budgets file, its near misses named.
+		{"versoin and budget", "versoin: 1\nbudget: []\n",
+			[]string{
+				`b.yaml:1:1: version: required field is missing`,
+				`b.yaml:1:1: budgets: required field is missing`,
+				`b.yaml:1:1: versoin: unknown field "versoin" (did you mean "version"?)`,
+				`b.yaml:2:1: budget: unknown field "budget" (did you mean "budgets"?)`,
+			}, ""},
 		// A budgets file with a key that is no near miss of a field:
 		// where it is, not what it is.
 		{"credential as a top-level key", "version: 1\nAKIAIOSFODNN7EXAMPLE: x\nbudgets: [{name: a, type: t}]\n",

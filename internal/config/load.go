@@ -61,6 +61,9 @@ func readFile(path string) ([]byte, error) {
 	return data, nil
 }
 
+// topFields are the keys of a budgets file (besides x-* extension keys).
+var topFields = []string{"version", "defaults", "sources", "budgets"}
+
 // Parse is Load on bytes already read; path names the file in errors.
 func Parse(path string, data []byte, read TypeReader) (*Config, error) {
 	if e := checkText(path, data); e != nil {
@@ -78,9 +81,11 @@ func Parse(path string, data []byte, read TypeReader) (*Config, error) {
 	}
 	errs := &Errors{}
 	top := newFields(path, "", "budgets file", doc.Content[0], errs, nil)
-	if !top.Has("version") && !top.Has("budgets") {
+	if !top.Has("version") && !top.Has("budgets") && !top.hasNearMiss(topFields) {
 		// -c names some other file (/etc/shadow, a JSON of keys): one
-		// line, and none of its keys, which may be its secrets.
+		// line, and none of its keys, which may be its secrets. A
+		// budgets file with both keys misspelt (versoin, budget) is
+		// still one: its near misses are named below.
 		root := resolve(doc.Content[0])
 		return nil, Errors{{File: path, Line: root.Line, Col: root.Column, Msg: "not a budgets file: it has no version or budgets"}}
 	}
@@ -147,7 +152,7 @@ func Parse(path string, data []byte, read TypeReader) (*Config, error) {
 			top.Errorf("budgets", "no budgets: add at least one")
 		}
 	}
-	top.Done("version", "defaults", "sources", "budgets")
+	top.Done(topFields...)
 	if err := errs.Err(); err != nil {
 		return nil, SortErrors(*errs)
 	}
