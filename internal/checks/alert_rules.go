@@ -345,15 +345,13 @@ func rulesFileErrors(shape *rulesFile, err error) []string {
 // unknownFieldRE is yaml.v3's "field NAME not found", NAME unquoted.
 var unknownFieldRE = regexp.MustCompile(`\bfield (.*) not found\b`)
 
-// fieldNameRE is a key worth naming: a typo such as "forr" helps, a
-// line of a shell script or a key with spaces is no field name.
-var fieldNameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_.-]{0,39}$`)
-
 // notQuoting drops what a YAML message quotes of the file (a value, an
-// odd key), keeping what it says is wrong.
+// odd key), keeping what it says is wrong: an unknown field is named only
+// as a near miss of a rules file's field.
 func notQuoting(msg string) string {
 	msg = unknownFieldRE.ReplaceAllStringFunc(msg, func(m string) string {
-		if name := unknownFieldRE.FindStringSubmatch(m)[1]; !fieldNameRE.MatchString(name) {
+		name := unknownFieldRE.FindStringSubmatch(m)[1]
+		if config.NearMiss(name, rulesAllFields) == "" {
 			return "an unknown field, " + secret.NotShown + ", found"
 		}
 		return m

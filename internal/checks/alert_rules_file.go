@@ -22,6 +22,7 @@ var (
 	rulesTopFields   = yamlFields(reflect.TypeFor[rulefmt.RuleGroups]())
 	rulesGroupFields = yamlFields(reflect.TypeFor[rulefmt.RuleGroup]())
 	rulesRuleFields  = yamlFields(reflect.TypeFor[rulefmt.Rule]())
+	rulesAllFields   = slices.Concat(rulesTopFields, rulesGroupFields, rulesRuleFields)
 )
 
 func yamlFields(t reflect.Type) []string {
@@ -64,12 +65,30 @@ func readRulesShape(file string, data []byte) (*rulesFile, []string) {
 	}
 	var out []string
 	errorf := func(n *yaml.Node, format string, args ...any) {
-		out = append(out, fmt.Sprintf("%s:%d:%d: ", file, n.Line, n.Column)+fmt.Sprintf(format, args...))
+		// An anchor merged into many rules is wrong once, where it is.
+		if msg := fmt.Sprintf("%s:%d:%d: ", file, n.Line, n.Column) + fmt.Sprintf(format, args...); !slices.Contains(out, msg) {
+			out = append(out, msg)
+		}
 	}
-	unknown := func(m *yaml.Node, where string, known []string) {
+	var unknown func(m *yaml.Node, where string, known []string, depth int)
+	unknown = func(m *yaml.Node, where string, known []string, depth int) {
 		for i := 0; i+1 < len(m.Content); i += 2 {
 			k := m.Content[i]
-			if k.Value == "<<" || slices.Contains(known, k.Value) {
+			if k.Value == "<<" && depth < 8 {
+				// Merged keys are the mapping's own.
+				v := derefRules(m.Content[i+1])
+				merged := []*yaml.Node{v}
+				if v.Kind == yaml.SequenceNode {
+					merged = v.Content
+				}
+				for _, mm := range merged {
+					if mm = derefRules(mm); mm.Kind == yaml.MappingNode {
+						unknown(mm, where, known, depth+1)
+					}
+				}
+				continue
+			}
+			if slices.Contains(known, k.Value) {
 				continue
 			}
 			if s := config.NearMiss(k.Value, known); s != "" {
@@ -79,7 +98,7 @@ func readRulesShape(file string, data []byte) (*rulesFile, []string) {
 			}
 		}
 	}
-	unknown(root, "at the top of a rules file", rulesTopFields)
+	unknown(root, "at the top of a rules file", rulesTopFields, 0)
 	groups := derefRules(rulesValue(root, "groups"))
 	if isYAMLNull(groups) {
 		return rf, out
@@ -94,7 +113,7 @@ func readRulesShape(file string, data []byte) (*rulesFile, []string) {
 			errorf(g, "groups[%d]: want a rule group (a mapping with name and rules), got %s", gi, yamlKind(g))
 			continue
 		}
-		unknown(g, "in a rule group", rulesGroupFields)
+		unknown(g, "in a rule group", rulesGroupFields, 0)
 		rules := derefRules(rulesValue(g, "rules"))
 		if rules == nil || isYAMLNull(rules) {
 			continue
@@ -113,7 +132,7 @@ func readRulesShape(file string, data []byte) (*rulesFile, []string) {
 				errorf(r, "groups[%d].rules[%d]: want a rule (a mapping with alert or record, and expr), got %s", gi, ri, yamlKind(r))
 				continue
 			}
-			unknown(r, "in a rule", rulesRuleFields)
+			unknown(r, "in a rule", rulesRuleFields, 0)
 			rf.rules[name] = append(rf.rules[name], r)
 		}
 	}

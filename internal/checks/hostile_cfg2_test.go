@@ -34,6 +34,10 @@ func TestHostileRulesFileShape(t *testing.T) {
 			at + "r.yaml:3:5: an unknown field (not shown) in a rule group (known: interval, labels, limit, name, query_offset, rules)", "AKIA"},
 		{"key in a rule", "groups:\n  - name: g\n    rules:\n      - alert: A\n        expr: up == 0\n        'export TOKEN=abc123': 1\n",
 			at + "r.yaml:6:9: an unknown field (not shown) in a rule (known: alert, annotations, expr, for, keep_firing_for, labels, record)", "abc123"},
+		{"keys merged into rules", "x: &x {AKIAIOSFODNN7EXAMPLE: 1, forr: 5m}\ngroups:\n  - name: g\n    rules:\n      - <<: *x\n        alert: A\n        expr: up == 0\n      - <<: *x\n        alert: B\n        expr: up == 0\n",
+			at + "r.yaml:1:1: an unknown field (not shown) at the top of a rules file (known: groups)\n" +
+				at + "r.yaml:1:8: an unknown field (not shown) in a rule (known: alert, annotations, expr, for, keep_firing_for, labels, record)\n" +
+				at + `r.yaml:1:33: unknown field "forr" in a rule (did you mean "for"?)`, "AKIA"},
 		{"groups a number", "groups: 5\n",
 			at + "r.yaml:1:9: groups: want a list of rule groups, got a single value", ""},
 		{"group a string", "groups: [SECRETX]\n",
