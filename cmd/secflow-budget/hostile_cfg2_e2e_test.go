@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -116,6 +117,16 @@ func TestHostileCfg2Credentials(t *testing.T) {
 	}
 }
 
+// cfg2Bomb is a billion laughs: x-a9 stands for 10^10 values.
+var cfg2Bomb = func() string {
+	var b strings.Builder
+	b.WriteString("version: 1\nx-a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n")
+	for i := 1; i < 10; i++ {
+		b.WriteString(fmt.Sprintf("x-a%d: &a%d [%s]\n", i, i, strings.TrimSuffix(strings.Repeat(fmt.Sprintf("*a%d, ", i-1), 10), ", ")))
+	}
+	return b.String()
+}()
+
 // TestHostileCfg2Lists: a name listed twice is refused in every list,
 // naming both places; a bad list says what is wrong once; headers the
 // HTTP client sets itself are refused like Authorization.
@@ -128,6 +139,8 @@ func TestHostileCfg2Lists(t *testing.T) {
 			`:5:16: budgets[0].job[1]: job "api" listed twice: job[0] at 5:11 and job[1] at 5:16`},
 		{"bad name, not also empty", present + "    metrics: ['bad name']\n",
 			`:5:14: budgets[0].metrics: invalid metric name "bad name"`},
+		{"alias bomb, not also empty", cfg2Bomb + "budgets:\n  - name: p\n    type: metrics_present\n    metrics: *a9\n",
+			`:15:14: budgets[0].metrics[0]: want a single value, got a list (in the value of the anchor at line 10)`},
 		{"Transfer-Encoding header", configWithSource("    headers: {Transfer-Encoding: chunked}\n"),
 			":5:15: sources.prometheus.headers.Transfer-Encoding: header Transfer-Encoding cannot be set here: the HTTP client sets it itself"},
 		{"Connection header", configWithSource("    headers: {connection: close}\n"),
