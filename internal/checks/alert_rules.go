@@ -78,7 +78,14 @@ func buildAlertRules(b *config.Budget, f *config.Fields) Check {
 			f.Errorf("rules_files", "no files: list the rule files to check, or leave rules_files out")
 		}
 		base := filepath.Dir(f.File())
-		for _, file := range files {
+		first := map[string]int{}
+		for i, file := range files {
+			if j, dup := first[filepath.Clean(file)]; dup {
+				f.ErrorfTwice("rules_files", j, i, "file %q listed twice", file)
+				filesOK = false
+				continue
+			}
+			first[filepath.Clean(file)] = i
 			c.files = append(c.files, file)
 			rules, ok := readRulesFile(f, base, file)
 			filesOK = filesOK && ok
@@ -157,11 +164,17 @@ func readRuleLabelNames(f *config.Fields, key string) []string {
 	if !ok {
 		return nil
 	}
-	for _, n := range names {
+	first := map[string]int{}
+	for i, n := range names {
 		if !model.LegacyValidation.IsValidLabelName(n) {
 			f.Errorf(key, "invalid name %q: labels and annotations are named like Prometheus labels", n)
 			return nil
 		}
+		if j, dup := first[n]; dup {
+			f.ErrorfTwice(key, j, i, "%q listed twice", n)
+			return nil
+		}
+		first[n] = i
 	}
 	return names
 }

@@ -110,6 +110,10 @@ func TestHostileDuplicatesInLists(t *testing.T) {
 			`budgets.yaml:5:21: budgets[0].require[2]: alert "A" listed twice: require[0] at 5:15 and require[2] at 5:21`},
 		{"by", "    type: cardinality\n    selector: '{job=\"a\"}'\n    max: 5\n    by: [pod, pod]\n",
 			`budgets.yaml:7:15: budgets[0].by[1]: label "pod" listed twice: by[0] at 7:10 and by[1] at 7:15`},
+		{"rules_files", "    type: alert_rules\n    require: [A]\n    rules_files: [r.yaml, ./r.yaml]\n",
+			`budgets.yaml:6:27: budgets[0].rules_files[1]: file "./r.yaml" listed twice: rules_files[0] at 6:19 and rules_files[1] at 6:27`},
+		{"require_labels", "    type: alert_rules\n    require: [A]\n    require_labels: [severity, team, severity]\n",
+			`budgets.yaml:6:38: budgets[0].require_labels[2]: "severity" listed twice: require_labels[0] at 6:22 and require_labels[2] at 6:38`},
 		{"presets", "    type: log_redaction\n    selector: '{service=\"api\"}'\n    presets: [jwt, jwt]\n",
 			`budgets.yaml:6:20: budgets[0].presets[1]: preset "jwt" listed twice: presets[0] at 6:15 and presets[1] at 6:20`},
 		{"bad name is not also empty", "    type: metrics_present\n    metrics: ['bad name']\n",
@@ -124,7 +128,8 @@ func TestHostileDuplicatesInLists(t *testing.T) {
 			if strings.HasPrefix(tc.budget, "version") {
 				text = tc.budget
 			}
-			if got := hostileLoad(t, text, nil); got != tc.want {
+			rules := map[string]string{"r.yaml": "groups: [{name: g, rules: [{alert: A, expr: up == 0}]}]\n"}
+			if got := hostileLoad(t, text, rules); got != tc.want {
 				t.Errorf("\n got: %q\nwant: %q", got, tc.want)
 			}
 		})
