@@ -369,16 +369,16 @@ func TestHostileSecretsFileContent(t *testing.T) {
 		}, []int{2}, []string{"netrc:1:1: want a mapping"}},
 		{"rules_files: a shell script", func(t *testing.T) []string {
 			return []string{"validate", "-c", rulesBudget(t, "deploy.sh", "#!/bin/sh\ncurl -H \"Authorization: Bearer FILE-SECRET-e1\" http://x\n")}
-		}, []int{2}, []string{"deploy.sh:2: "}},
+		}, []int{2}, []string{"deploy.sh:2:1: not a rules file: want a mapping with groups"}},
 		{"rules_files: a YAML value", func(t *testing.T) []string {
 			return []string{"validate", "-c", rulesBudget(t, "creds.yaml", "groups: SECRETe2-value\n")}
-		}, []int{2}, []string{"creds.yaml:1: cannot unmarshal"}},
+		}, []int{2}, []string{"creds.yaml:1:9: groups: want a list of rule groups, got a single value"}},
 		{"rules_files: a YAML syntax error", func(t *testing.T) []string {
 			return []string{"validate", "-c", rulesBudget(t, "env.yaml", "password: \"FILE-SECRET-e3\nfoo: [bar\n")}
 		}, []int{2}, []string{"env.yaml:"}},
 		{"rules_files: check", func(t *testing.T) []string {
 			return []string{"check", "--offline", healthy, "-c", rulesBudget(t, "creds.yaml", "groups: SECRETe2-value\n")}
-		}, []int{2}, []string{"creds.yaml:1: "}},
+		}, []int{2}, []string{"creds.yaml:1:9: "}},
 		{"endpoints/NAME.prom", func(t *testing.T) []string {
 			snap := copySnap(t)
 			secretsWriteFile(t, snap, "endpoints/secflow-metrics.prom", "# TYPE secflow_up gauge\nsecflow_up{token=\"x\"} FILE-SECRET-e4 hunter2\n")

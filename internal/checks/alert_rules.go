@@ -78,7 +78,14 @@ func buildAlertRules(b *config.Budget, f *config.Fields) Check {
 			f.Errorf("rules_files", "no files: list the rule files to check, or leave rules_files out")
 		}
 		base := filepath.Dir(f.File())
-		for _, file := range files {
+		first := map[string]int{}
+		for i, file := range files {
+			if j, dup := first[filepath.Clean(file)]; dup {
+				f.ErrorfTwice("rules_files", j, i, "file %q listed twice", file)
+				filesOK = false
+				continue
+			}
+			first[filepath.Clean(file)] = i
 			c.files = append(c.files, file)
 			rules, ok := readRulesFile(f, base, file)
 			filesOK = filesOK && ok
@@ -137,15 +144,17 @@ func readAlertNames(f *config.Fields, key string) []string {
 	if len(names) == 0 {
 		f.Errorf(key, "no alerts: name at least one")
 	}
-	seen := map[string]bool{}
-	for _, n := range names {
+	first := map[string]int{}
+	for i, n := range names {
+		_, dup := first[n]
 		switch {
 		case strings.TrimSpace(n) == "":
 			f.Errorf(key, "empty alert name")
-		case seen[n]:
-			f.Errorf(key, "alert %q listed twice", n)
+		case dup:
+			f.ErrorfTwice(key, first[n], i, "alert %q listed twice", n)
+			continue
 		}
-		seen[n] = true
+		first[n] = i
 	}
 	return names
 }
@@ -155,11 +164,17 @@ func readRuleLabelNames(f *config.Fields, key string) []string {
 	if !ok {
 		return nil
 	}
-	for _, n := range names {
+	first := map[string]int{}
+	for i, n := range names {
 		if !model.LegacyValidation.IsValidLabelName(n) {
 			f.Errorf(key, "invalid name %q: labels and annotations are named like Prometheus labels", n)
 			return nil
 		}
+		if j, dup := first[n]; dup {
+			f.ErrorfTwice(key, j, i, "%q listed twice", n)
+			return nil
+		}
+		first[n] = i
 	}
 	return names
 }
@@ -219,6 +234,13 @@ func readRulesFile(f *config.Fields, base, file string) (rules []namedRule, ok b
 		}
 		return nil, false
 	}
+	shape, msgs := readRulesShape(file, data)
+	if len(msgs) > 0 {
+		for _, msg := range msgs {
+			f.Errorf("rules_files", "%s", msg)
+		}
+		return nil, false
+	}
 	p := newParser()
 	groups, errs := rulefmt.Parse(data, false, model.UTF8Validation, p, slog.New(slog.DiscardHandler))
 	if len(errs) > 0 {
@@ -226,7 +248,7 @@ func readRulesFile(f *config.Fields, base, file string) (rules []namedRule, ok b
 		// comes back twice.
 		var seen []string
 		for _, e := range errs {
-			for _, msg := range rulesFileErrors(file, e) {
+			for _, msg := range rulesFileErrors(shape, e) {
 				if !slices.Contains(seen, msg) {
 					seen = append(seen, msg)
 					f.Errorf("rules_files", "%s", msg)
@@ -293,23 +315,28 @@ func rulefmtTypeName(s string) string {
 	return s
 }
 
+// recordNameRE is a rulefmt message that ends with the recording rule's
+// name, which may be anything the file holds.
+var recordNameRE = regexp.MustCompile(`(invalid recording rule name|braces present in the recording rule name; should it be in expr\?): .*$`)
+
 // rulesFileErrors renders one rulefmt error as FILE:LINE:COL: msg lines.
-func rulesFileErrors(file string, err error) []string {
-	msg := err.Error()
+func rulesFileErrors(shape *rulesFile, err error) []string {
+	file := shape.file
+	msg := plainTypeError(err.Error())
 	if m := rulefmtPosRE.FindStringSubmatch(msg); m != nil {
 		if m[1] == "0" {
 			// A group-level error: rulefmt has no node for it.
 			return []string{fmt.Sprintf("%s: %s", file, msg[len(m[0]):])}
 		}
-		return []string{fmt.Sprintf("%s:%s:%s: %s", file, m[1], m[2], msg[len(m[0]):])}
+		return []string{fmt.Sprintf("%s:%s:%s: %s", file, m[1], m[2], cutQuoted(recordNameRE.ReplaceAllString(msg[len(m[0]):], "$1 "+secret.NotShown)))}
 	}
 	// Below, the file may be anything but a rules file (rules_files
 	// pointing at the wrong file): say where, never what it holds.
 	rest, isYAML := strings.CutPrefix(msg, "yaml: ")
 	if !isYAML {
-		if strings.HasPrefix(msg, "group ") {
+		if line, ok := shape.ruleError(msg); ok {
 			// rulefmt's check of a rule in a file that is a rules file.
-			return []string{fmt.Sprintf("%s: %s", file, msg)}
+			return []string{line}
 		}
 		return []string{fmt.Sprintf("%s: %s", file, notQuoting(msg))}
 	}
@@ -331,15 +358,13 @@ func rulesFileErrors(file string, err error) []string {
 // unknownFieldRE is yaml.v3's "field NAME not found", NAME unquoted.
 var unknownFieldRE = regexp.MustCompile(`\bfield (.*) not found\b`)
 
-// fieldNameRE is a key worth naming: a typo such as "forr" helps, a
-// line of a shell script or a key with spaces is no field name.
-var fieldNameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_.-]{0,39}$`)
-
 // notQuoting drops what a YAML message quotes of the file (a value, an
-// odd key), keeping what it says is wrong.
+// odd key), keeping what it says is wrong: an unknown field is named only
+// as a near miss of a rules file's field.
 func notQuoting(msg string) string {
 	msg = unknownFieldRE.ReplaceAllStringFunc(msg, func(m string) string {
-		if name := unknownFieldRE.FindStringSubmatch(m)[1]; !fieldNameRE.MatchString(name) {
+		name := unknownFieldRE.FindStringSubmatch(m)[1]
+		if config.NearMiss(name, rulesAllFields) == "" {
 			return "an unknown field, " + secret.NotShown + ", found"
 		}
 		return m

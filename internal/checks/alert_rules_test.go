@@ -441,19 +441,19 @@ func TestAlertRulesLoadErrors(t *testing.T) {
 			name:  "bad template",
 			rules: "groups:\n  - name: g\n    rules:\n      - alert: SecflowA\n        expr: up == 0\n        annotations:\n          summary: '{{ $value | nosuchfunc }}'\n",
 			extra: "rules_files: [rules.yaml]\n",
-			want:  []string{`rules.yaml: group "g", rule 1, "SecflowA": annotation "summary"`, `function "nosuchfunc" not defined`},
+			want:  []string{`budgets[0].rules_files: rules.yaml:7:20: group "g", rule 1, "SecflowA": annotation "summary": template: __alert_SecflowA:1: function (not shown) not defined`},
 		},
 		{
 			name:  "unknown field",
 			rules: "groups:\n  - name: g\n    rules:\n      - alert: SecflowA\n        expr: up == 0\n        forr: 5m\n",
 			extra: "rules_files: [rules.yaml]\n",
-			want:  []string{"budgets[0].rules_files: rules.yaml:6: field forr not found in a rule"},
+			want:  []string{`budgets[0].rules_files: rules.yaml:6:9: unknown field "forr" in a rule (did you mean "for"?)`},
 		},
 		{
 			name:  "unknown group field",
 			rules: "groups:\n  - name: g\n    interval: 1m\n    ruels: []\n",
 			extra: "rules_files: [rules.yaml]\n",
-			want:  []string{"budgets[0].rules_files: rules.yaml:4: field ruels not found in a rule group"},
+			want:  []string{`budgets[0].rules_files: rules.yaml:4:5: unknown field "ruels" in a rule group (did you mean "rules"?)`},
 		},
 		{
 			name:  "YAML syntax",
@@ -492,7 +492,7 @@ func TestAlertRulesLoadErrors(t *testing.T) {
 			name:  "bad fields",
 			extra: "require: [A, A]\nfiring: page\nrequire_labels: [sev-erity]\nrequire_annotations: summary\n",
 			want: []string{
-				`budgets[0].require: alert "A" listed twice`,
+				`:5:18: budgets[0].require[1]: alert "A" listed twice: require[0] at 5:15 and require[1] at 5:18`,
 				`budgets[0].firing: invalid firing "page": want fail, warn or ignore`,
 				`budgets[0].require_labels: invalid name "sev-erity"`,
 			},

@@ -217,7 +217,7 @@ func TestHostileLongLists(t *testing.T) {
 	}
 	b.WriteString("ja-0]\n")
 	got := hostileLoad(t, b.String(), nil)
-	if want := `budgets.yaml:5:10: budgets[0].job: job "ja-0" listed twice`; got != want {
+	if want := `budgets.yaml:5:2488901: budgets[0].job[200000]: job "ja-0" listed twice: job[0] at 5:11 and job[200000] at 5:2488901`; got != want {
 		t.Errorf("\n got: %.300s\nwant: %s", got, want)
 	}
 }

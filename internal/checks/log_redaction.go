@@ -64,20 +64,22 @@ func buildLogRedaction(b *config.Budget, f *config.Fields) Check {
 		c.maxMatches = float64(v)
 	}
 	seen := map[string]bool{}
+	firstPreset := map[string]int{}
 	if names, ok := f.Strings("presets"); ok {
 		if len(names) == 0 && !f.Has("patterns") {
 			f.Errorf("presets", "the list is empty: name a preset (%s) or set patterns", joinNames(RedactionPresets()))
 		}
-		for _, n := range names {
+		for i, n := range names {
 			re, ok := redactionPresets[n]
 			if !ok {
 				f.Errorf("presets", "unknown preset %q (known: %s)", n, joinNames(RedactionPresets()))
 				continue
 			}
-			if seen[n] {
-				f.Errorf("presets", "preset %q listed twice", n)
+			if j, dup := firstPreset[n]; dup {
+				f.ErrorfTwice("presets", j, i, "preset %q listed twice", n)
 				continue
 			}
+			firstPreset[n] = i
 			seen[n] = true
 			c.patterns = append(c.patterns, pattern{name: n, regex: re})
 		}
@@ -101,7 +103,7 @@ func buildLogRedaction(b *config.Budget, f *config.Fields) Check {
 			}
 			if okRE {
 				if _, err := regexp.Compile(re); err != nil {
-					p.Errorf("regex", "invalid regular expression (RE2, as Loki uses): %v", err)
+					p.Errorf("regex", "invalid regular expression (RE2, as Loki uses): %s", cutQuoted(err.Error()))
 					continue
 				}
 			}

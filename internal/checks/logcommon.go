@@ -36,10 +36,10 @@ func readStreamSelector(f *config.Fields) (string, bool) {
 					break
 				}
 			}
-			f.ErrorfAtOffset("selector", off, "invalid LogQL stream selector: %v", err)
+			f.ErrorfAtOffset("selector", off, "invalid LogQL stream selector: %s", cutQuoted(err.Error()))
 			return "", false
 		}
-		f.Errorf("selector", "invalid LogQL stream selector: %v", err)
+		f.Errorf("selector", "invalid LogQL stream selector: %s", cutQuoted(err.Error()))
 		return "", false
 	}
 	return streamSelector(ms), true

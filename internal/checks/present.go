@@ -30,8 +30,10 @@ type PresentCheck struct {
 func buildPresent(b *config.Budget, f *config.Fields) Check {
 	c := &PresentCheck{}
 	if f.Require("metrics") {
-		c.metrics, _ = readMetricNames(f, "metrics")
-		if f.Has("metrics") && len(c.metrics) == 0 {
+		var ok bool
+		// Only a list read without error can be empty: a bad name or
+		// a bad value was said already.
+		if c.metrics, ok = readMetricNames(f, "metrics"); ok && len(c.metrics) == 0 {
 			f.Errorf("metrics", "the list is empty: name at least one metric")
 		}
 	}

@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/model/labels"
@@ -127,10 +129,48 @@ func recordParseError(f *config.Fields, key string, err error) {
 	var perrs parser.ParseErrors
 	if errors.As(err, &perrs) && len(perrs) > 0 {
 		pe := perrs[0]
-		f.ErrorfAtOffset(key, int(pe.PositionRange.Start), "invalid PromQL: %v", pe.Err)
+		f.ErrorfAtOffset(key, int(pe.PositionRange.Start), "invalid PromQL: %s", cutQuoted(pe.Err.Error()))
 		return
 	}
-	f.Errorf(key, "invalid PromQL: %v", err)
+	f.Errorf(key, "invalid PromQL: %s", cutQuoted(err.Error()))
+}
+
+// maxQuoted bounds what one message quotes of its input: a regular
+// expression that nests too deeply may be 64KiB long, and the position
+// already says where it is.
+const maxQuoted = 40
+
+// cutQuoted shortens each span in backquotes or double quotes longer
+// than maxQuoted to its start, an ellipsis and its length.
+func cutQuoted(msg string) string {
+	var b strings.Builder
+	for i := 0; i < len(msg); {
+		c := msg[i]
+		if c != '`' && c != '"' {
+			b.WriteByte(c)
+			i++
+			continue
+		}
+		end := i + 1
+		for end < len(msg) && msg[end] != c {
+			if c == '"' && msg[end] == '\\' {
+				end++
+			}
+			end++
+		}
+		inner := msg[i+1 : min(end, len(msg))]
+		if len(inner) <= maxQuoted {
+			b.WriteString(msg[i:min(end+1, len(msg))])
+		} else {
+			cut := maxQuoted
+			for cut > 0 && !utf8.RuneStart(inner[cut]) {
+				cut--
+			}
+			fmt.Fprintf(&b, "%c%s…%c (%d bytes)", c, inner[:cut], c, len(inner))
+		}
+		i = end + 1
+	}
+	return b.String()
 }
 
 var metricNameRE = regexp.MustCompile(`^[a-zA-Z_:][a-zA-Z0-9_:]*$`)
@@ -152,16 +192,16 @@ func readSelector(f *config.Fields, key, name string) ([]*labels.Matcher, bool) 
 		return nil, false
 	}
 	if !strings.HasPrefix(sel, "{") {
-		f.Errorf(key, "invalid selector %q: want label matchers in braces, e.g. {job=\"worker\"}", sel)
+		f.Errorf(key, "invalid selector %s: want label matchers in braces, e.g. {job=\"worker\"}", cutQuoted(strconv.Quote(sel)))
 		return nil, false
 	}
 	ms, err := newParser().ParseMetricSelector(name + sel)
 	if err != nil {
 		var perrs parser.ParseErrors
 		if errors.As(err, &perrs) && len(perrs) > 0 {
-			f.ErrorfAtOffset(key, int(perrs[0].PositionRange.Start)-len(name), "invalid selector: %v", perrs[0].Err)
+			f.ErrorfAtOffset(key, int(perrs[0].PositionRange.Start)-len(name), "invalid selector: %s", cutQuoted(perrs[0].Err.Error()))
 		} else {
-			f.Errorf(key, "invalid selector: %v", err)
+			f.Errorf(key, "invalid selector: %s", cutQuoted(err.Error()))
 		}
 		return nil, false
 	}
@@ -198,11 +238,17 @@ func readMetricNames(f *config.Fields, key string) ([]string, bool) {
 	if !ok {
 		return nil, false
 	}
-	for _, n := range names {
+	first := make(map[string]int, len(names))
+	for i, n := range names {
 		if !metricNameRE.MatchString(n) {
 			f.Errorf(key, "invalid metric name %q", n)
 			return nil, false
 		}
+		if j, dup := first[n]; dup {
+			f.ErrorfTwice(key, j, i, "metric %q listed twice", n)
+			return nil, false
+		}
+		first[n] = i
 	}
 	return names, true
 }
@@ -213,17 +259,17 @@ func readLabelNames(f *config.Fields, key string) []string {
 	if !ok {
 		return nil
 	}
-	seen := map[string]bool{}
-	for _, n := range names {
+	first := map[string]int{}
+	for i, n := range names {
 		if !model.LegacyValidation.IsValidLabelName(n) {
 			f.Errorf(key, "invalid label name %q", n)
 			return nil
 		}
-		if seen[n] {
-			f.Errorf(key, "label %q listed twice", n)
+		if j, dup := first[n]; dup {
+			f.ErrorfTwice(key, j, i, "label %q listed twice", n)
 			return nil
 		}
-		seen[n] = true
+		first[n] = i
 	}
 	return names
 }

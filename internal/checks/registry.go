@@ -158,7 +158,7 @@ func checkQueries(b *config.Budget, c Check) {
 		}
 		if err != nil {
 			lang := map[string]string{"promql": "PromQL", "logql": "LogQL"}[q.Lang]
-			b.Fields.Errorf("type", "the %s query this budget makes is invalid: %v", lang, err)
+			b.Fields.Errorf("type", "the %s query this budget makes is invalid: %s", lang, cutQuoted(err.Error()))
 			return
 		}
 	}

@@ -59,15 +59,17 @@ func buildScrape(b *config.Budget, f *config.Fields) Check {
 			if len(jobs) == 0 {
 				f.Errorf("job", "no job: name the scrape job (or a list of jobs)")
 			}
-			seen := make(map[string]bool, len(jobs))
-			for _, j := range jobs {
+			first := make(map[string]int, len(jobs))
+			for i, j := range jobs {
+				_, dup := first[j]
 				switch {
 				case j == "":
 					f.Errorf("job", "empty job name")
-				case seen[j]:
-					f.Errorf("job", "job %q listed twice", j)
+				case dup:
+					f.ErrorfTwice("job", first[j], i, "job %q listed twice", j)
+					continue
 				}
-				seen[j] = true
+				first[j] = i
 			}
 			c.jobs = jobs
 		}

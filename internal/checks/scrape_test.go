@@ -315,7 +315,7 @@ func TestScrapeConfigErrors(t *testing.T) {
 		"job: api\nup: false":                        "budgets[0].up: nothing to check",
 		"job: api\nup: sometimes":                    `budgets[0].up: invalid value "sometimes"`,
 		"job: api\nup: 120%":                         `budgets[0].up: invalid value "120%"`,
-		"job: [api, api]":                            `budgets[0].job: job "api" listed twice`,
+		"job: [api, api]":                            `:5:16: budgets[0].job[1]: job "api" listed twice: job[0] at 5:11 and job[1] at 5:16`,
 		"job: api\nmax_samples: -1":                  "budgets[0].max_samples: a number of samples cannot be negative",
 		"job: api\nmax_body_bytes: 1 parsec":         `budgets[0].max_body_bytes: invalid size`,
 		"job: api\ninterval: 15":                     `budgets[0].interval:`,

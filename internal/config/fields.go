@@ -3,12 +3,16 @@ package config
 import (
 	"fmt"
 	"math"
+	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/secflow/secflow-budget/internal/secret"
 )
 
 // Fields reads the keys of one YAML mapping with position-aware errors. Each
@@ -511,14 +515,50 @@ func (f *Fields) Done(allowed ...string) {
 		}
 		known := append([]string(nil), allowed...)
 		sort.Strings(known)
-		hint := ""
-		if s := closest(k.Value, known); s != "" {
-			hint = fmt.Sprintf(" (did you mean %q?)", s)
-		} else if len(known) > 0 {
-			hint = " (known: " + strings.Join(known, ", ") + ")"
+		s := NearMiss(k.Value, known)
+		if s == "" {
+			// A key that is no near miss of a field may be anything the
+			// file holds (a line of /etc/shadow, an access key id as a
+			// JSON key): the position says where, the key is not shown.
+			hint := ""
+			if len(known) > 0 {
+				hint = " (known: " + strings.Join(known, ", ") + ")"
+			}
+			f.errorAtUse(k, f.at[k.Value], f.path, 0, "an unknown field %s%s", secret.NotShown, hint)
+			continue
 		}
-		f.errorAtUse(k, f.at[k.Value], f.sub(k.Value), 0, "unknown field %q%s", k.Value, hint)
+		f.errorAtUse(k, f.at[k.Value], f.sub(k.Value), 0, "unknown field %q (did you mean %q?)", k.Value, s)
 	}
+}
+
+// fieldNameRE is a key worth naming: a typo such as "windw" helps, a line
+// of a shell script or a key with spaces is no field name.
+var fieldNameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_.-]{0,39}$`)
+
+// IsFieldName reports whether an unknown key looks like a field name: only
+// such a key, and only when it is a near miss of a known field, is named
+// in a message.
+func IsFieldName(key string) bool { return fieldNameRE.MatchString(key) }
+
+// hasNearMiss reports whether a key of the mapping is a near miss of one
+// of known (and not one of them).
+func (f *Fields) hasNearMiss(known []string) bool {
+	for _, k := range f.keys {
+		if !slices.Contains(known, k.Value) && NearMiss(k.Value, known) != "" {
+			return true
+		}
+	}
+	return false
+}
+
+// NearMiss is the known field an unknown key probably means, or "" when
+// the key is no near miss of one or does not look like a field name: a
+// key that is neither may be anything the file holds, and is not named.
+func NearMiss(key string, known []string) string {
+	if !IsFieldName(key) {
+		return ""
+	}
+	return closest(key, known)
 }
 
 // useFor is the alias use that errors inside key's value are reported at:
@@ -584,4 +624,33 @@ func EditDistance(a, b string) int {
 		prev, cur = cur, prev
 	}
 	return prev[len(b)]
+}
+
+// ErrorfTwice records that items first and second (first < second) of
+// list key hold the same value: at the second, naming both places, so a
+// long list need not be searched for the other.
+func (f *Fields) ErrorfTwice(key string, first, second int, format string, args ...any) {
+	v, ok := f.vals[key]
+	if !ok || v.Kind != yaml.SequenceNode || second >= len(v.Content) || first < 0 || first >= second {
+		f.Errorf(key, format, args...)
+		return
+	}
+	at := func(i int) (*yaml.Node, *yaml.Node) {
+		use := f.at[key]
+		item := v.Content[i]
+		if item.Kind == yaml.AliasNode && use == nil {
+			use = item
+		}
+		return resolve(item), use
+	}
+	n1, use1 := at(first)
+	n2, use2 := at(second)
+	pos := func(n, use *yaml.Node) string {
+		if use != nil {
+			n = use
+		}
+		return fmt.Sprintf("%d:%d", n.Line, n.Column)
+	}
+	msg := fmt.Sprintf(format, args...) + fmt.Sprintf(": %s[%d] at %s and %s[%d] at %s", key, first, pos(n1, use1), key, second, pos(n2, use2))
+	f.errorAtUse(n2, use2, fmt.Sprintf("%s[%d]", f.sub(key), second), 0, "%s", msg)
 }

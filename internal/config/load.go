@@ -61,6 +61,9 @@ func readFile(path string) ([]byte, error) {
 	return data, nil
 }
 
+// topFields are the keys of a budgets file (besides x-* extension keys).
+var topFields = []string{"version", "defaults", "sources", "budgets"}
+
 // Parse is Load on bytes already read; path names the file in errors.
 func Parse(path string, data []byte, read TypeReader) (*Config, error) {
 	if e := checkText(path, data); e != nil {
@@ -78,6 +81,21 @@ func Parse(path string, data []byte, read TypeReader) (*Config, error) {
 	}
 	errs := &Errors{}
 	top := newFields(path, "", "budgets file", doc.Content[0], errs, nil)
+	if !top.Has("version") && !top.Has("budgets") && !top.hasNearMiss(topFields) {
+		// -c names some other file (/etc/shadow, a JSON of keys): one
+		// line, and none of its keys, which may be its secrets. A
+		// budgets file with both keys misspelt (versoin, budget) is
+		// still one: its near misses are named below.
+		root := resolve(doc.Content[0])
+		return nil, Errors{{File: path, Line: root.Line, Col: root.Column, Msg: "not a budgets file: it has no version or budgets"}}
+	}
+	for _, k := range top.Keys() {
+		// Extension fields, as in docker-compose: a place for anchors
+		// (x-common: &common) that budgets merge with <<: *common.
+		if strings.HasPrefix(k, "x-") {
+			top.used[k] = true
+		}
+	}
 	cfg := &Config{File: path, Defaults: Defaults{Window: time.Hour, OnMissing: MissingFail}}
 
 	if top.Require("version") {
@@ -134,7 +152,7 @@ func Parse(path string, data []byte, read TypeReader) (*Config, error) {
 			top.Errorf("budgets", "no budgets: add at least one")
 		}
 	}
-	top.Done("version", "defaults", "sources", "budgets")
+	top.Done(topFields...)
 	if err := errs.Err(); err != nil {
 		return nil, SortErrors(*errs)
 	}
@@ -233,6 +251,7 @@ func parseSource(f *Fields) *Source {
 	s.BearerTokenFile, _ = f.String("bearer_token_file")
 	s.BearerTokenEnv, _ = f.String("bearer_token_env")
 	s.refFile(f, "bearer_token_file", s.BearerTokenFile, credentialToken)
+	s.refFile(f, "bearer_token_env", s.BearerTokenEnv, credentialEnv)
 	if s.BearerTokenFile != "" && s.BearerTokenEnv != "" {
 		f.Errorf("bearer_token_env", "set only one of bearer_token_file and bearer_token_env")
 	}
@@ -255,6 +274,7 @@ func parseSource(f *Fields) *Source {
 		s.BasicAuth.PasswordFile, _ = ba.String("password_file")
 		s.BasicAuth.PasswordEnv, _ = ba.String("password_env")
 		s.refFile(ba, "password_file", s.BasicAuth.PasswordFile, credentialPassword)
+		s.refFile(ba, "password_env", s.BasicAuth.PasswordEnv, credentialEnv)
 		if ba.Has("password") {
 			ba.used["password"] = true
 			ba.Errorf("password", "secrets are not read from budgets.yaml: use password_file or password_env")

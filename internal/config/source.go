@@ -10,6 +10,7 @@ import (
 	"os"
 	"sort"
 	"strings"
+	"unicode/utf8"
 
 	promconfig "github.com/prometheus/common/config"
 )
@@ -59,7 +60,21 @@ func isControl(r rune) bool { return (r < 0x20 && r != '\t') || r == 0x7F }
 
 func isReservedHeader(canonical string) bool {
 	_, ok := promconfig.ReservedHeaders[canonical]
-	return ok
+	return ok || hopByHopHeaders[canonical]
+}
+
+// hopByHopHeaders are the connection's own (RFC 9110, 7.6.1), which
+// common/config's ReservedHeaders does not list: Go's client drops or
+// rewrites them, so a value set here would never be sent as written.
+var hopByHopHeaders = map[string]bool{
+	"Transfer-Encoding": true,
+	"Te":                true,
+	"Trailer":           true,
+	"Upgrade":           true,
+	"Proxy-Connection":  true,
+	"Connection":        true,
+	"Keep-Alive":        true,
+	"Accept-Encoding":   true,
 }
 
 func reservedHint(canonical string) string {
@@ -95,6 +110,7 @@ const (
 	credentialPassword                 // the basic auth password
 	credentialOther                    // TLS CA, certificate, key
 	tlsSettings                        // the tls mapping itself
+	credentialEnv                      // an environment variable holding a token or password
 )
 
 // fileRef is a file named by a source, with the position of its field.
@@ -105,7 +121,8 @@ type fileRef struct {
 	line, col int
 }
 
-// refFile remembers the file of field key for CheckFiles.
+// refFile remembers the file (or, credentialEnv, the environment
+// variable) of field key for CheckFiles.
 func (s *Source) refFile(f *Fields, key, name string, kind fileKind) {
 	v, ok := f.vals[key]
 	if !ok || name == "" {
@@ -123,13 +140,28 @@ const maxCredentialBytes = 64 << 10
 
 // CheckFiles reads the credential and TLS files the source names and
 // reports, at their fields' positions, each one that is missing,
-// unreadable, empty, or (a token or password) more than one line. It never
-// quotes a file's content. validate and check both call it, so that check
-// refuses nothing validate passed; offline runs never need it.
+// unreadable, empty, or (a token or password) more than one line or
+// holding a control character or invalid UTF-8; and each environment
+// variable named for a token or password that is unset or empty. It never
+// quotes a file's content. Live runs call it before they build a client;
+// validate checks the same files (Config.SourceFileErrors) but not the
+// environment, which is the CI job's, not the file's.
 func (s *Source) CheckFiles() Errors {
+	errs := s.checkFiles()
+	for _, r := range s.files {
+		if r.kind == credentialEnv && strings.TrimSpace(os.Getenv(r.name)) == "" {
+			errs = append(errs, &Error{File: s.file, Line: r.line, Col: r.col, Path: r.path, Msg: fmt.Sprintf("environment variable %s is not set or empty", r.name)})
+		}
+	}
+	sort.SliceStable(errs, func(i, j int) bool { return errs[i].Line < errs[j].Line })
+	return errs
+}
+
+// checkFiles is CheckFiles without the environment.
+func (s *Source) checkFiles() Errors {
 	var errs Errors
 	for _, r := range s.files {
-		if r.kind == tlsSettings {
+		if r.kind == tlsSettings || r.kind == credentialEnv {
 			continue
 		}
 		if msg := checkCredentialFile(r); msg != "" {
@@ -192,16 +224,29 @@ func checkCredentialFile(r fileRef) string {
 		line := bytes.Count(data[:start+bytes.IndexAny(text, "\r\n")], []byte("\n")) + 2
 		return fmt.Sprintf("%s:%d: a second line: a %s file holds the %s alone, on one line (content not shown)", r.name, line, what, what)
 	}
+	// One line, sent as a header: the client would refuse a control
+	// character or a byte that is not UTF-8 at the first request.
+	start := len(data) - len(bytes.TrimLeft(data, " \t\r\n"))
+	line := bytes.Count(data[:start], []byte("\n")) + 1
+	if !utf8.Valid(text) {
+		return fmt.Sprintf("%s:%d: invalid UTF-8: not a %s file (content not shown)", r.name, line, what)
+	}
+	if i := bytes.IndexFunc(text, isControl); i >= 0 {
+		lineStart := bytes.LastIndexByte(data[:start], '\n') + 1
+		col := utf8.RuneCount(data[lineStart:start+i]) + 1
+		return fmt.Sprintf("%s:%d:%d: a control character: not a %s file (content not shown)", r.name, line, col, what)
+	}
 	return ""
 }
 
-// SourceFileErrors runs CheckFiles on each source the config names, in
-// file order.
+// SourceFileErrors checks the files of each source the config names, as
+// CheckFiles does but without the environment, in file order: what
+// validate reports.
 func (c *Config) SourceFileErrors() Errors {
 	var errs Errors
 	for _, s := range []*Source{c.Sources.Prometheus, c.Sources.Loki} {
 		if s != nil {
-			errs = append(errs, s.CheckFiles()...)
+			errs = append(errs, s.checkFiles()...)
 		}
 	}
 	sort.SliceStable(errs, func(i, j int) bool { return errs[i].Line < errs[j].Line })
