@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"log"
@@ -12,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/secflow/secflow-budget/internal/sources/httpclient/httpclienttest"
 )
 
 // answersBudgets has a budget of every type that reads a count or a value
@@ -53,51 +54,26 @@ budgets:
 // fails the test.
 func answersServer(t *testing.T, answer func(query string) (int, string)) *httptest.Server {
 	t.Helper()
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path != "/api/v1/query" && r.URL.Path != "/loki/api/v1/query" {
-			t.Errorf("unexpected request %s %s", r.Method, r.URL.Path)
-			http.NotFound(w, r)
-			return
-		}
+	h := func(w http.ResponseWriter, r *http.Request) {
 		_ = r.ParseForm()
 		status, body := answer(r.Form.Get("query"))
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(status)
 		io.WriteString(w, body)
-	}))
-	srv.Config.ErrorLog = log.New(io.Discard, "", 0)
-	t.Cleanup(srv.Close)
-	return srv
+	}
+	return httpServer(t, h, h)
 }
 
 // answersVector is a successful answer holding the JSON samples given.
 func answersVector(samples ...string) string {
-	return `{"status":"success","data":{"resultType":"vector","result":[` + strings.Join(samples, ",") + `]}}`
+	return string(httpclienttest.Vector("[" + strings.Join(samples, ",") + "]"))
 }
 
 // answersCheck runs check with budgets (a format taking the server's URL)
 // against srv and returns the console result and the JSON report.
 func answersCheck(t *testing.T, budgets string, srv *httptest.Server, env ...string) (result, hostileReport) {
 	t.Helper()
-	dir := t.TempDir()
-	cfg := filepath.Join(dir, "budgets.yaml")
-	if err := os.WriteFile(cfg, fmt.Appendf(nil, budgets, srv.URL), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	jsonPath := filepath.Join(dir, "report.json")
-	r := run(t, env, "check", "-c", cfg, "--at", httpAt, "--no-color", "--report", "json="+jsonPath)
-	if strings.Contains(r.stderr, "panic") || strings.Contains(r.stderr, "goroutine ") {
-		t.Fatalf("stderr shows a panic:\n%s", r.stderr)
-	}
-	b, err := os.ReadFile(jsonPath)
-	if err != nil {
-		t.Fatalf("no JSON report: %v\nstdout:\n%s\nstderr:\n%s", err, r.stdout, r.stderr)
-	}
-	var rep hostileReport
-	if err := json.Unmarshal(b, &rep); err != nil {
-		t.Fatalf("invalid JSON report: %v\n%s", err, b)
-	}
-	return r, rep
+	return httpCheckBudgets(t, fmt.Sprintf(budgets, srv.URL), env...)
 }
 
 // answersWantBudgets checks that the report holds exactly the budgets of

@@ -113,9 +113,16 @@ func httpSample(series, value string) string {
 // written beside the console output, and returns both.
 func httpCheck(t *testing.T, srv *httptest.Server, settings string, env ...string) (result, hostileReport) {
 	t.Helper()
+	return httpCheckBudgets(t, fmt.Sprintf(httpBudgets, srv.URL, settings), env...)
+}
+
+// httpCheckBudgets runs check on the budgets file text with the JSON
+// report written beside the console output, and returns both.
+func httpCheckBudgets(t *testing.T, text string, env ...string) (result, hostileReport) {
+	t.Helper()
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "budgets.yaml")
-	if err := os.WriteFile(cfg, fmt.Appendf(nil, httpBudgets, srv.URL, settings), 0o644); err != nil {
+	if err := os.WriteFile(cfg, []byte(text), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	jsonPath := filepath.Join(dir, "report.json")
