@@ -18,16 +18,7 @@ func TestHostileAtBefore2000(t *testing.T) {
 		{"1999-06-01T00:00:00Z", "error: --at: 1999-06-01T00:00:00Z is 1999-06-01T00:00:00Z, before 2000-01-01: give the evaluation time in unix seconds (e.g. 1795694407) or RFC3339\n"},
 	}
 	for _, tt := range tests {
-		for _, cmd := range []string{"check", "snapshot"} {
-			args := []string{cmd, "-c", "testdata/no-sources.yaml", "--at", tt.at}
-			if cmd == "snapshot" {
-				args = append(args, "--out", filepath.Join(t.TempDir(), "snap"))
-			}
-			code, stdout, stderr := runCLI(t, nil, false, args...)
-			if code != ExitUsage || stderr != tt.want || stdout != "" {
-				t.Errorf("%s --at %s: exit %d, stdout %q, stderr %q; want exit 2 and %q", cmd, tt.at, code, stdout, stderr, tt.want)
-			}
-		}
+		atRefused(t, tt.at, tt.want)
 	}
 }
 

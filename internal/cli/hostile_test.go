@@ -66,21 +66,28 @@ func TestHostileAtUnits(t *testing.T) {
 		{"1796000000", "error: --at: 2026-11-30T00:53:20Z is 3 days in the future (now 2026-11-26T12:00:07Z): the evaluation time can be at most a day ahead\n"},
 	}
 	for _, tt := range tests {
-		for _, cmd := range []string{"check", "snapshot"} {
-			args := []string{cmd, "-c", "testdata/no-sources.yaml", "--at", tt.at}
-			if cmd == "snapshot" {
-				args = append(args, "--out", filepath.Join(t.TempDir(), "snap"))
-			}
-			code, stdout, stderr := runCLI(t, nil, false, args...)
-			if code != ExitUsage || stderr != tt.want || stdout != "" {
-				t.Errorf("%s --at %s: exit %d, stdout %q, stderr %q; want exit 2 and %q", cmd, tt.at, code, stdout, stderr, tt.want)
-			}
-		}
+		atRefused(t, tt.at, tt.want)
 	}
 	now := time.Date(2026, 11, 26, 12, 0, 7, 0, time.UTC)
 	for _, ok := range []string{"1795694407", "1795694407.25", "2026-11-27T12:00:07Z", "2026-11-27T11:59:59Z", "2000-01-01T00:00:00Z", "946684800", "2020-01-01T00:00:00Z"} {
 		if _, err := atFlag(ok, now); err != nil {
 			t.Errorf("atFlag(%q): %v, want it accepted", ok, err)
+		}
+	}
+}
+
+// atRefused runs check and snapshot with --at at and wants each refused
+// as a usage error: exit 2, nothing on stdout and exactly want on stderr.
+func atRefused(t *testing.T, at, want string) {
+	t.Helper()
+	for _, cmd := range []string{"check", "snapshot"} {
+		args := []string{cmd, "-c", "testdata/no-sources.yaml", "--at", at}
+		if cmd == "snapshot" {
+			args = append(args, "--out", filepath.Join(t.TempDir(), "snap"))
+		}
+		code, stdout, stderr := runCLI(t, nil, false, args...)
+		if code != ExitUsage || stderr != want || stdout != "" {
+			t.Errorf("%s --at %s: exit %d, stdout %q, stderr %q; want exit 2 and %q", cmd, at, code, stdout, stderr, want)
 		}
 	}
 }
