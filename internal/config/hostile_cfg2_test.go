@@ -1,8 +1,6 @@
 package config
 
 import (
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -100,16 +98,9 @@ budgets:
 // an unset environment variable is refused at its field by live runs.
 func TestHostileCredentialFileContent(t *testing.T) {
 	dir := t.TempDir()
-	write := func(name, content string) string {
-		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
-	ctl := write("ctl.txt", "TOK\x01SECRETX\n")
-	bad := write("bad.txt", "\n\xff\xfeSECRETX\n")
-	ok := write("ok.txt", "  TOKEN\n")
+	ctl := credentialFile(t, dir, "ctl.txt", "TOK\x01SECRETX\n")
+	bad := credentialFile(t, dir, "bad.txt", "\n\xff\xfeSECRETX\n")
+	ok := credentialFile(t, dir, "ok.txt", "  TOKEN\n")
 	for _, tc := range []struct {
 		name, settings, want string
 	}{

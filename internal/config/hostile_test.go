@@ -221,18 +221,22 @@ func TestHostileSourceSettings(t *testing.T) {
 	}
 }
 
+// credentialFile writes content to name in dir, readable by its owner
+// alone as a token or password file is, and returns its path.
+func credentialFile(t *testing.T, dir, name, content string) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
 func TestHostileCredentialFiles(t *testing.T) {
 	dir := t.TempDir()
-	write := func(name, content string) string {
-		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
-	good := write("good", "s3cret-token\n")
-	twoLines := write("two", "s3cret-token\nsecond-line\n")
-	empty := write("empty", "\n")
+	good := credentialFile(t, dir, "good", "s3cret-token\n")
+	twoLines := credentialFile(t, dir, "two", "s3cret-token\nsecond-line\n")
+	empty := credentialFile(t, dir, "empty", "\n")
 	missing := filepath.Join(dir, "missing")
 	for _, tc := range []struct{ name, settings, want string }{
 		{"good token", "    bearer_token_file: " + good + "\n", ""},
