@@ -170,14 +170,8 @@ func TestHostileCfg2Regexp(t *testing.T) {
 // merge with <<:, as the README shows.
 func TestHostileCfg2Anchors(t *testing.T) {
 	text := "version: 1\nx-common: &common\n  type: metric\n  expr: up\n  max: 1\nbudgets:\n  - <<: *common\n    name: a\n  - <<: *common\n    name: b\n    expr: up{job=\"b\"}\n"
-	dir := configWrite(t, map[string]string{"budgets.yaml": text})
-	path := filepath.Join(dir, "budgets.yaml")
-	r := run(t, nil, "validate", "-c", path)
-	expectCode(t, r, 0)
-	if want := path + ": OK, 2 budgets (2 metric)\n"; r.stdout != want {
-		t.Errorf("stdout:\n got: %q\nwant: %q", r.stdout, want)
-	}
-	r = run(t, nil, "list", "-c", path)
+	path := configValid(t, text, "OK, 2 budgets (2 metric)")
+	r := run(t, nil, "list", "-c", path)
 	expectCode(t, r, 0)
 	if !strings.Contains(r.stdout, "a metric, metrics\n  promql: up\n") || !strings.Contains(r.stdout, "b metric, metrics\n  promql: up{job=\"b\"}") {
 		t.Errorf("list:\n%s", r.stdout)
@@ -192,12 +186,7 @@ func TestHostileCfg2Anchors(t *testing.T) {
 	if !ok {
 		t.Fatal("README.md has no x-common example")
 	}
-	dir = configWrite(t, map[string]string{"budgets.yaml": "version: 1\nx-common: &common" + example})
-	r = run(t, nil, "validate", "-c", filepath.Join(dir, "budgets.yaml"))
-	expectCode(t, r, 0)
-	if want := filepath.Join(dir, "budgets.yaml") + ": OK, 1 budgets (1 metric)\n"; r.stdout != want {
-		t.Errorf("README example:\n got: %q\nwant: %q", r.stdout, want)
-	}
+	configValid(t, "version: 1\nx-common: &common"+example, "OK, 1 budgets (1 metric)")
 
 	// Only at the top: in a budget, x-note is an unknown field.
 	configRefused(t, "validate", map[string]string{"budgets.yaml": configHead + configMetric + "    x-note: 1\n"},

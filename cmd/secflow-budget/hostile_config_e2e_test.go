@@ -43,6 +43,19 @@ func configRefused(t *testing.T, command string, files map[string]string, want s
 	return r
 }
 
+// configValid writes text as budgets.yaml, expects validate to accept it
+// (exit 0 and the one line "PATH: "+want on stdout) and returns PATH.
+func configValid(t *testing.T, text, want string) string {
+	t.Helper()
+	path := filepath.Join(configWrite(t, map[string]string{"budgets.yaml": text}), "budgets.yaml")
+	r := run(t, nil, "validate", "-c", path)
+	expectCode(t, r, 0)
+	if want := path + ": " + want + "\n"; r.stdout != want {
+		t.Errorf("validate stdout:\n got: %q\nwant: %q", r.stdout, want)
+	}
+	return path
+}
+
 func configWithSource(settings string) string {
 	return "version: 1\nsources:\n  prometheus:\n    url: http://127.0.0.1:1\n" + settings + "budgets:\n" + configMetric
 }
@@ -144,14 +157,8 @@ budgets:
     expr: up{job="b"}
     tags: *tags
 `
-	dir := configWrite(t, map[string]string{"budgets.yaml": text})
-	path := filepath.Join(dir, "budgets.yaml")
-	r := run(t, nil, "validate", "-c", path)
-	expectCode(t, r, 0)
-	if want := path + ": OK, 2 budgets (2 metric)\n"; r.stdout != want {
-		t.Errorf("stdout = %q, want %q", r.stdout, want)
-	}
-	r = run(t, nil, "list", "-c", path)
+	path := configValid(t, text, "OK, 2 budgets (2 metric)")
+	r := run(t, nil, "list", "-c", path)
 	expectCode(t, r, 0)
 	for _, want := range []string{"up-a", "up-b", `up{job="a"}`, `up{job="b"}`} {
 		if !strings.Contains(r.stdout, want) {
