@@ -7,6 +7,19 @@ import (
 
 const cfg2RulesBudget = "version: 1\nbudgets:\n  - name: a\n    type: alert_rules\n    rules_files: [r.yaml]\n"
 
+// cfg2RulesRefused loads cfg2RulesBudget with rules as r.yaml and wants
+// exactly the message want, which must not quote hidden ("" for none).
+func cfg2RulesRefused(t *testing.T, rules, want, hidden string) {
+	t.Helper()
+	got := hostileLoad(t, cfg2RulesBudget, map[string]string{"r.yaml": rules})
+	if got != want {
+		t.Errorf("\n got: %q\nwant: %q", got, want)
+	}
+	if hidden != "" && strings.Contains(got, hidden) {
+		t.Errorf("the message quotes the file: %q", got)
+	}
+}
+
 // TestHostileRulesFileShape: rules_files naming a file that is no rules
 // file (a JSON of access keys, a shadow file, a list, a scalar) is one
 // line saying so, quoting none of it; unknown keys are named only as a
@@ -50,19 +63,11 @@ func TestHostileRulesFileShape(t *testing.T) {
 			at + "r.yaml:1: want a mapping of names to strings, got a number", ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got := hostileLoad(t, cfg2RulesBudget, map[string]string{"r.yaml": tc.rules})
-			if got != tc.want {
-				t.Errorf("\n got: %q\nwant: %q", got, tc.want)
-			}
-			if tc.hidden != "" && strings.Contains(got, tc.hidden) {
-				t.Errorf("the message quotes the file: %q", got)
-			}
+			cfg2RulesRefused(t, tc.rules, tc.want, tc.hidden)
 		})
 	}
 	// An empty file is no rules file's error: Prometheus loads it as no groups.
-	if got := hostileLoad(t, cfg2RulesBudget, map[string]string{"r.yaml": "# none yet\n"}); got != at+"the files define no alerting rule: set require, or list the files that hold the alerts" {
-		t.Errorf("empty file: %q", got)
-	}
+	cfg2RulesRefused(t, "# none yet\n", at+"the files define no alerting rule: set require, or list the files that hold the alerts", "")
 }
 
 // TestHostileRulesFileContent: rulefmt's messages about a template, a
@@ -71,23 +76,17 @@ func TestHostileRulesFileShape(t *testing.T) {
 func TestHostileRulesFileContent(t *testing.T) {
 	const at = "budgets.yaml:5:18: budgets[0].rules_files: "
 	for _, tc := range []struct {
-		name, rules, want string
+		name, rules, want, hidden string
 	}{
 		{"annotation template", "groups:\n  - name: g\n    rules:\n      - alert: A\n        expr: up == 0\n        annotations:\n          summary: \"{{ HUNTER2SECRET\"\n",
-			at + `r.yaml:7:20: group "g", rule 1, "A": annotation "summary": template: __alert_A:1: function (not shown) not defined`},
+			at + `r.yaml:7:20: group "g", rule 1, "A": annotation "summary": template: __alert_A:1: function (not shown) not defined`, "HUNTER2"},
 		{"label template", "groups:\n  - name: g\n    rules:\n      - alert: A\n        expr: up == 0\n        labels:\n          team: \"{{ .HUNTER2SECRET\"\n",
-			at + `r.yaml:7:17: group "g", rule 1, "A": label "team": template: __alert_A:1: unclosed action`},
+			at + `r.yaml:7:17: group "g", rule 1, "A": label "team": template: __alert_A:1: unclosed action`, "HUNTER2"},
 		{"recording rule name", "groups:\n  - name: g\n    rules:\n      - record: 'job:HUNTER2SECRET{x}'\n        expr: up\n      - alert: A\n        expr: up == 0\n",
-			at + `r.yaml:4:17: group "g", rule 1, "job:HUNTER2SECRET{x}": braces present in the recording rule name; should it be in expr? (not shown)`},
+			at + `r.yaml:4:17: group "g", rule 1, "job:HUNTER2SECRET{x}": braces present in the recording rule name; should it be in expr? (not shown)`, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got := hostileLoad(t, cfg2RulesBudget, map[string]string{"r.yaml": tc.rules})
-			if got != tc.want {
-				t.Errorf("\n got: %q\nwant: %q", got, tc.want)
-			}
-			if tc.name != "recording rule name" && strings.Contains(got, "HUNTER2") {
-				t.Errorf("the message quotes the file: %q", got)
-			}
+			cfg2RulesRefused(t, tc.rules, tc.want, tc.hidden)
 		})
 	}
 }
