@@ -198,5 +198,5 @@ func (c *console) oneLine(s string) string {
 // → FAIL (exit 1)".
 func (c *console) summary(run *Run) string {
 	v := fmt.Sprintf("%s (exit %d)", verdict(run), run.ExitCode)
-	return summaryCounts(run.Summarize()) + " " + c.sym.arrow + " " + c.pal.color(statusAttr(run.Status), color.Bold).Sprint(v)
+	return summaryCounts(run.Summarize()) + " " + c.sym.arrow + " " + c.pal.color(statusAttr(run.Verdict()), color.Bold).Sprint(v)
 }

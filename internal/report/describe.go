@@ -409,9 +409,15 @@ func summaryCounts(s Summary) string {
 		plural(s.Error, "error", "errors"), s.Skip)
 }
 
-// verdict is the run's status as a word: PASS, WARN, FAIL, ERROR, SKIP.
+// verdict is the run's verdict as a word: PASS, WARN, FAIL, ERROR, SKIP.
 func verdict(run *Run) string {
-	return strings.ToUpper(run.Status.String())
+	return strings.ToUpper(run.Verdict().String())
+}
+
+// warningsFail is the note a report adds when the run's warnings fail it,
+// so that a reader seeing FAIL over a table of warnings knows why.
+func warningsFail(run *Run) bool {
+	return run.FailOn == checks.Warn && run.Summarize().Warn > 0
 }
 
 // errorText is "unavailable: connection refused", or the message alone.

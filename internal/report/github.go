@@ -10,8 +10,9 @@ import (
 )
 
 // WriteGitHub writes GitHub Actions workflow commands: an error annotation
-// for every violated or undecided budget, a warning for every warning, and a
-// notice with the summary. Passing and skipped budgets make no annotation:
+// for every violated or undecided budget, a warning for every warning (an
+// error when warnings fail the run, see Run.FailsRun), and a notice with
+// the summary. Passing and skipped budgets make no annotation:
 // a run with hundreds of them would bury the ones that matter.
 func WriteGitHub(w io.Writer, run *Run, opts Options) error {
 	sym := symbolsFor(opts.Emoji)
@@ -24,12 +25,18 @@ func WriteGitHub(w io.Writer, run *Run, opts Options) error {
 			cmd = "error"
 		case checks.Warn:
 			cmd = "warning"
+			if run.FailsRun(o.Status) {
+				cmd = "error"
+			}
 		default:
 			continue
 		}
 		msg := []string{o.Message}
 		if o.Message == "" {
 			msg[0] = o.Status.String()
+		}
+		if o.Status == checks.Warn && cmd == "error" {
+			msg = append(msg, "a warning, which fails this run")
 		}
 		for _, l := range outcomeLines(o, sym) {
 			msg = append(msg, l.Text)
@@ -43,6 +50,9 @@ func WriteGitHub(w io.Writer, run *Run, opts Options) error {
 		fmt.Fprintf(&b, "::%s %stitle=%s::%s\n", cmd, where, escapeGitHubProperty(printable(title, false)), escapeGitHubData(printable(strings.Join(msg, "\n"), false)))
 	}
 	summary := fmt.Sprintf("%s %s %s (exit %d)", summaryCounts(run.Summarize()), sym.arrow, verdict(run), run.ExitCode)
+	if warningsFail(run) {
+		summary += "; warnings fail this run"
+	}
 	fmt.Fprintf(&b, "::notice title=%s::%s\n", escapeGitHubProperty(toolName(run)), escapeGitHubData(summary))
 	_, err := io.WriteString(w, b.String())
 	return err

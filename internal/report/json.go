@@ -72,7 +72,7 @@ func newJSONReport(run *Run) jsonReport {
 		Tool:          jsonTool{Name: toolName(run), Version: run.Version},
 		Mode:          run.Mode,
 		EvaluatedAt:   evaluatedAt(run.EvaluatedAt),
-		Status:        run.Status,
+		Status:        run.Verdict(),
 		ExitCode:      run.ExitCode,
 		Summary:       run.Summarize(),
 		Budgets:       make([]jsonBudget, 0, len(run.Outcomes)),

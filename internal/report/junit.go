@@ -16,14 +16,16 @@ const junitSuiteName = "secflow-budget"
 // WriteJUnit writes one test suite with a test case per budget, for the test
 // tabs of CI systems: a violated budget is a failure, an undecided one an
 // error, a skipped one skipped. A warning passes, with the warning in the
-// case's system-out, since CI systems know no "passed with warnings".
+// case's system-out, since CI systems know no "passed with warnings";
+// when warnings fail the run (Run.FailsRun), it is a failure like a
+// violation, so the test tab never shows green for a red job.
 func WriteJUnit(w io.Writer, run *Run, opts Options) error {
 	sym := symbolsFor(opts.Emoji)
 	s := run.Summarize()
 	suite := junitSuite{
 		Name:      junitSuiteName,
 		Tests:     s.Total,
-		Failures:  s.Fail,
+		Failures:  run.Failing(),
 		Errors:    s.Error,
 		Skipped:   s.Skip,
 		Timestamp: junitTimestamp(run.EvaluatedAt),
@@ -41,7 +43,7 @@ func WriteJUnit(w io.Writer, run *Run, opts Options) error {
 	for i := range run.Outcomes {
 		o := &run.Outcomes[i]
 		total += o.Duration
-		suite.Cases = append(suite.Cases, newJUnitCase(o, sym))
+		suite.Cases = append(suite.Cases, newJUnitCase(o, run.FailsRun(o.Status), sym))
 	}
 	// Budgets run concurrently; the sum of their durations is what test
 	// tabs expect from a suite's time all the same.
@@ -124,7 +126,9 @@ type junitSkipped struct {
 	Message string `xml:"message,attr,omitempty"`
 }
 
-func newJUnitCase(o *checks.Outcome, sym symbols) junitCase {
+// newJUnitCase is the test case of a budget; fails says whether its status
+// fails the run.
+func newJUnitCase(o *checks.Outcome, fails bool, sym symbols) junitCase {
 	area := o.Category
 	if area == "" {
 		area = otherArea
@@ -146,6 +150,10 @@ func newJUnitCase(o *checks.Outcome, sym symbols) junitCase {
 	case checks.Skip:
 		c.Skipped = &junitSkipped{Message: o.Message}
 	case checks.Warn:
+		if fails {
+			c.Failure = &junitProblem{Message: o.Message, Type: o.Type, Body: xmlText("warning, which fails this run: " + o.Message + "\n" + outcomeBody(o, sym))}
+			break
+		}
 		c.SystemOut = &junitText{Body: xmlText("warning: " + o.Message + "\n" + outcomeBody(o, sym))}
 	}
 	return c

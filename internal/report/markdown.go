@@ -41,13 +41,16 @@ func (m *markdown) status(s checks.Status) string {
 func (m *markdown) write(run *Run) {
 	title := toolName(run) + ": " + verdict(run)
 	if m.opts.Emoji {
-		title = statusEmoji(run.Status) + " " + title
+		title = statusEmoji(run.Verdict()) + " " + title
 	}
 	m.line("## %s", mdText(title))
 	m.line("")
 	s := run.Summarize()
 	counts := summaryCounts(s)
 	n, rest, _ := strings.Cut(counts, ": ")
+	if warningsFail(run) {
+		rest += " " + m.sym.dot + " warnings fail this run"
+	}
 	m.line("**%s**: %s %s exit code %d", n, rest, m.sym.dot, run.ExitCode)
 
 	for _, g := range groupByArea(run.Outcomes) {

@@ -16,7 +16,39 @@ type Run struct {
 	Outcomes    []checks.Outcome // in budgets.yaml order
 	Status      checks.Status    // the worst outcome
 	ExitCode    int
-	FailOn      checks.Status // Fail, or Warn with --fail-on warn
+	// FailOn is the status that fails the run: Warn when warnings fail
+	// it (--fail-on warn); any other value means only violations do.
+	FailOn checks.Status
+}
+
+// FailsRun says whether a budget of status s makes the run fail: a
+// violation always, a warning when the run fails on warnings. Reporters ask
+// it so that a warning which turns the exit code to 1 is a failure in every
+// format, and one which does not stays a warning everywhere.
+func (r *Run) FailsRun(s checks.Status) bool {
+	return s == checks.Fail || s == checks.Warn && r.FailOn == checks.Warn
+}
+
+// Verdict is the run's status as its exit code tells it: the worst outcome,
+// except that a run failed by its warnings is a failure.
+func (r *Run) Verdict() checks.Status {
+	for _, o := range r.Outcomes {
+		if r.FailsRun(o.Status) {
+			return checks.Fail
+		}
+	}
+	return r.Status
+}
+
+// Failing counts the budgets that fail the run (see FailsRun).
+func (r *Run) Failing() int {
+	n := 0
+	for _, o := range r.Outcomes {
+		if r.FailsRun(o.Status) {
+			n++
+		}
+	}
+	return n
 }
 
 // Summary counts outcomes by status.
