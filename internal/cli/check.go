@@ -183,7 +183,7 @@ func runCheck(ctx context.Context, o *checkOptions) error {
 	ctx, cancel := withRunTimeout(ctx, o.timeout)
 	defer cancel()
 
-	run := &report.Run{ToolName: "secflow-budget", Version: version, FailOn: o.failAt}
+	run := &report.Run{ToolName: "secflow-budget", Version: toolVersion(), FailOn: o.failAt}
 	env := checks.Env{At: o.atTime}
 	if o.offline != "" {
 		snap, err := o.offlineEnv(ctx, plan, run, &env)

@@ -36,12 +36,6 @@ type IO struct {
 	SetTempDir func(dir string) error
 }
 
-// Build facts, set by the linker (-X) from the Makefile.
-var (
-	version = "dev"
-	commit  = "unknown"
-)
-
 // Main runs the command line and returns the process exit code. It prints
 // every error once, to stderr.
 //
@@ -150,6 +144,7 @@ written, with the budgets not decided by then marked interrupted).`,
 		return usageError(fmt.Errorf("%w\nrun '%s --help' for usage", err, c.CommandPath()))
 	})
 	root.PersistentPreRunE = func(c *cobra.Command, _ []string) error { return refuseEmptyFlags(c) }
+	versionFlag(root)
 	root.AddCommand(newCheckCmd(io), newValidateCmd(io), newSnapshotCmd(io), newListCmd(io), newVersionCmd(io))
 	return root
 }

@@ -135,7 +135,7 @@ func runSnapshot(ctx context.Context, o *snapshotOptions) error {
 		Warn:   func(msg string) { fmt.Fprintln(o.io.Err, "warning: "+secret.Text(msg)) },
 		Manifest: snapshot.Manifest{
 			ConfigSHA256: hex.EncodeToString(sum[:]),
-			ToolVersion:  version,
+			ToolVersion:  toolVersion(),
 			Description:  o.description,
 		},
 	}
