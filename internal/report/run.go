@@ -17,6 +17,9 @@ type Run struct {
 	Status      checks.Status    // the worst outcome
 	ExitCode    int
 	FailOn      checks.Status // Fail, or Warn with --fail-on warn
+	// Errors stopped the run before any budget ran (NewErrorRun); the
+	// JSON report lists them.
+	Errors []RunError
 }
 
 // Summary counts outcomes by status.
