@@ -1,10 +1,14 @@
+//go:build unix
+
 package main
 
 import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 )
 
 // jsonAlwaysReport is the JSON report of a run that stopped on errors.
@@ -172,4 +176,38 @@ func jsonAlwaysRead(t *testing.T, path string) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// TestHostileJSONAlwaysSignalAtHardStop: a process stopped by SIGTERM
+// while it cannot stop (blocked opening a FIFO given as -c) still writes
+// its JSON report before it exits 143: status error, no budgets, what
+// stopped it; an older report is replaced.
+func TestHostileJSONAlwaysSignalAtHardStop(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "budgets.yaml")
+	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
+		t.Skipf("mkfifo: %v", err)
+	}
+	out := filepath.Join(dir, "r.json")
+	if err := os.WriteFile(out, []byte(`{"status":"pass","exit_code":0}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tmp := t.TempDir()
+	p := cliStart(t, []string{"TMPDIR=" + tmp}, "check", "-c", fifo, "--offline", "testdata/snapshots/healthy", "--format", "json", "-o", out)
+	cliWaitFor(t, "the scratch directory", func() bool { return len(cliScratchDirs(t, tmp)) > 0 })
+	time.Sleep(200 * time.Millisecond)
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	r, _ := p.wait(t, 10*time.Second)
+	expectCode(t, r, 143)
+	const msg = "interrupted by SIGTERM: stopped before the run could finish"
+	if want := "error: " + msg + ", only the JSON report written\n"; r.stderr != want || r.stdout != "" {
+		t.Errorf("stdout %q, stderr %q; want nothing and %q", r.stdout, r.stderr, want)
+	}
+	var rep jsonAlwaysReport
+	mustJSON(t, string(jsonAlwaysRead(t, out)), &rep)
+	if rep.Status != "error" || rep.ExitCode != 143 || len(rep.Budgets) != 0 || len(rep.Errors) != 1 || rep.Errors[0].Message != msg {
+		t.Errorf("report: status %q, exit_code %d, %d budgets, errors %+v; want error, 143, 0, [%q]", rep.Status, rep.ExitCode, len(rep.Budgets), rep.Errors, msg)
+	}
 }

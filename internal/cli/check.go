@@ -97,6 +97,13 @@ func newCheckCmd(io IO) *cobra.Command {
 			return nil
 		},
 		RunE: func(c *cobra.Command, _ []string) error {
+			// Stopped by Main before it wrote a report, the run still
+			// leaves its JSON report.
+			io.lastWords.set(func(stop error) bool {
+				paths := opts.jsonPaths()
+				opts.writeJSONError(stop)
+				return len(paths) > 0
+			})
 			err := opts.resolve()
 			if err != nil {
 				err = usageError(err)
@@ -462,6 +469,9 @@ func selectBudgets(plan []*checks.Planned, only, skip []string) ([]*checks.Plann
 // budget was violated (1) or a signal stopped the run (130, 143).
 func (o *checkOptions) writeReports(run *report.Run, code int) (int, []error) {
 	o.reported = true
+	if !o.io.lastWords.claim() {
+		return code, nil // Main stopped waiting and wrote what there was
+	}
 	var errs []error
 	failed := func(t reportTarget, err error) {
 		errs = append(errs, fmt.Errorf("writing the %s report to %s: %w", t.format, t.path, err))

@@ -42,9 +42,14 @@ func onField(field, file string, err error) error {
 // left at that path claiming another run's verdict. Other formats are not
 // written: they have no place for an error that no budget owns.
 func (o *checkOptions) writeErrorReports(err error) {
-	if err == nil || o.reported {
+	if err == nil || o.reported || !o.io.lastWords.claim() {
 		return
 	}
+	o.writeJSONError(err)
+}
+
+// writeJSONError writes the JSON report of err to every JSON report path.
+func (o *checkOptions) writeJSONError(err error) {
 	mode := "live"
 	if o.offline != "" {
 		mode = "offline"
