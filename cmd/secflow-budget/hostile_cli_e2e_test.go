@@ -230,10 +230,11 @@ func TestHostileCLISignals(t *testing.T) {
 	tests := []signalCase{
 		// The loader looks at the signal between 4 MB chunks: on a
 		// machine too loaded to parse one within the hard stop, the
-		// process stops without its report, and says so.
+		// process stops with only its JSON report (no budget in it),
+		// and says so.
 		{"SIGINT loading a large snapshot", loadingSnapshot, syscall.SIGINT, 130,
 			"error: interrupted by SIGINT: 1 budget not decided by then is marked interrupted in the reports\n" +
-				"|error: interrupted by SIGINT: stopped before the run could finish, no report written\n"},
+				"|error: interrupted by SIGINT: stopped before the run could finish, only the JSON report written\n"},
 		{"SIGINT waiting on Prometheus", waitingOnSource, syscall.SIGINT, 130,
 			"error: interrupted by SIGINT: 1 budget not decided by then is marked interrupted in the reports\n"},
 		{"SIGTERM waiting on Prometheus", waitingOnSource, syscall.SIGTERM, 143,
@@ -259,6 +260,12 @@ func TestHostileCLISignals(t *testing.T) {
 			}
 			if strings.HasSuffix(r.stderr, "no report written\n") {
 				reportPath = ""
+			}
+			if strings.HasSuffix(r.stderr, "only the JSON report written\n") {
+				if rep := readReport(t, reportPath); rep.ExitCode != tt.code || rep.Status != "error" || len(rep.Budgets) != 0 {
+					t.Errorf("report at the hard stop: exit_code %d, status %s, %d budgets; want %d, error, 0", rep.ExitCode, rep.Status, len(rep.Budgets), tt.code)
+				}
+				return
 			}
 			if left := cliScratchDirs(t, tmp); len(left) != 0 {
 				t.Errorf("scratch directories left in TMPDIR: %v", left)

@@ -54,6 +54,9 @@ type checkOptions struct {
 	atTime  time.Time
 	failAt  checks.Status
 	targets []reportTarget
+	// reported: the run's reports were written (or tried), so an error
+	// after that needs no JSON report of its own.
+	reported bool
 }
 
 // reportTarget is one report to write: stdout when path is empty.
@@ -82,11 +85,33 @@ func newCheckCmd(io IO) *cobra.Command {
   secflow-budget check --prometheus http://localhost:9090 --only performance
   secflow-budget check --format json -o report.json --report junit=junit.xml`,
 		Args: noArgs,
-		RunE: func(c *cobra.Command, _ []string) error {
-			if err := opts.resolve(); err != nil {
-				return usageError(err)
+		// An empty flag (root's check) is refused after the flags are
+		// parsed, so a JSON report can say so.
+		PersistentPreRunE: func(c *cobra.Command, args []string) error {
+			if pre := c.Root().PersistentPreRunE; pre != nil {
+				if err := pre(c, args); err != nil {
+					opts.writeErrorReports(err)
+					return err
+				}
 			}
-			return runCheck(c.Context(), opts)
+			return nil
+		},
+		RunE: func(c *cobra.Command, _ []string) error {
+			// Stopped by Main before it wrote a report, the run still
+			// leaves its JSON report.
+			io.lastWords.set(func(stop error) bool {
+				paths := opts.jsonPaths()
+				opts.writeJSONError(stop)
+				return len(paths) > 0
+			})
+			err := opts.resolve()
+			if err != nil {
+				err = usageError(err)
+			} else {
+				err = runCheck(c.Context(), opts)
+			}
+			opts.writeErrorReports(err)
+			return err
 		},
 	}
 	f := c.Flags()
@@ -171,7 +196,11 @@ func runCheck(ctx context.Context, o *checkOptions) error {
 	o.cleanStaleReports()
 	cfg, plan, err := checks.Load(o.configPath)
 	if in := interruptOf(ctx); in != nil {
-		return &exitError{code: in.code(), interrupt: true, err: fmt.Errorf("%s while reading %s: no budget ran, no report written", in, o.configPath)}
+		written := "no report written"
+		if len(o.jsonPaths()) > 0 {
+			written = "only the JSON report written"
+		}
+		return &exitError{code: in.code(), interrupt: true, err: fmt.Errorf("%s while reading %s: no budget ran, %s", in, o.configPath, written)}
 	}
 	if err != nil {
 		return usageError(err)
@@ -188,7 +217,7 @@ func runCheck(ctx context.Context, o *checkOptions) error {
 	if o.offline != "" {
 		snap, err := o.offlineEnv(ctx, plan, run, &env)
 		if err != nil {
-			return err
+			return onField("--offline", o.offline, err)
 		}
 		defer func() {
 			if ctx.Err() != nil {
@@ -439,6 +468,10 @@ func selectBudgets(plan []*checks.Planned, only, skip []string) ([]*checks.Plann
 // return: a report that cannot be written turns the code into 2, unless a
 // budget was violated (1) or a signal stopped the run (130, 143).
 func (o *checkOptions) writeReports(run *report.Run, code int) (int, []error) {
+	o.reported = true
+	if !o.io.lastWords.claim() {
+		return code, nil // Main stopped waiting and wrote what there was
+	}
 	var errs []error
 	failed := func(t reportTarget, err error) {
 		errs = append(errs, fmt.Errorf("writing the %s report to %s: %w", t.format, t.path, err))

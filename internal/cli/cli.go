@@ -34,6 +34,9 @@ type IO struct {
 	// it. Either empty: no scratch directory (in-process tests).
 	TempDir    string
 	SetTempDir func(dir string) error
+
+	// lastWords: what the command writes if Main stops waiting for it.
+	lastWords *lastWords
 }
 
 // Main runs the command line and returns the process exit code. It prints
@@ -43,7 +46,8 @@ type IO struct {
 // with what was decided and returns, and Main exits 130 (SIGINT) or 143
 // (SIGTERM). A command that cannot stop (blocked opening a FIFO, parsing)
 // is left behind after hardStop: the process must stop within a second
-// whatever it is doing.
+// whatever it is doing; what the command left to say (its JSON report of
+// the stop, see lastWords) is written first.
 func Main(ctx context.Context, args []string, io IO) int {
 	if io.Getenv == nil {
 		io.Getenv = func(string) string { return "" }
@@ -65,6 +69,8 @@ func Main(ctx context.Context, args []string, io IO) int {
 	}
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
+	last := &lastWords{}
+	io.lastWords = last
 	done := make(chan error, 1)
 	go func() {
 		root := newRootCmd(io)
@@ -86,12 +92,22 @@ func Main(ctx context.Context, args []string, io IO) int {
 				fmt.Fprintf(io.Err, "error: %s\n", in)
 			}
 		case <-io.Signals:
-			fmt.Fprintf(io.Err, "error: %s twice: stopped at once, no report written\n", in)
+			msg := fmt.Sprintf("%s twice: stopped at once", in)
+			fmt.Fprintf(io.Err, "error: %s, %s\n", msg, stopWritten(last.stop(&exitError{code: in.code(), err: errors.New(msg)})))
 		case <-time.After(hardStop):
-			fmt.Fprintf(io.Err, "error: %s: stopped before the run could finish, no report written\n", in)
+			msg := fmt.Sprintf("%s: stopped before the run could finish", in)
+			fmt.Fprintf(io.Err, "error: %s, %s\n", msg, stopWritten(last.stop(&exitError{code: in.code(), err: errors.New(msg)})))
 		}
 		return in.code()
 	}
+}
+
+// stopWritten says what a command stopped by Main left written.
+func stopWritten(wroteJSON bool) string {
+	if wroteJSON {
+		return "only the JSON report written"
+	}
+	return "no report written"
 }
 
 // finish prints a command's error and returns its exit code.

@@ -38,8 +38,37 @@ type jsonReport struct {
 	EvaluatedAt   string        `json:"evaluated_at"`
 	Status        checks.Status `json:"status"`
 	ExitCode      int           `json:"exit_code"`
+	Errors        []RunError    `json:"errors,omitempty"`
 	Summary       Summary       `json:"summary"`
 	Budgets       []jsonBudget  `json:"budgets"`
+}
+
+// RunError is one error that stopped a run before any budget ran (an
+// invalid budgets file, a bad flag, an unreadable snapshot): where it is
+// and what is wrong. File is "" and Line, Column 0 when not known; Field is
+// the field path in File (budgets[2].percentiles.p95) or the flag
+// (--offline). The JSON report writes every key, so that a dashboard reads
+// the same shape for every error.
+type RunError struct {
+	File    string `json:"file"`
+	Line    int    `json:"line"`
+	Column  int    `json:"column"`
+	Field   string `json:"field"`
+	Message string `json:"message"`
+}
+
+// NewErrorRun is the run of a `check` that stopped on errs before any
+// budget ran: status error, no budgets, the exit code it returns. The
+// caller masks the errors' text (as on stderr).
+func NewErrorRun(toolName, version, mode string, exitCode int, errs []RunError) *Run {
+	return &Run{
+		ToolName: toolName,
+		Version:  version,
+		Mode:     mode,
+		Status:   checks.Error,
+		ExitCode: exitCode,
+		Errors:   errs,
+	}
 }
 
 type jsonTool struct {
@@ -74,6 +103,7 @@ func newJSONReport(run *Run) jsonReport {
 		EvaluatedAt:   evaluatedAt(run.EvaluatedAt),
 		Status:        run.Verdict(),
 		ExitCode:      run.ExitCode,
+		Errors:        run.Errors,
 		Summary:       run.Summarize(),
 		Budgets:       make([]jsonBudget, 0, len(run.Outcomes)),
 	}

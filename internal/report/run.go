@@ -19,6 +19,9 @@ type Run struct {
 	// FailOn is the status that fails the run: Warn when warnings fail
 	// it (--fail-on warn); any other value means only violations do.
 	FailOn checks.Status
+	// Errors stopped the run before any budget ran (NewErrorRun); the
+	// JSON report lists them.
+	Errors []RunError
 }
 
 // FailsRun says whether a budget of status s makes the run fail: a
