@@ -13,11 +13,12 @@ import (
 
 // jsonAlwaysReport is the JSON report of a run that stopped on errors.
 type jsonAlwaysReport struct {
-	Mode     string         `json:"mode"`
-	Status   string         `json:"status"`
-	ExitCode int            `json:"exit_code"`
-	Summary  map[string]int `json:"summary"`
-	Budgets  []any          `json:"budgets"`
+	Tool     struct{ Version string } `json:"tool"`
+	Mode     string                   `json:"mode"`
+	Status   string                   `json:"status"`
+	ExitCode int                      `json:"exit_code"`
+	Summary  map[string]int           `json:"summary"`
+	Budgets  []any                    `json:"budgets"`
 	Errors   []struct {
 		File    string `json:"file"`
 		Line    int    `json:"line"`
@@ -116,6 +117,9 @@ func TestHostileJSONAlwaysOnErrors(t *testing.T) {
 			if rep.Status != "error" || rep.ExitCode != 2 || rep.Mode != tt.mode || rep.Budgets == nil || len(rep.Budgets) != 0 || rep.Summary["total"] != 0 {
 				t.Errorf("report: status %q, exit_code %d, mode %q, budgets %v, summary %v; want error, 2, %s, [], total 0\n%s",
 					rep.Status, rep.ExitCode, rep.Mode, rep.Budgets, rep.Summary, tt.mode, text)
+			}
+			if rep.Tool.Version == "" {
+				t.Errorf("tool.version is empty: the report must name the version --version prints\n%s", text)
 			}
 			if len(rep.Errors) != 1 {
 				t.Fatalf("errors = %+v, want one\n%s", rep.Errors, text)

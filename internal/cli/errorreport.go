@@ -54,7 +54,7 @@ func (o *checkOptions) writeJSONError(err error) {
 	if o.offline != "" {
 		mode = "offline"
 	}
-	run := report.NewErrorRun("secflow-budget", version, mode, exitCode(err), runErrors(err))
+	run := report.NewErrorRun("secflow-budget", toolVersion(), mode, exitCode(err), runErrors(err))
 	render := func(w io.Writer) error { return report.Write(w, "json", run, report.Options{}) }
 	for _, path := range o.jsonPaths() {
 		if path != "" {
