@@ -125,7 +125,7 @@ func TestHostileWriteNonRegular(t *testing.T) {
 		dir := t.TempDir()
 		fifo := filepath.Join(dir, "report.fifo")
 		if err := syscall.Mkfifo(fifo, 0o644); err != nil {
-			t.Skipf("mkfifo: %v", err)
+			t.Fatalf("mkfifo (a FIFO is what this case reads): %v", err)
 		}
 		got := make(chan string, 1)
 		go func() {
@@ -177,7 +177,7 @@ func TestHostileWriteNonRegular(t *testing.T) {
 		dir := t.TempDir()
 		fifo := filepath.Join(dir, "r.fifo")
 		if err := syscall.Mkfifo(fifo, 0o644); err != nil {
-			t.Skipf("mkfifo: %v", err)
+			t.Fatalf("mkfifo (a FIFO is what this case reads): %v", err)
 		}
 		// Opening a FIFO without a reader blocks: a renderer that
 		// fails must fail before the open.
@@ -221,7 +221,7 @@ func deadPID(t *testing.T) int {
 	t.Helper()
 	cmd := exec.Command("true")
 	if err := cmd.Run(); err != nil {
-		t.Skipf("cannot run true: %v", err)
+		t.Fatalf("cannot run true: %v", err)
 	}
 	return cmd.Process.Pid
 }

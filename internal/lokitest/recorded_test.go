@@ -33,10 +33,6 @@ type recorded struct {
 	Body        string            `json:"body"`
 }
 
-// knownMismatches are recorded answers the fake cannot reproduce, and why.
-// Each becomes a t.Skip naming the reason, never a silent pass.
-var knownMismatches = map[string]string{}
-
 var (
 	sharedOnce    sync.Once
 	sharedEntries []logql.Entry
@@ -98,9 +94,6 @@ func TestRecordedQueries(t *testing.T) {
 	for _, name := range names {
 		rec := recs[name]
 		t.Run(name, func(t *testing.T) {
-			if why, ok := knownMismatches[name]; ok {
-				t.Skip(why)
-			}
 			srv := open
 			if strings.HasPrefix(name, "auth_") {
 				srv = authed
@@ -195,7 +188,8 @@ func compareAnswer(t *testing.T, rec recorded, status int, ct, body string) {
 	if rec.Status != http.StatusOK {
 		if body != rec.Body {
 			if why := pipelineSeriesOrder(body, rec.Body); why != "" {
-				t.Skip(why)
+				t.Log(why) // the same error, naming another failing series
+				return
 			}
 			t.Errorf("body\n%q\nwant\n%q", body, rec.Body)
 		}

@@ -6,9 +6,8 @@
 // it to compare offline answers with the real engine's.
 //
 // The binaries are found on PATH (Debian's package `prometheus` installs
-// both). When either is missing the test is skipped, unless
-// SECFLOW_REQUIRE_PROMETHEUS=1, which CI sets so that a missing install fails
-// loudly instead of silently skipping the live tests.
+// both). When either is missing the test fails, saying what to install; only
+// `go test -short` skips the tests that need them.
 //
 // It owns only the process and its temporary files: no network access
 // beyond 127.0.0.1, nothing left behind after the test. It scrapes nothing

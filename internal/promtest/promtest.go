@@ -16,10 +16,6 @@ import (
 	"time"
 )
 
-// RequireEnv names the environment variable that turns a missing prometheus
-// or promtool from a skip into a failure. CI sets it to 1.
-const RequireEnv = "SECFLOW_REQUIRE_PROMETHEUS"
-
 // Timeouts. Prometheus is ready in 50-300 ms here; the bounds are generous
 // for a loaded CI machine but still end a hung test in seconds, not at the
 // go test deadline.
@@ -83,8 +79,8 @@ func WithFlags(flags ...string) Option {
 }
 
 // Start backfills omFiles into a fresh data directory and starts Prometheus
-// on it. It skips the test when the binaries are missing (fails with
-// SECFLOW_REQUIRE_PROMETHEUS=1) and fails it when anything else goes wrong.
+// on it. It fails the test when the binaries are missing (skips it under
+// -short) or when anything else goes wrong.
 func Start(t testing.TB, omFiles ...string) *Server {
 	t.Helper()
 	return StartWith(t, nil, omFiles...)
@@ -171,15 +167,15 @@ func StartWith(t testing.TB, opts []Option, omFiles ...string) *Server {
 	return srv
 }
 
-// Prometheus returns the path of the prometheus binary, or skips (fails
-// under SECFLOW_REQUIRE_PROMETHEUS=1) the test when there is none.
+// Prometheus returns the path of the prometheus binary, or fails the test
+// when there is none (skips it under -short).
 func Prometheus(t testing.TB) string {
 	t.Helper()
 	return lookBinary(t, "prometheus")
 }
 
-// Promtool returns the path of the promtool binary, or skips (fails under
-// SECFLOW_REQUIRE_PROMETHEUS=1) the test when there is none.
+// Promtool returns the path of the promtool binary, or fails the test when
+// there is none (skips it under -short).
 func Promtool(t testing.TB) string {
 	t.Helper()
 	return lookBinary(t, "promtool")
@@ -193,10 +189,10 @@ func lookBinary(t testing.TB, name string) string {
 	}
 	msg := fmt.Sprintf("%s not found on PATH (%v): install Debian's package `prometheus` "+
 		"(apt-get install --no-install-recommends prometheus)", name, err)
-	if os.Getenv(RequireEnv) == "1" {
-		t.Fatalf("promtest: %s; %s=1 makes this a failure", msg, RequireEnv)
+	if testing.Short() {
+		t.Skipf("promtest: %s; skipped under -short", msg)
 	}
-	t.Skipf("promtest: %s; skipping (set %s=1 to fail instead)", msg, RequireEnv)
+	t.Fatalf("promtest: %s (or run with -short to skip the tests that need a real Prometheus)", msg)
 	return ""
 }
 
