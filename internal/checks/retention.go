@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"regexp"
 	"strings"
 	"time"
 
@@ -162,32 +161,14 @@ type promRetention struct {
 	sizes []string // "10GiB", "80%": limits on disk use
 }
 
-var (
-	sizeRetentionRE    = regexp.MustCompile(`^(?:\d+(?:\.\d+)?[KMGTPE]?i?B)+$`)
-	percentRetentionRE = regexp.MustCompile(`^\d+(?:\.\d+)?%$`)
-)
-
 // parsePromRetention reads storageRetention as Prometheus writes it: the
 // time limit, the size limit and (3.x) the share of the disk, each only
 // when set, joined by " or ": "15d", "15d or 10GiB", "10GiB", "30d or 80%".
 // Whichever is reached first deletes data.
 func parsePromRetention(s string) (promRetention, error) {
-	var pr promRetention
-	s = strings.TrimSpace(s)
-	if s == "" {
-		return pr, nil
+	limit, sizes, bad := sources.ParseStorageRetention(s)
+	if bad != "" {
+		return promRetention{}, sources.Errorf(sources.BadResponse, "prometheus", "cannot read storageRetention %q of /api/v1/status/runtimeinfo: %q is neither a duration nor a size", s, bad)
 	}
-	for _, part := range strings.Split(s, " or ") {
-		part = strings.TrimSpace(part)
-		if d, err := model.ParseDuration(part); err == nil {
-			pr.time = time.Duration(d)
-			continue
-		}
-		if sizeRetentionRE.MatchString(part) || percentRetentionRE.MatchString(part) {
-			pr.sizes = append(pr.sizes, part)
-			continue
-		}
-		return pr, sources.Errorf(sources.BadResponse, "prometheus", "cannot read storageRetention %q of /api/v1/status/runtimeinfo: %q is neither a duration nor a size", s, part)
-	}
-	return pr, nil
+	return promRetention{time: limit, sizes: sizes}, nil
 }

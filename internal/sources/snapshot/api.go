@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -288,28 +287,11 @@ func readRuntime(file string) (*Runtime, error) {
 	return rt, nil
 }
 
-var (
-	sizeRetentionRE    = regexp.MustCompile(`^(?:\d+(?:\.\d+)?[KMGTPE]?i?B)+$`)
-	percentRetentionRE = regexp.MustCompile(`^\d+(?:\.\d+)?%$`)
-)
-
-// checkStorageRetention says what is wrong with a storageRetention as
-// Prometheus writes it ("15d", "512MB", "15d or 512MB", "" for none), or
-// "". A value no check can read is corrupt data, like a bad Loki
-// retention_period.
+// checkStorageRetention says what is wrong with a storageRetention (see
+// sources.ParseStorageRetention), or "". A value no check can read is
+// corrupt data, like a bad Loki retention_period.
 func checkStorageRetention(s string) string {
-	s = strings.TrimSpace(s)
-	if s == "" {
-		return ""
-	}
-	for _, part := range strings.Split(s, " or ") {
-		part = strings.TrimSpace(part)
-		if _, err := model.ParseDuration(part); err == nil {
-			continue
-		}
-		if sizeRetentionRE.MatchString(part) || percentRetentionRE.MatchString(part) {
-			continue
-		}
+	if _, _, bad := sources.ParseStorageRetention(s); bad != "" {
 		return "a part is neither a duration nor a size: want e.g. 15d, 512MB or \"15d or 512MB\""
 	}
 	return ""
