@@ -27,22 +27,8 @@ func TestHostileSignalHardStop(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			fifo := filepath.Join(t.TempDir(), "budgets.yaml")
-			if err := syscall.Mkfifo(fifo, 0o644); err != nil {
-				t.Fatalf("mkfifo (a FIFO is what this case reads): %v", err)
-			}
-			t.Cleanup(func() {
-				// Let the abandoned open return.
-				if f, err := os.OpenFile(fifo, os.O_WRONLY, 0); err == nil {
-					f.Close()
-				}
-			})
-			signals := make(chan os.Signal, len(tt.signals))
-			time.AfterFunc(100*time.Millisecond, func() {
-				for _, s := range tt.signals {
-					signals <- s
-				}
-			})
+			fifo := blockingFIFO(t, t.TempDir())
+			signals := signalsAfter100ms(tt.signals)
 			var out, errb bytes.Buffer
 			start := time.Now()
 			code := Main(context.Background(), []string{"check", "-c", fifo, "--offline", "../../testdata/snapshots/healthy"}, IO{Out: &out, Err: &errb, Signals: signals})
@@ -56,4 +42,33 @@ func TestHostileSignalHardStop(t *testing.T) {
 			}
 		})
 	}
+}
+
+// blockingFIFO makes dir/budgets.yaml a FIFO that no one writes to: a
+// command given it as -c blocks opening it. The abandoned open returns
+// when the test ends.
+func blockingFIFO(t *testing.T, dir string) string {
+	t.Helper()
+	fifo := filepath.Join(dir, "budgets.yaml")
+	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
+		t.Fatalf("mkfifo (a FIFO is what this case reads): %v", err)
+	}
+	t.Cleanup(func() {
+		if f, err := os.OpenFile(fifo, os.O_WRONLY, 0); err == nil {
+			f.Close()
+		}
+	})
+	return fifo
+}
+
+// signalsAfter100ms is a signal channel that receives sigs 100 ms from
+// now, in order.
+func signalsAfter100ms(sigs []os.Signal) chan os.Signal {
+	signals := make(chan os.Signal, len(sigs))
+	time.AfterFunc(100*time.Millisecond, func() {
+		for _, s := range sigs {
+			signals <- s
+		}
+	})
+	return signals
 }

@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"syscall"
 	"testing"
-	"time"
 
 	"github.com/secflow/secflow-budget/internal/report"
 )
@@ -33,25 +32,12 @@ func TestHostileJSONAlwaysHardStop(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := t.TempDir()
-			fifo := filepath.Join(dir, "budgets.yaml")
-			if err := syscall.Mkfifo(fifo, 0o644); err != nil {
-				t.Fatalf("mkfifo (a FIFO is what this case reads): %v", err)
-			}
-			t.Cleanup(func() {
-				if f, err := os.OpenFile(fifo, os.O_WRONLY, 0); err == nil {
-					f.Close()
-				}
-			})
+			fifo := blockingFIFO(t, dir)
 			out := filepath.Join(dir, "r.json")
 			if err := os.WriteFile(out, []byte(`{"status":"pass","exit_code":0}`), 0o644); err != nil {
 				t.Fatal(err)
 			}
-			signals := make(chan os.Signal, len(tt.signals))
-			time.AfterFunc(100*time.Millisecond, func() {
-				for _, s := range tt.signals {
-					signals <- s
-				}
-			})
+			signals := signalsAfter100ms(tt.signals)
 			var stdout, stderr bytes.Buffer
 			code := Main(context.Background(), []string{"check", "-c", fifo, "--offline", "../../testdata/snapshots/healthy", "--report", "json=" + out},
 				IO{Out: &stdout, Err: &stderr, Signals: signals})
