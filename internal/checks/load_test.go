@@ -58,9 +58,15 @@ func TestLoadErrors(t *testing.T) {
 			want: `budgets.yaml:6:19: budgets[0].percentiles.q95: invalid percentile "q95": want p followed by a number below 100, e.g. p95 or p99.9`,
 		},
 		{
+			// Only the type is wrong: its fields are not also unknown.
+			name: "misspelt type",
+			text: head + "  - name: m\n    type: latncy\n    histogram: h_seconds\n    percentiles: {p95: 300s}\n",
+			want: `budgets.yaml:4:11: budgets[0].type: unknown budget type "latncy" (did you mean "latency"?)`,
+		},
+		{
 			name: "unknown type",
-			text: head + "  - name: m\n    type: latncy\n",
-			want: `budgets.yaml:4:11: budgets[0].type: unknown budget type "latncy" (known: alert_rules, cardinality, endpoint, latency, log_levels, log_redaction, log_volume, metric, metrics_present, retention, scrape)`,
+			text: head + "  - name: m\n    type: histogram\n",
+			want: `budgets.yaml:4:11: budgets[0].type: unknown budget type "histogram" (known: alert_rules, cardinality, endpoint, latency, log_levels, log_redaction, log_volume, metric, metrics_present, retention, scrape)`,
 		},
 		{
 			name: "bad name",

@@ -116,7 +116,11 @@ func planner(planned *[]*Planned) config.TypeReader {
 	return func(b *config.Budget) []string {
 		t, ok := reg[b.Type]
 		if !ok {
-			b.Fields.Errorf("type", "unknown budget type %q (known: %s)", b.Type, strings.Join(TypeNames(), ", "))
+			if s := config.NearMiss(b.Type, TypeNames()); s != "" {
+				b.Fields.Errorf("type", "unknown budget type %q (did you mean %q?)", b.Type, s)
+			} else {
+				b.Fields.Errorf("type", "unknown budget type %q (known: %s)", b.Type, strings.Join(TypeNames(), ", "))
+			}
 			return allTypeFields(reg) // only the type is wrong; don't also flag its fields
 		}
 		before := len(b.Fields.Errs())
