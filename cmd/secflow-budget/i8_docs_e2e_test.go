@@ -1,10 +1,14 @@
 package main
 
 import (
+	"archive/tar"
 	"bytes"
+	"compress/gzip"
+	"crypto/sha256"
 	"encoding/json"
 	"encoding/xml"
 	"errors"
+	"fmt"
 	"maps"
 	"net"
 	"net/http"
@@ -170,6 +174,12 @@ func TestDocsGettingStarted(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(repo, "cmd", "secflow-budget", "main.go")); err != nil {
 		t.Errorf("the installed package: %v", err)
+	}
+	// What follows the install, with the binary on PATH as go install
+	// leaves it.
+	_, after, _ := strings.Cut(install, "\n")
+	if code, out := docsRun(t, t.TempDir(), docsBaseEnv(t), "bash", "-c", after); code != 0 || !strings.HasPrefix(out, "secflow-budget ") || strings.Count(out, "\n") != 1 {
+		t.Errorf("%q: exit %d, %q; want one line naming secflow-budget's version", after, code, out)
 	}
 
 	// The console session, command by command, in one shell (so `echo $?`
@@ -763,4 +773,104 @@ func TestDocsPrePushHook(t *testing.T) {
 	if want := "3 budgets: 3 passed, 0 warnings, 0 failed, 0 errors, 0 skipped → PASS (exit 0)\n"; out != want {
 		t.Errorf("passing push output:\n%q\nwant %q", out, want)
 	}
+}
+
+func TestDocsReleaseInstall(t *testing.T) {
+	readme := docsReadme(t)
+	block := docsBlock(t, readme, "release")
+	const github = "R=https://github.com/secflow/secflow-budget/releases/download/$V\n"
+	if !strings.Contains(block, github) || !strings.Contains(block, "sudo install ") || !strings.Contains(block, " /usr/local/bin/\n") {
+		t.Fatalf("the release block should download from GitHub's release URL and install into /usr/local/bin:\n%s", block)
+	}
+	// A release as internal/tools/dist lays it out: the archive holds
+	// secflow-budget_<version>_<os>_<arch>/ with the binary and README.md;
+	// SHA256SUMS names every archive of the release, most of which are not
+	// downloaded (--ignore-missing).
+	const version, base = "v1.2.3", "secflow-budget_v1.2.3_linux_amd64"
+	bin, err := os.ReadFile(binary)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tgz bytes.Buffer
+	gz := gzip.NewWriter(&tgz)
+	tw := tar.NewWriter(gz)
+	for _, e := range []struct {
+		name string
+		mode int64
+		data []byte
+	}{{base + "/", 0o755, nil}, {base + "/secflow-budget", 0o755, bin}, {base + "/README.md", 0o644, []byte(readme)}} {
+		hdr := &tar.Header{Name: e.name, Mode: e.mode, Size: int64(len(e.data)), Typeflag: tar.TypeReg}
+		if strings.HasSuffix(e.name, "/") {
+			hdr.Typeflag = tar.TypeDir
+		}
+		if err := tw.WriteHeader(hdr); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tw.Write(e.data); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := tw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := gz.Close(); err != nil {
+		t.Fatal(err)
+	}
+	zip := []byte("PK\x05\x06" + strings.Repeat("\x00", 18))
+	sum := func(b []byte) string { return fmt.Sprintf("%x", sha256.Sum256(b)) }
+	sums := sum(tgz.Bytes()) + "  " + base + ".tar.gz\n" + sum(zip) + "  secflow-budget_v1.2.3_windows_amd64.zip\n"
+
+	release := func(t *testing.T, archive []byte) (code int, out, work, binDir string) {
+		t.Helper()
+		root := t.TempDir()
+		dir := filepath.Join(root, "secflow", "secflow-budget", "releases", "download", version)
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		for name, data := range map[string][]byte{base + ".tar.gz": archive, "secflow-budget_v1.2.3_windows_amd64.zip": zip, "SHA256SUMS": []byte(sums)} {
+			if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		srv := httptest.NewServer(http.FileServer(http.Dir(root)))
+		t.Cleanup(srv.Close)
+		binDir = t.TempDir()
+		script := strings.Replace(block, github, "R="+srv.URL+"/secflow/secflow-budget/releases/download/$V\n", 1)
+		script = strings.Replace(script, "sudo install ", "install ", 1)
+		script = strings.Replace(script, " /usr/local/bin/\n", " \"$DOCS_BIN/\"\n", 1)
+		work = t.TempDir()
+		code, out = docsRun(t, work, append(docsBaseEnv(t), "DOCS_BIN="+binDir), "bash", "-c", script)
+		return code, out, work, binDir
+	}
+
+	t.Run("verified and installed", func(t *testing.T) {
+		code, out, work, binDir := release(t, tgz.Bytes())
+		if code != 0 || !strings.Contains(out, base+".tar.gz: OK\n") {
+			t.Fatalf("exit %d, want 0 and %q:\n%s", code, base+".tar.gz: OK", out)
+		}
+		installed, err := os.ReadFile(filepath.Join(binDir, "secflow-budget"))
+		if err != nil || !bytes.Equal(installed, bin) {
+			t.Fatalf("the installed binary is not the archive's (%v)", err)
+		}
+		if _, err := os.Stat(filepath.Join(work, base, "README.md")); err != nil {
+			t.Errorf("the archive's README: %v", err)
+		}
+		if code, out := docsRun(t, work, docsBaseEnv(t), filepath.Join(binDir, "secflow-budget"), "--version"); code != 0 || !strings.HasPrefix(out, "secflow-budget ") {
+			t.Errorf("the installed binary: exit %d, %q", code, out)
+		}
+	})
+
+	t.Run("tampered archive: refused, nothing unpacked or installed", func(t *testing.T) {
+		bad := bytes.Clone(tgz.Bytes())
+		bad[len(bad)/2] ^= 0xff
+		code, out, work, binDir := release(t, bad)
+		if code == 0 || !strings.Contains(out, base+".tar.gz: FAILED") {
+			t.Errorf("exit %d, want a failure and %q:\n%s", code, base+".tar.gz: FAILED", out)
+		}
+		for _, p := range []string{filepath.Join(work, base), filepath.Join(binDir, "secflow-budget")} {
+			if _, err := os.Stat(p); !errors.Is(err, os.ErrNotExist) {
+				t.Errorf("%s exists after a failed checksum (%v)", p, err)
+			}
+		}
+	})
 }
