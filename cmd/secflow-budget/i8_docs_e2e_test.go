@@ -361,14 +361,32 @@ func (g *docsGitLab) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case r.Method == http.MethodGet && r.URL.Path == "/api/v4/user":
 		json.NewEncoder(w).Encode(map[string]any{"id": g.user, "username": "project_42_bot"})
 	case r.Method == http.MethodGet && r.URL.Path == notes:
+		g.mu.Lock()
+		defer g.mu.Unlock()
 		json.NewEncoder(w).Encode(append([]map[string]any{}, g.notes...))
 	case g.failWrite:
 		http.Error(w, `{"message":"500 Internal Server Error"}`, http.StatusInternalServerError)
 	case r.Method == http.MethodPost && r.URL.Path == notes:
+		// Kept, newest first as the job lists them, so that a later run
+		// finds it.
+		g.mu.Lock()
+		note := map[string]any{"id": 100 + len(g.notes), "body": body, "author": map[string]any{"id": g.user}}
+		g.notes = append([]map[string]any{note}, g.notes...)
+		g.mu.Unlock()
 		w.WriteHeader(http.StatusCreated)
-		json.NewEncoder(w).Encode(map[string]any{"id": 99, "body": body})
+		json.NewEncoder(w).Encode(note)
 	case r.Method == http.MethodPut && strings.HasPrefix(r.URL.Path, notes+"/"):
-		json.NewEncoder(w).Encode(map[string]any{"id": strings.TrimPrefix(r.URL.Path, notes+"/"), "body": body})
+		id := strings.TrimPrefix(r.URL.Path, notes+"/")
+		g.mu.Lock()
+		defer g.mu.Unlock()
+		for _, n := range g.notes {
+			if fmt.Sprint(n["id"]) == id {
+				n["body"] = body
+				json.NewEncoder(w).Encode(n)
+				return
+			}
+		}
+		http.Error(w, `{"message":"404 Not found"}`, http.StatusNotFound)
 	default:
 		http.Error(w, `{"message":"404 Not Found"}`, http.StatusNotFound)
 	}
