@@ -459,7 +459,7 @@ func TestDocsGitLabJob(t *testing.T) {
 	if !slices.Equal(job.AllowFailure.ExitCodes, []int{3}) {
 		t.Errorf("allow_failure:exit_codes = %v, want [3] (a source failure is orange, not red)", job.AllowFailure.ExitCodes)
 	}
-	if len(job.BeforeScript) == 0 || job.BeforeScript[0] != "go install github.com/secflow/secflow-budget/cmd/secflow-budget@$SECFLOW_BUDGET_VERSION" {
+	if len(job.BeforeScript) == 0 || job.BeforeScript[0] != `go install github.com/secflow/secflow-budget/cmd/secflow-budget@"$SECFLOW_BUDGET_VERSION"` {
 		t.Errorf("before_script should install the release named by SECFLOW_BUDGET_VERSION: %q", job.BeforeScript)
 	}
 	if job.Variables["SECFLOW_BUDGET_VERSION"] == "" || !strings.HasPrefix(job.Variables["SECFLOW_BUDGET_ARGS"], "--prometheus ") {
