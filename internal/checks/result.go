@@ -68,10 +68,11 @@ type Outcome struct {
 	Warnings []string
 	Err      *OutcomeError
 	Duration time.Duration
-	// File and Line locate the budget in budgets.yaml (annotations point
-	// there).
-	File string
-	Line int
+	// File, Line and Column locate the budget in budgets.yaml
+	// (annotations point there).
+	File   string
+	Line   int
+	Column int
 }
 
 // OutcomeError is why a budget could not be decided.

@@ -91,7 +91,7 @@ func judge(ctx context.Context, p *Planned, ev Evaluation, err error, d time.Dur
 	o := Outcome{
 		Name: b.Name, Type: b.Type, Category: p.Category, Description: b.Description,
 		Runbook: b.Runbook, Severity: b.Severity.String(), Tags: b.Tags, Duration: d,
-		Notes: ev.Notes, Details: ev.Details, Line: b.Line, Warnings: warnings,
+		Notes: ev.Notes, Details: ev.Details, Line: b.Line, Column: b.Col, Warnings: warnings,
 	}
 	if len(warnings) > 0 {
 		o.Notes = append([]string(nil), ev.Notes...)

@@ -89,4 +89,14 @@ type Options struct {
 	Color bool // ANSI colors (only on a terminal, never with NO_COLOR)
 	Emoji bool // emoji; false gives ASCII markers
 	Quiet bool // console: only non-passing budgets and the summary
+
+	// GitHubActions: the run is a GitHub Actions step (GITHUB_ACTIONS=true),
+	// so the github format keeps to the annotations GitHub shows (see
+	// MaxAnnotations), and Workspace ($GITHUB_WORKSPACE) is the directory
+	// its file= paths are relative to.
+	GitHubActions bool
+	Workspace     string
+	// FullReport names where every budget's results are when the Markdown
+	// report is cut to MaxMarkdownSize ("the JSON report r.json").
+	FullReport string
 }
