@@ -49,6 +49,8 @@ type checkOptions struct {
 	noColor     bool
 	noEmoji     bool
 	quiet       bool
+	// noStepSummary: no Markdown report appended to $GITHUB_STEP_SUMMARY.
+	noStepSummary bool
 
 	// resolved from the flags
 	atTime  time.Time
@@ -131,6 +133,7 @@ func newCheckCmd(io IO) *cobra.Command {
 	f.BoolVar(&opts.noColor, "no-color", false, "no ANSI colors (also NO_COLOR)")
 	f.BoolVar(&opts.noEmoji, "no-emoji", false, "ASCII status markers instead of emoji")
 	f.BoolVarP(&opts.quiet, "quiet", "q", false, "console: show only budgets that did not pass, and the summary")
+	f.BoolVar(&opts.noStepSummary, "no-step-summary", false, "in GitHub Actions, do not append the Markdown report to $GITHUB_STEP_SUMMARY")
 	return c
 }
 
@@ -479,7 +482,7 @@ func (o *checkOptions) writeReports(run *report.Run, code int) (int, []error) {
 			code = ExitUsage
 		}
 	}
-	opts := report.Options{Emoji: o.emoji(), Quiet: o.quiet}
+	opts := o.reportOptions()
 	render := func(t reportTarget) func(io.Writer) error {
 		return func(w io.Writer) error { return report.Write(w, t.format, run, opts) }
 	}
@@ -521,6 +524,7 @@ func (o *checkOptions) writeReports(run *report.Run, code int) (int, []error) {
 		}
 	}
 	run.ExitCode = code
+	o.writeStepSummary(run, opts)
 	for _, t := range o.targets {
 		if t.path != "" {
 			continue
