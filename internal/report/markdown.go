@@ -187,8 +187,8 @@ func (m *markdown) write(run *Run, order []*checks.Outcome, notPassing, keep int
 		if len(left) == 1 {
 			verb = "is"
 		}
-		note := fmt.Sprintf("This report was cut to fit %s characters: %s of %d %s left out%s. Every budget is in %s.",
-			formatCount(MaxMarkdownSize), plural(len(left), "budget", "budgets"), len(order), verb, what, fullReport(m.opts))
+		note := fmt.Sprintf("This report was cut to fit %s characters: %d of %s %s left out%s. Every budget is in %s.",
+			formatCount(MaxMarkdownSize), len(left), plural(len(order), "budget", "budgets"), verb, what, fullReport(m.opts))
 		if m.opts.Emoji {
 			note = "✂️ " + note
 		}
