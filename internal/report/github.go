@@ -28,6 +28,8 @@ func WriteGitHub(w io.Writer, run *Run, opts Options) error {
 			if run.FailsRun(o.Status) {
 				cmd = "error"
 			}
+		case checks.Waived:
+			cmd = "notice" // accepted for now: seen, not alarming
 		default:
 			continue
 		}
@@ -48,6 +50,9 @@ func WriteGitHub(w io.Writer, run *Run, opts Options) error {
 			where = fmt.Sprintf("file=%s,line=%d,", escapeGitHubProperty(filepath.ToSlash(o.File)), o.Line)
 		}
 		fmt.Fprintf(&b, "::%s %stitle=%s::%s\n", cmd, where, escapeGitHubProperty(printable(title, false)), escapeGitHubData(printable(strings.Join(msg, "\n"), false)))
+	}
+	for _, n := range run.Notes {
+		fmt.Fprintf(&b, "::warning title=%s::%s\n", escapeGitHubProperty(toolName(run)), escapeGitHubData(printable(n, false)))
 	}
 	summary := fmt.Sprintf("%s %s %s (exit %d)", summaryCounts(run.Summarize()), sym.arrow, verdict(run), run.ExitCode)
 	if warningsFail(run) {

@@ -80,6 +80,12 @@ func (m *markdown) write(run *Run) {
 		}
 	}
 
+	if len(run.Notes) > 0 {
+		m.line("")
+		for _, n := range run.Notes {
+			m.line("- Note: %s", mdText(n))
+		}
+	}
 	m.line("")
 	m.line("<sub>%s</sub>", mdText(runHeader(run, m.sym)))
 }
