@@ -138,8 +138,13 @@ func ApplyBaseline(outcomes []Outcome, regs map[string]*config.Regression, base 
 		default:
 			ro.Status = RegNone
 		}
-		if w := worstResult(o.Results); regressed > Pass && w > o.Status {
+		w := worstResult(o.Results)
+		switch {
+		case regressed > Pass && w > o.Status:
 			o.Status = w
+			o.Message = summarize(o.Results, o.onMissing, o.Name)
+		case o.derived:
+			// The worst result's baseline and change join its message.
 			o.Message = summarize(o.Results, o.onMissing, o.Name)
 		}
 	}

@@ -108,6 +108,7 @@ type Outcome struct {
 	Regression *RegressionOutcome
 
 	onMissing config.OnMissing // for messages made again after a waiver or regression
+	derived   bool             // Message describes the worst result (no check's own message)
 }
 
 // OutcomeError is why a budget could not be decided.

@@ -144,6 +144,7 @@ func judge(ctx context.Context, p *Planned, ev Evaluation, err error, d time.Dur
 	o.Message = ev.Message
 	if o.Message == "" {
 		o.Message = summarize(o.Results, b.OnMissing, b.Name)
+		o.derived = !bySeverity
 	}
 	if bySeverity && o.Status == Warn {
 		// The message shows the broken limit as broken ("769.7s > 600s");
