@@ -82,8 +82,10 @@ func (m *markdown) write(run *Run) {
 
 	if len(run.Notes) > 0 {
 		m.line("")
+		m.line("**Notes**")
+		m.line("")
 		for _, n := range run.Notes {
-			m.line("- Note: %s", mdText(n))
+			m.line("- %s", mdText(n))
 		}
 	}
 	m.line("")
