@@ -77,7 +77,7 @@ func TestBrokenLimits(t *testing.T) {
 		want string
 	}{
 		{212, 180, config.Regression{MaxIncrease: p(0.10)}, "max_increase 10%"},
-		{198, 180, config.Regression{MaxIncrease: p(0.10)}, ""}, // exactly +10%: not past it
+		{198, 180, config.Regression{MaxIncrease: p(0.10)}, ""},                        // exactly +10%: not past it
 		{205, 180, config.Regression{MaxIncrease: p(0.10), MaxIncreaseAbs: p(30)}, ""}, // +13.9% but only +25s
 		{211, 180, config.Regression{MaxIncreaseAbs: p(30)}, "max_increase_abs 30s"},
 		{250, 180, config.Regression{MaxIncrease: p(0.10), MaxIncreaseAbs: p(30)}, "max_increase 10% and max_increase_abs 30s"},
