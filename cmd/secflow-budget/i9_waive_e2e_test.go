@@ -361,3 +361,35 @@ error: ` + cfg + `:35:5: waivers[1]: an unknown field (not shown) (known: budget
 		t.Errorf("stdout: %s", r.stdout)
 	}
 }
+
+// The budgets files of the README's Baselines and Waivers sections
+// validate as they stand.
+func TestWaiveReadmeExamplesValidate(t *testing.T) {
+	readme, err := os.ReadFile(filepath.Join(repo, "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, sections, ok := strings.Cut(string(readme), "\n## Baselines\n")
+	sections, _, ok2 := strings.Cut(sections, "\n## Offline snapshots\n")
+	if !ok || !ok2 || !strings.Contains(sections, "\n## Waivers\n") {
+		t.Fatal("README.md lacks the Baselines and Waivers sections before Offline snapshots")
+	}
+	var files []string
+	for _, block := range strings.Split(sections, "```yaml\n")[1:] {
+		block, _, _ = strings.Cut(block, "```")
+		if strings.HasPrefix(block, "version: 1\n") {
+			files = append(files, block)
+		}
+	}
+	if len(files) != 2 {
+		t.Fatalf("%d budgets files in the sections, want 2 (Baselines, Waivers)", len(files))
+	}
+	for i, text := range files {
+		path := waiveFile(t, text)
+		r := run(t, nil, "validate", "-c", path)
+		expectCode(t, r, 0)
+		if !strings.HasPrefix(r.stdout, path+": OK, ") {
+			t.Errorf("example %d: %s", i, r.stdout)
+		}
+	}
+}
