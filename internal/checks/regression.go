@@ -142,10 +142,10 @@ func ApplyBaseline(outcomes []Outcome, regs map[string]*config.Regression, base 
 		switch {
 		case regressed > Pass && w > o.Status:
 			o.Status = w
-			o.Message = summarize(o.Results, o.onMissing, o.Name)
+			o.Message = remessage(o)
 		case o.derived:
 			// The worst result's baseline and change join its message.
-			o.Message = summarize(o.Results, o.onMissing, o.Name)
+			o.Message = remessage(o)
 		}
 	}
 }

@@ -91,7 +91,7 @@ func ApplyWaivers(outcomes []Outcome, waivers []*config.Waiver, at time.Time) (r
 		if o.Status == Waived {
 			o.Message = before + " (" + waivedBy(o.Results) + ")"
 		} else {
-			o.Message = summarize(o.Results, o.onMissing, o.Name)
+			o.Message = remessage(o)
 		}
 	}
 	for wi, w := range waivers {
@@ -159,4 +159,19 @@ func waivedBy(rs []Result) string {
 		return "waived"
 	}
 	return fmt.Sprintf("waived until %s by %s", w.Expires, w.Owner)
+}
+
+// remessage describes the worst result of a budget whose results changed
+// after judge (a waiver, a regression), with the severity suffix when that
+// result only warns because of the budget's severity.
+func remessage(o *Outcome) string {
+	msg := summarize(o.Results, o.onMissing, o.Name)
+	if o.Status == Warn {
+		for _, r := range o.Results {
+			if r.Status == Warn && r.BySeverity {
+				return msg + SeveritySuffix
+			}
+		}
+	}
+	return msg
 }
