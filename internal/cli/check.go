@@ -49,6 +49,7 @@ type checkOptions struct {
 	noColor     bool
 	noEmoji     bool
 	quiet       bool
+	baseline    string
 	// noStepSummary: no Markdown report appended to $GITHUB_STEP_SUMMARY.
 	noStepSummary bool
 
@@ -133,6 +134,7 @@ func newCheckCmd(io IO) *cobra.Command {
 	f.BoolVar(&opts.noColor, "no-color", false, "no ANSI colors (also NO_COLOR)")
 	f.BoolVar(&opts.noEmoji, "no-emoji", false, "ASCII status markers instead of emoji")
 	f.BoolVarP(&opts.quiet, "quiet", "q", false, "console: show only budgets that did not pass, and the summary")
+	f.StringVar(&opts.baseline, "baseline", "", "judge the budgets' regression limits against the JSON report `FILE` of an earlier run")
 	f.BoolVar(&opts.noStepSummary, "no-step-summary", false, "in GitHub Actions, do not append the Markdown report to $GITHUB_STEP_SUMMARY")
 	return c
 }
@@ -212,6 +214,10 @@ func runCheck(ctx context.Context, o *checkOptions) error {
 	if err != nil {
 		return usageError(err)
 	}
+	base, err := o.readBaseline()
+	if err != nil {
+		return err
+	}
 	ctx, cancel := withRunTimeout(ctx, o.timeout)
 	defer cancel()
 
@@ -238,6 +244,7 @@ func runCheck(ctx context.Context, o *checkOptions) error {
 	run.EvaluatedAt = env.At
 
 	outcomes, timedOut := checks.Run(ctx, plan, env, o.concurrency, o.io.Now)
+	o.judgeBeyondLimits(cfg, plan, outcomes, base, env.At, run)
 	run.Outcomes = outcomes
 	for _, oc := range outcomes {
 		run.Status = max(run.Status, oc.Status)

@@ -220,7 +220,7 @@ func TestAgreeWithExitCode(t *testing.T) {
 			want: agreeReports{
 				jsonStatus:       "skip",
 				githubNotice:     "2 budgets: 1 passed, 0 warnings, 0 failed, 0 errors, 1 skipped → SKIP (exit 0)",
-				markdownHeadline: "## ⏭️ secflow-budget: SKIP – 1 of 2 budgets skipped, the others passed: later",
+				markdownHeadline: "## ⏭️ secflow-budget: SKIP – 1 of 2 budgets passed; 1 skipped: later",
 				consoleSummary:   "2 budgets: 1 passed, 0 warnings, 0 failed, 0 errors, 1 skipped -> SKIP (exit 0)",
 			},
 		},

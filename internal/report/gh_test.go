@@ -64,7 +64,10 @@ func ghAnnotated(out, cmd string) []string {
 		if !strings.HasPrefix(l, "::"+cmd+" ") {
 			continue
 		}
-		_, rest, _ := strings.Cut(l, "title=secflow-budget%3A ")
+		_, rest, ok := strings.Cut(l, "title=secflow-budget%3A ")
+		if !ok {
+			continue // the summary notice
+		}
 		name, _, _ := strings.Cut(rest, "::")
 		names = append(names, name)
 	}
@@ -208,6 +211,24 @@ func TestGHAnnotationCap(t *testing.T) {
 	out = render(t, "github", run, Options{Emoji: true})
 	if e, w := len(ghAnnotated(out, "error")), len(ghAnnotated(out, "warning")); e != 25 || w != 12 || strings.Contains(out, "left out") {
 		t.Errorf("outside Actions: %d errors, %d warnings, want 25 and 12 and no note:\n%s", e, w, out)
+	}
+
+	// Waived budgets are notices: nine of them, so that the summary
+	// notice is the tenth.
+	var withWaived []checks.Outcome
+	withWaived = append(withWaived, outcomes[:12]...)
+	for i := range 12 {
+		withWaived = append(withWaived, ghBudget(fmt.Sprintf("waived-%02d", i), checks.Waived, 20, 10))
+	}
+	out = render(t, "github", ghRun(checks.Fail, withWaived...), Options{Emoji: true, GitHubActions: true})
+	if got := strings.Join(ghAnnotated(out, "notice"), ","); got != "waived-00,waived-01,waived-02,waived-03,waived-04,waived-05,waived-06,waived-07,waived-08" {
+		t.Errorf("waived: ::notice for %s", got)
+	}
+	if n := strings.Count(out, "::notice "); n != 10 {
+		t.Errorf("waived: %d notices, want 10", n)
+	}
+	if !strings.Contains(out, "; 2 error annotations and 3 notice annotations left out (GitHub shows 10 of each kind per step)") {
+		t.Errorf("waived: notice:\n%s", out)
 	}
 
 	// Under --fail-on warn the warnings are errors: the ten worst
@@ -448,6 +469,9 @@ func TestGHMarkdownShape(t *testing.T) {
 			"## ✅ secflow-budget: PASS – all 2 budgets passed", "<details><summary>✅ 2 passed</summary>"},
 		{"one pass", ghRun(checks.Fail, ghBudget("a", checks.Pass, 1, 10)),
 			"## ✅ secflow-budget: PASS – the budget passed", "<details><summary>✅ 1 passed</summary>"},
+		{"skipped and waived", ghRun(checks.Fail, ghBudget("a", checks.Pass, 1, 10), ghBudget("s", checks.Skip, nan, 0),
+			ghBudget("w", checks.Waived, 20, 10)),
+			"## ⏭️ secflow-budget: SKIP – 1 of 3 budgets passed; 1 skipped: s; 1 waived: w", "<details><summary>✅ 1 passed · 🏳️ 1 waived · ⏭️ 1 skipped</summary>"},
 		{"nothing passed", ghRun(checks.Fail, ghBudget("a", checks.Fail, 20, 10), ghBudget("b", checks.Error, nan, 0)),
 			"## ❌ secflow-budget: FAIL – 1 of 2 budgets failed: a; 1 could not be decided: b", ""},
 		{"many failures", ghRun(checks.Fail, ghBudget("f1", checks.Fail, 11, 10), ghBudget("f2", checks.Fail, 12, 10),

@@ -18,8 +18,10 @@ const MaxAnnotations = 10
 // error when warnings fail the run, see Run.FailsRun), worst first (see
 // worstFirst), and a notice with the summary. Passing and skipped budgets
 // make no annotation: a run with hundreds of them would bury the ones that
-// matter. Inside GitHub Actions only the first MaxAnnotations of each kind
-// are written, since GitHub would drop the others silently; the notice
+// matter. A waived budget is a notice, a note about the run a warning.
+// Inside GitHub Actions only the first MaxAnnotations of each kind are
+// written (of notices one fewer, so that the summary notice is always
+// shown), since GitHub would drop the others silently; the summary notice
 // says how many were left out.
 func WriteGitHub(w io.Writer, run *Run, opts Options) error {
 	sym := symbolsFor(opts.Emoji)
@@ -27,6 +29,20 @@ func WriteGitHub(w io.Writer, run *Run, opts Options) error {
 	var b strings.Builder
 	left := map[string]int{}
 	written := map[string]int{}
+	// room says whether GitHub shows one more annotation of kind cmd; the
+	// summary notice takes one of the notices.
+	room := func(cmd string) bool {
+		most := MaxAnnotations
+		if cmd == "notice" {
+			most--
+		}
+		if opts.GitHubActions && written[cmd] >= most {
+			left[cmd]++
+			return false
+		}
+		written[cmd]++
+		return true
+	}
 	for _, o := range worstFirst(run) {
 		var cmd string
 		switch o.Status {
@@ -37,14 +53,14 @@ func WriteGitHub(w io.Writer, run *Run, opts Options) error {
 			if run.FailsRun(o.Status) {
 				cmd = "error"
 			}
+		case checks.Waived:
+			cmd = "notice" // accepted for now: seen, not alarming
 		default:
 			continue
 		}
-		if opts.GitHubActions && written[cmd] >= MaxAnnotations {
-			left[cmd]++
+		if !room(cmd) {
 			continue
 		}
-		written[cmd]++
 		msg := []string{o.Message}
 		if o.Message == "" {
 			msg[0] = o.Status.String()
@@ -64,20 +80,29 @@ func WriteGitHub(w io.Writer, run *Run, opts Options) error {
 		title := toolName(run) + ": " + o.Name
 		fmt.Fprintf(&b, "::%s %stitle=%s::%s\n", cmd, where, escapeGitHubProperty(printable(title, false)), escapeGitHubData(printable(strings.Join(msg, "\n"), false)))
 	}
+	for _, n := range run.Notes {
+		if !room("warning") {
+			continue
+		}
+		fmt.Fprintf(&b, "::warning title=%s::%s\n", escapeGitHubProperty(toolName(run)), escapeGitHubData(printable(n, false)))
+	}
 	summary := fmt.Sprintf("%s %s %s (exit %d)", summaryCounts(run.Summarize()), sym.arrow, verdict(run), run.ExitCode)
 	if warningsFail(run) {
 		summary += "; warnings fail this run"
 	}
-	if left["error"] > 0 || left["warning"] > 0 {
+	if left["error"]+left["warning"]+left["notice"] > 0 {
 		var parts []string
-		if n := left["error"]; n > 0 {
-			parts = append(parts, plural(n, "error annotation", "error annotations"))
+		for _, kind := range []string{"error", "warning", "notice"} {
+			if n := left[kind]; n > 0 {
+				parts = append(parts, plural(n, kind+" annotation", kind+" annotations"))
+			}
 		}
-		if n := left["warning"]; n > 0 {
-			parts = append(parts, plural(n, "warning annotation", "warning annotations"))
+		list := strings.Join(parts, " and ")
+		if len(parts) == 3 {
+			list = parts[0] + ", " + parts[1] + " and " + parts[2]
 		}
 		summary += fmt.Sprintf("; %s left out (GitHub shows %d of each kind per step): every budget is in %s",
-			strings.Join(parts, " and "), MaxAnnotations, fullReport(opts))
+			list, MaxAnnotations, fullReport(opts))
 	}
 	fmt.Fprintf(&b, "::notice title=%s::%s\n", escapeGitHubProperty(toolName(run)), escapeGitHubData(printable(summary, false)))
 	_, err := io.WriteString(w, b.String())

@@ -171,6 +171,14 @@ func (m *markdown) write(run *Run, order []*checks.Outcome, notPassing, keep int
 		m.line("</details>")
 	}
 
+	if len(run.Notes) > 0 {
+		m.line("")
+		m.line("**Notes**")
+		m.line("")
+		for _, n := range run.Notes {
+			m.line("- %s", mdText(n))
+		}
+	}
 	if left := order[keep:]; len(left) > 0 {
 		failing := 0
 		for _, o := range left {
@@ -272,7 +280,7 @@ func (m *markdown) writeErrors(run *Run) {
 // headline is what a reader acts on: the verdict and the budgets behind
 // it, "secflow-budget: FAIL – 2 of 10 budgets failed: a, b".
 func headline(run *Run, sym symbols) string {
-	var failing, undecided, warned, skipped []string
+	var failing, undecided, warned, skipped, waived []string
 	for _, o := range worstFirst(run) {
 		switch {
 		case run.FailsRun(o.Status):
@@ -283,6 +291,8 @@ func headline(run *Run, sym symbols) string {
 			warned = append(warned, o.Name)
 		case o.Status == checks.Skip:
 			skipped = append(skipped, o.Name)
+		case o.Status == checks.Waived:
+			waived = append(waived, o.Name)
 		}
 	}
 	total := len(run.Outcomes)
@@ -302,8 +312,14 @@ func headline(run *Run, sym symbols) string {
 		what = of(undecided, "could not be decided")
 	case len(warned) > 0:
 		what = of(warned, "warned, none failed")
-	case len(skipped) > 0:
-		what = of(skipped, "skipped, the others passed")
+	case len(skipped)+len(waived) > 0:
+		what = fmt.Sprintf("%d of %s passed", total-len(skipped)-len(waived), plural(total, "budget", "budgets"))
+		if len(skipped) > 0 {
+			what += fmt.Sprintf("; %d skipped: %s", len(skipped), headlineNames(skipped, sym))
+		}
+		if len(waived) > 0 {
+			what += fmt.Sprintf("; %d waived: %s", len(waived), headlineNames(waived, sym))
+		}
 	case total == 1:
 		what = "the budget passed"
 	default:
