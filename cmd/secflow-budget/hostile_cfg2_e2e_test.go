@@ -42,7 +42,7 @@ func TestHostileCfg2NotABudgetsFile(t *testing.T) {
 	// In a budgets file, a key that is no near miss of a field is placed,
 	// not quoted; a near miss is named.
 	configRefused(t, "validate", map[string]string{"budgets.yaml": "version: 1\nAKIAIOSFODNN7EXAMPLE: x\nbudgets:\n" + configMetric},
-		":2:1: an unknown field (not shown) (known: budgets, defaults, sources, version)")
+		":2:1: an unknown field (not shown) (known: budgets, defaults, sources, version, waivers)")
 	configRefused(t, "validate", map[string]string{"budgets.yaml": configHead + configMetric + "    windw: 5m\n"},
 		`:7:5: budgets[0].windw: unknown field "windw" (did you mean "window"?)`)
 }
@@ -190,5 +190,5 @@ func TestHostileCfg2Anchors(t *testing.T) {
 
 	// Only at the top: in a budget, x-note is an unknown field.
 	configRefused(t, "validate", map[string]string{"budgets.yaml": configHead + configMetric + "    x-note: 1\n"},
-		":7:5: budgets[0]: an unknown field (not shown) (known: category, description, expr, max, min, name, on_missing, runbook, severity, tags, type, unit, warn_max, warn_min, window)")
+		":7:5: budgets[0]: an unknown field (not shown) (known: category, description, expr, max, min, name, on_missing, regression, runbook, severity, tags, type, unit, warn_max, warn_min, window)")
 }

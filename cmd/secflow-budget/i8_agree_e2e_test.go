@@ -28,16 +28,16 @@ func TestAgreeReportsWithExitCode(t *testing.T) {
 	}{
 		{
 			failOn: "fail", exit: 0, jsonStatus: "warn", junitFailures: 0,
-			headline:   "## ⚠️ secflow-budget: WARN",
+			headline:   "## ⚠️ secflow-budget: WARN – 1 of 1 budget warned, none failed: sandbox-failure-ratio",
 			counts:     "**1 budget**: 0 passed, 1 warning, 0 failed, 0 errors, 0 skipped · exit code 0",
-			annotation: "::warning file=budgets.yaml,line=117,title=secflow-budget%3A sandbox-failure-ratio::1.48%25 > warn 1%25%0A",
+			annotation: "::warning file=budgets.yaml,line=117,col=5,title=secflow-budget%3A sandbox-failure-ratio::1.48%25 > warn 1%25%0A",
 			notice:     "::notice title=secflow-budget::1 budget: 0 passed, 1 warning, 0 failed, 0 errors, 0 skipped → WARN (exit 0)",
 		},
 		{
 			failOn: "warn", exit: 1, jsonStatus: "fail", junitFailures: 1,
-			headline:   "## ❌ secflow-budget: FAIL",
+			headline:   "## ❌ secflow-budget: FAIL – 1 of 1 budget failed: sandbox-failure-ratio",
 			counts:     "**1 budget**: 0 passed, 1 warning, 0 failed, 0 errors, 0 skipped · warnings fail this run · exit code 1",
-			annotation: "::error file=budgets.yaml,line=117,title=secflow-budget%3A sandbox-failure-ratio::1.48%25 > warn 1%25%0Aa warning, which fails this run%0A",
+			annotation: "::error file=budgets.yaml,line=117,col=5,title=secflow-budget%3A sandbox-failure-ratio::1.48%25 > warn 1%25%0Aa warning, which fails this run%0A",
 			notice:     "::notice title=secflow-budget::1 budget: 0 passed, 1 warning, 0 failed, 0 errors, 0 skipped → FAIL (exit 1); warnings fail this run",
 		},
 	}
@@ -84,8 +84,8 @@ func TestAgreeReportsWithExitCode(t *testing.T) {
 			}
 
 			md := strings.Split(agreeRead(t, at("r.md")), "\n")
-			if md[0] != tc.headline || md[2] != tc.counts {
-				t.Errorf("Markdown starts\n%s\n%s\nwant\n%s\n%s", md[0], md[2], tc.headline, tc.counts)
+			if md[0] != "<!-- secflow-budget -->" || md[1] != tc.headline || md[3] != tc.counts {
+				t.Errorf("Markdown starts\n%s\n%s\n%s\nwant the marker, then\n%s\n%s", md[0], md[1], md[3], tc.headline, tc.counts)
 			}
 
 			gh := strings.Split(strings.TrimSuffix(agreeRead(t, at("gh.txt")), "\n"), "\n")

@@ -49,6 +49,9 @@ type budgetType struct {
 	category string   // the report area when the budget sets none
 	fields   []string // the type's own keys, beyond config.CommonFields
 	needs    string   // the source it reads: "prometheus", "loki" or "endpoint"
+	// valueKind is how the type writes its values (config.KindDuration,
+	// ...): absolute regression limits are read with it.
+	valueKind string
 }
 
 // types is the registry of budget types. Adding a type means a file with
@@ -58,14 +61,14 @@ func types() map[string]budgetType {
 		"metric":          {build: buildMetric, category: "metrics", fields: metricFields, needs: "prometheus"},
 		"metrics_present": {build: buildPresent, category: "metrics", fields: presentFields, needs: "prometheus"},
 		"cardinality":     {build: buildCardinality, category: "metrics", fields: cardinalityFields, needs: "prometheus"},
-		"latency":         {build: buildLatency, category: "performance", fields: latencyFields, needs: "prometheus"},
-		"log_volume":      {build: buildLogVolume, category: "logs", fields: logVolumeFields, needs: "loki"},
-		"log_levels":      {build: buildLogLevels, category: "logs", fields: logLevelsFields, needs: "loki"},
+		"latency":         {build: buildLatency, category: "performance", fields: latencyFields, needs: "prometheus", valueKind: config.KindDuration},
+		"log_volume":      {build: buildLogVolume, category: "logs", fields: logVolumeFields, needs: "loki", valueKind: config.KindSize},
+		"log_levels":      {build: buildLogLevels, category: "logs", fields: logLevelsFields, needs: "loki", valueKind: config.KindShare},
 		"log_redaction":   {build: buildLogRedaction, category: "logs", fields: logRedactionFields, needs: "loki"},
 		"scrape":          {build: buildScrape, category: "metrics", fields: scrapeFields, needs: "prometheus"},
 		"endpoint":        {build: buildEndpoint, category: "metrics", fields: endpointFields, needs: "endpoint"},
 		"alert_rules":     {build: buildAlertRules, category: "alerting", fields: alertRulesFields, needs: "prometheus"},
-		"retention":       {build: buildRetention, category: "retention", fields: retentionFields, needs: "prometheus"},
+		"retention":       {build: buildRetention, category: "retention", fields: retentionFields, needs: "prometheus", valueKind: config.KindDuration},
 	}
 }
 
@@ -123,6 +126,7 @@ func planner(planned *[]*Planned) config.TypeReader {
 			}
 			return allTypeFields(reg) // only the type is wrong; don't also flag its fields
 		}
+		b.ValueKind = t.valueKind
 		before := len(b.Fields.Errs())
 		c := t.build(b, b.Fields)
 		if len(b.Fields.Errs()) == before {

@@ -2,6 +2,8 @@ package checks
 
 import (
 	"time"
+
+	"github.com/secflow/secflow-budget/internal/config"
 )
 
 // Result is one judged value: a percentile of a group, a series of a metric
@@ -26,6 +28,36 @@ type Result struct {
 	// and observations of a percentile.
 	Extra []KV
 	Note  string
+
+	// Set by ApplyBaseline (check --baseline): the baseline report's
+	// value of the same result, the relative change from it (nil when the
+	// baseline is 0), the regression verdict (RegPass, RegFail, ...; ""
+	// without --baseline) and, for a regression, the limits it broke.
+	Baseline        *float64
+	Change          *float64
+	Regression      string
+	RegressionLimit string
+	// Waiver is the waiver that waived this result (status Waived).
+	Waiver *Waiver
+	// ByLimits is the status the budget's limits gave the result, when a
+	// regression or a waiver changed Status since (Adjusted).
+	ByLimits Status
+	Adjusted bool
+}
+
+// Waiver is what a report says about the waiver of a result.
+type Waiver struct {
+	Reason  string `json:"reason"`
+	Owner   string `json:"owner"`
+	Expires string `json:"expires"`
+}
+
+// RegressionOutcome is a budget's comparison with a baseline report.
+type RegressionOutcome struct {
+	// Status is RegPass, RegFail, RegWarn, RegNew, RegNotComparable or
+	// RegNone (no regression limits, or nothing to compare).
+	Status       string `json:"status"`
+	BaselineFile string `json:"baseline_file"`
 }
 
 // KV is one extra fact of a result; Value is a float64 or a string.
@@ -68,10 +100,16 @@ type Outcome struct {
 	Warnings []string
 	Err      *OutcomeError
 	Duration time.Duration
-	// File and Line locate the budget in budgets.yaml (annotations point
-	// there).
-	File string
-	Line int
+	// File, Line and Column locate the budget in budgets.yaml
+	// (annotations point there).
+	File   string
+	Line   int
+	Column int
+	// Regression is set by ApplyBaseline (check --baseline).
+	Regression *RegressionOutcome
+
+	onMissing config.OnMissing // for messages made again after a waiver or regression
+	derived   bool             // Message describes the worst result (no check's own message)
 }
 
 // OutcomeError is why a budget could not be decided.

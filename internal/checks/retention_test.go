@@ -250,7 +250,7 @@ func TestRetentionLoadErrors(t *testing.T) {
 		"source: loki\nmin: 7\n":                  "budgets[0].min: invalid duration",
 		"source: loki\nmin: 7d\nwarn_min: 3d\n":   "budgets[0].warn_min: warn_min 3d is below min 7d: it would never warn",
 		"source: loki\nmin: 7d\nmax: 30d\n":       `budgets[0].max: unknown field "max"`,
-		"source: prometheus\nmin: 15d\nwarn: 1\n": `:7:5: budgets[0]: an unknown field (not shown) (known: category, description, min, name, on_missing, runbook, severity, source, tags, type, warn_min, window)`,
+		"source: prometheus\nmin: 15d\nwarn: 1\n": `:7:5: budgets[0]: an unknown field (not shown) (known: category, description, min, name, on_missing, regression, runbook, severity, source, tags, type, warn_min, window)`,
 	} {
 		_, _, err := loadText(t, "version: 1\nbudgets:\n  - name: r\n    type: retention\n"+indentBy(budget, "    "))
 		if err == nil || !strings.Contains(err.Error(), want) {

@@ -91,7 +91,8 @@ func judge(ctx context.Context, p *Planned, ev Evaluation, err error, d time.Dur
 	o := Outcome{
 		Name: b.Name, Type: b.Type, Category: p.Category, Description: b.Description,
 		Runbook: b.Runbook, Severity: b.Severity.String(), Tags: b.Tags, Duration: d,
-		Notes: ev.Notes, Details: ev.Details, Line: b.Line, Warnings: warnings,
+		Notes: ev.Notes, Details: ev.Details, Line: b.Line, Column: b.Col, Warnings: warnings,
+		onMissing: b.OnMissing,
 	}
 	if len(warnings) > 0 {
 		o.Notes = append([]string(nil), ev.Notes...)
@@ -143,6 +144,7 @@ func judge(ctx context.Context, p *Planned, ev Evaluation, err error, d time.Dur
 	o.Message = ev.Message
 	if o.Message == "" {
 		o.Message = summarize(o.Results, b.OnMissing, b.Name)
+		o.derived = !bySeverity
 	}
 	if bySeverity && o.Status == Warn {
 		// The message shows the broken limit as broken ("769.7s > 600s");
@@ -239,16 +241,20 @@ func DescribeResult(r Result, onMissing config.OnMissing) string {
 		return subject + ": " + note
 	}
 	v := FormatValue(*r.Value, r.Unit)
+	st := r.Status
+	if r.Adjusted {
+		st = r.ByLimits // a regression or a waiver: the limits said otherwise
+	}
 	hard, soft := r.Op, r.Op
 	switch {
-	case r.Status == Fail || r.BySeverity:
+	case st == Fail || r.BySeverity:
 		hard = negate(r.Op)
-	case r.Status == Warn:
+	case st == Warn:
 		soft = negate(r.Op)
 	}
 	var s string
 	switch {
-	case r.Status == Warn && r.WarnLimit != nil && !r.BySeverity:
+	case st == Warn && r.WarnLimit != nil && !r.BySeverity:
 		s = fmt.Sprintf("%s %s warn %s", v, soft, FormatValue(*r.WarnLimit, r.Unit))
 	case r.Limit != nil:
 		s = fmt.Sprintf("%s %s %s", v, hard, FormatValue(*r.Limit, r.Unit))
@@ -256,6 +262,12 @@ func DescribeResult(r Result, onMissing config.OnMissing) string {
 		s = fmt.Sprintf("%s %s warn %s", v, soft, FormatValue(*r.WarnLimit, r.Unit))
 	default:
 		s = v
+	}
+	if b := BaselineText(r); b != "" {
+		s += ", " + b
+	}
+	if r.Waiver != nil {
+		s += " (" + WaiverText(r.Waiver) + ")"
 	}
 	if subject == "" {
 		return s

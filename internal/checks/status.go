@@ -9,13 +9,17 @@ type Status int
 // The statuses, best first.
 const (
 	Pass Status = iota
+	// Waived is a failing or warning result (or budget) that a live
+	// waiver of budgets.yaml accepts: it counts as passing, and sits just
+	// above Pass so that anything not waived outranks it.
+	Waived
 	Skip
 	Warn
 	Error
 	Fail
 )
 
-var statusNames = [...]string{"pass", "skip", "warn", "error", "fail"}
+var statusNames = [...]string{"pass", "waived", "skip", "warn", "error", "fail"}
 
 func (s Status) String() string {
 	if s < Pass || s > Fail {
@@ -31,7 +35,7 @@ func ParseStatus(s string) (Status, error) {
 			return Status(i), nil
 		}
 	}
-	return Pass, fmt.Errorf("unknown status %q: want pass, skip, warn, error or fail", s)
+	return Pass, fmt.Errorf("unknown status %q: want pass, waived, skip, warn, error or fail", s)
 }
 
 // MarshalText writes the status name (JSON reports use it).

@@ -49,6 +49,9 @@ type checkOptions struct {
 	noColor     bool
 	noEmoji     bool
 	quiet       bool
+	baseline    string
+	// noStepSummary: no Markdown report appended to $GITHUB_STEP_SUMMARY.
+	noStepSummary bool
 
 	// resolved from the flags
 	atTime  time.Time
@@ -131,6 +134,8 @@ func newCheckCmd(io IO) *cobra.Command {
 	f.BoolVar(&opts.noColor, "no-color", false, "no ANSI colors (also NO_COLOR)")
 	f.BoolVar(&opts.noEmoji, "no-emoji", false, "ASCII status markers instead of emoji")
 	f.BoolVarP(&opts.quiet, "quiet", "q", false, "console: show only budgets that did not pass, and the summary")
+	f.StringVar(&opts.baseline, "baseline", "", "judge the budgets' regression limits against the JSON report `FILE` of an earlier run")
+	f.BoolVar(&opts.noStepSummary, "no-step-summary", false, "in GitHub Actions, do not append the Markdown report to $GITHUB_STEP_SUMMARY")
 	return c
 }
 
@@ -209,6 +214,10 @@ func runCheck(ctx context.Context, o *checkOptions) error {
 	if err != nil {
 		return usageError(err)
 	}
+	base, err := o.readBaseline()
+	if err != nil {
+		return err
+	}
 	ctx, cancel := withRunTimeout(ctx, o.timeout)
 	defer cancel()
 
@@ -235,6 +244,7 @@ func runCheck(ctx context.Context, o *checkOptions) error {
 	run.EvaluatedAt = env.At
 
 	outcomes, timedOut := checks.Run(ctx, plan, env, o.concurrency, o.io.Now)
+	o.judgeBeyondLimits(cfg, plan, outcomes, base, env.At, run)
 	run.Outcomes = outcomes
 	for _, oc := range outcomes {
 		run.Status = max(run.Status, oc.Status)
@@ -479,7 +489,7 @@ func (o *checkOptions) writeReports(run *report.Run, code int) (int, []error) {
 			code = ExitUsage
 		}
 	}
-	opts := report.Options{Emoji: o.emoji(), Quiet: o.quiet}
+	opts := o.reportOptions()
 	render := func(t reportTarget) func(io.Writer) error {
 		return func(w io.Writer) error { return report.Write(w, t.format, run, opts) }
 	}
@@ -521,6 +531,7 @@ func (o *checkOptions) writeReports(run *report.Run, code int) (int, []error) {
 		}
 	}
 	run.ExitCode = code
+	o.writeStepSummary(run, opts)
 	for _, t := range o.targets {
 		if t.path != "" {
 			continue

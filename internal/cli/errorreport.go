@@ -46,15 +46,12 @@ func (o *checkOptions) writeErrorReports(err error) {
 		return
 	}
 	o.writeJSONError(err)
+	o.writeStepSummary(o.errorRun(err), o.reportOptions())
 }
 
 // writeJSONError writes the JSON report of err to every JSON report path.
 func (o *checkOptions) writeJSONError(err error) {
-	mode := "live"
-	if o.offline != "" {
-		mode = "offline"
-	}
-	run := report.NewErrorRun("secflow-budget", toolVersion(), mode, exitCode(err), runErrors(err))
+	run := o.errorRun(err)
 	render := func(w io.Writer) error { return report.Write(w, "json", run, report.Options{}) }
 	for _, path := range o.jsonPaths() {
 		if path != "" {

@@ -41,12 +41,17 @@ type Config struct {
 	Defaults Defaults
 	Sources  Sources
 	Budgets  []*Budget
+	// Waivers accept known violations for a while (see waivers.go).
+	Waivers []*Waiver
 }
 
 // Defaults apply to every budget that does not set the field itself.
 type Defaults struct {
 	Window    time.Duration
 	OnMissing OnMissing
+	// Regression applies to every budget that sets no regression of its
+	// own; it holds relative limits only.
+	Regression *Regression
 }
 
 // Sources holds where live data comes from; each may be nil.
@@ -111,6 +116,13 @@ type Budget struct {
 	OnMissing   OnMissing
 	Runbook     string
 	Line, Col   int
+	// Regression holds the limits --baseline judges the budget's results
+	// by (its own, else defaults.regression); nil: none.
+	Regression *Regression
+	// ValueKind is how the budget's type writes its values (duration,
+	// size, share; "" a plain number): the TypeReader sets it, and the
+	// absolute regression limits are read with it.
+	ValueKind string
 
 	// Fields holds the budget's keys; the TypeReader passed to Load reads
 	// the type-specific ones through it.

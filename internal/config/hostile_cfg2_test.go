@@ -30,14 +30,14 @@ func TestHostileNotABudgetsFile(t *testing.T) {
 		// A budgets file with a key that is no near miss of a field:
 		// where it is, not what it is.
 		{"credential as a top-level key", "version: 1\nAKIAIOSFODNN7EXAMPLE: x\nbudgets: [{name: a, type: t}]\n",
-			[]string{"b.yaml:2:1: an unknown field (not shown) (known: budgets, defaults, sources, version)"}, "AKIA"},
+			[]string{"b.yaml:2:1: an unknown field (not shown) (known: budgets, defaults, sources, version, waivers)"}, "AKIA"},
 		{"shell line as a budget key", "version: 1\nbudgets:\n  - name: a\n    type: t\n    'export TOKEN=abc123': 1\n",
-			[]string{"b.yaml:5:5: budgets[0]: an unknown field (not shown) (known: category, description, limit, list, max, name, on_missing, runbook, severity, share, tags, type, window)"}, "abc123"},
+			[]string{"b.yaml:5:5: budgets[0]: an unknown field (not shown) (known: category, description, limit, list, max, name, on_missing, regression, runbook, severity, share, tags, type, window)"}, "abc123"},
 		// A near miss is named, with the field it probably means.
 		{"typo", "version: 1\nbudgets:\n  - name: a\n    type: t\n    windw: 5m\n",
 			[]string{`b.yaml:5:5: budgets[0].windw: unknown field "windw" (did you mean "window"?)`}, ""},
 		{"near miss that is no field name", "version: 1\nbudgets:\n  - name: a\n    type: t\n    'win dow': 5m\n",
-			[]string{"b.yaml:5:5: budgets[0]: an unknown field (not shown) (known: category, description, limit, list, max, name, on_missing, runbook, severity, share, tags, type, window)"}, "win dow"},
+			[]string{"b.yaml:5:5: budgets[0]: an unknown field (not shown) (known: category, description, limit, list, max, name, on_missing, regression, runbook, severity, share, tags, type, window)"}, "win dow"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got := parseErrs(t, tc.text)
@@ -86,7 +86,7 @@ budgets:
 	}
 	// x- only at the top: inside a budget it is an unknown key.
 	got := parseErrs(t, "version: 1\nbudgets:\n  - name: a\n    type: t\n    x-note: 1\n")
-	want := "b.yaml:5:5: budgets[0]: an unknown field (not shown) (known: category, description, limit, list, max, name, on_missing, runbook, severity, share, tags, type, window)"
+	want := "b.yaml:5:5: budgets[0]: an unknown field (not shown) (known: category, description, limit, list, max, name, on_missing, regression, runbook, severity, share, tags, type, window)"
 	if strings.Join(got, "\n") != want {
 		t.Errorf("x- in a budget:\n got: %q\nwant: %q", got, want)
 	}

@@ -116,7 +116,7 @@ budgets:
 	// "common" is not a known top-level key (and no near miss of one,
 	// so it is not named): only that is reported.
 	got := parseErrs(t, text)
-	want := []string{`b.yaml:2:1: an unknown field (not shown) (known: budgets, defaults, sources, version)`}
+	want := []string{`b.yaml:2:1: an unknown field (not shown) (known: budgets, defaults, sources, version, waivers)`}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Fatalf("errors:\n got: %q\nwant: %q", got, want)
 	}
@@ -131,7 +131,7 @@ budgets:
 		}
 		return []string{"max", "limit"}
 	})
-	if err == nil || err.Error() != `b.yaml:3:1: an unknown field (not shown) (known: budgets, defaults, sources, version)` {
+	if err == nil || err.Error() != `b.yaml:3:1: an unknown field (not shown) (known: budgets, defaults, sources, version, waivers)` {
 		t.Fatalf("want only the unknown x, got %v", err)
 	}
 	_ = cfg

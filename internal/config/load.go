@@ -62,7 +62,24 @@ func readFile(path string) ([]byte, error) {
 }
 
 // topFields are the keys of a budgets file (besides x-* extension keys).
-var topFields = []string{"version", "defaults", "sources", "budgets"}
+var topFields = []string{"version", "defaults", "sources", "budgets", "waivers"}
+
+// defaultsFields are the keys of defaults.
+var defaultsFields = []string{"window", "on_missing", "regression"}
+
+// regressionFields are the keys of a budget's regression (and of
+// defaults.regression, which refuses the absolute ones: their unit is the
+// budget's).
+var regressionFields = []string{"max_increase", "max_increase_abs", "max_decrease", "max_decrease_abs", "severity"}
+
+// waiverFields are the keys of an entry of waivers.
+var waiverFields = []string{"budget", "subject", "labels", "reason", "owner", "expires"}
+
+// RegressionFields returns the keys of a regression mapping.
+func RegressionFields() []string { return slices.Clone(regressionFields) }
+
+// WaiverFields returns the keys of a waiver.
+func WaiverFields() []string { return slices.Clone(waiverFields) }
 
 // Parse is Load on bytes already read; path names the file in errors.
 func Parse(path string, data []byte, read TypeReader) (*Config, error) {
@@ -113,7 +130,10 @@ func Parse(path string, data []byte, read TypeReader) (*Config, error) {
 		if m, ok := onMissing(d); ok {
 			cfg.Defaults.OnMissing = m
 		}
-		d.Done("window", "on_missing")
+		if r, ok := d.Map("regression"); ok {
+			cfg.Defaults.Regression = readRegression(r, "", true)
+		}
+		d.Done(defaultsFields...)
 	}
 	if s, ok := top.Map("sources"); ok {
 		if p, ok := s.Map("prometheus"); ok {
@@ -152,6 +172,9 @@ func Parse(path string, data []byte, read TypeReader) (*Config, error) {
 			top.Errorf("budgets", "no budgets: add at least one")
 		}
 	}
+	if top.Has("waivers") {
+		cfg.Waivers = parseWaivers(top, cfg.Budgets)
+	}
 	top.Done(topFields...)
 	if err := errs.Err(); err != nil {
 		return nil, SortErrors(*errs)
@@ -160,7 +183,7 @@ func Parse(path string, data []byte, read TypeReader) (*Config, error) {
 }
 
 // commonFields are the keys every budget may have.
-var commonFields = []string{"name", "type", "description", "severity", "tags", "category", "window", "on_missing", "runbook"}
+var commonFields = []string{"name", "type", "description", "severity", "tags", "category", "window", "on_missing", "runbook", "regression"}
 
 // CommonFields returns the keys every budget may have, for unknown-key hints.
 func CommonFields() []string { return slices.Clone(commonFields) }
@@ -212,6 +235,12 @@ func parseBudget(cfg *Config, i int, f *Fields, read TypeReader) *Budget {
 	var allowed []string
 	if read != nil && typeOK {
 		allowed = read(b)
+	}
+	// After the type's reader: it says in which unit (b.ValueKind) the
+	// absolute regression limits are written.
+	b.Regression = cfg.Defaults.Regression
+	if r, ok := f.Map("regression"); ok {
+		b.Regression = readRegression(r, b.ValueKind, false)
 	}
 	f.Done(append(CommonFields(), allowed...)...)
 	return b

@@ -119,8 +119,11 @@ func agreeRead(t *testing.T, run *Run) agreeReports {
 	}
 	r.githubErrors, r.githubWarnings = strings.Join(errs, ","), strings.Join(warns, ",")
 
-	md := render(t, "markdown", run, Options{Emoji: true})
-	r.markdownHeadline, _, _ = strings.Cut(md, "\n")
+	md := strings.Split(render(t, "markdown", run, Options{Emoji: true}), "\n")
+	if md[0] != MarkdownMarker {
+		t.Errorf("Markdown starts %q, want the marker %q", md[0], MarkdownMarker)
+	}
+	r.markdownHeadline = md[1]
 
 	console := strings.Split(strings.TrimSuffix(render(t, "console", run, Options{Emoji: false}), "\n"), "\n")
 	r.consoleSummary = console[len(console)-1]
@@ -149,7 +152,7 @@ func TestAgreeWithExitCode(t *testing.T) {
 			want: agreeReports{
 				jsonStatus: "warn", githubWarnings: "slow",
 				githubNotice:     "2 budgets: 1 passed, 1 warning, 0 failed, 0 errors, 0 skipped → WARN (exit 0)",
-				markdownHeadline: "## ⚠️ secflow-budget: WARN",
+				markdownHeadline: "## ⚠️ secflow-budget: WARN – 1 of 2 budgets warned, none failed: slow",
 				consoleSummary:   "2 budgets: 1 passed, 1 warning, 0 failed, 0 errors, 0 skipped -> WARN (exit 0)",
 			},
 		},
@@ -160,7 +163,7 @@ func TestAgreeWithExitCode(t *testing.T) {
 			want: agreeReports{
 				jsonStatus: "fail", junitFailures: 1, junitFailed: "slow", githubErrors: "slow",
 				githubNotice:     "2 budgets: 1 passed, 1 warning, 0 failed, 0 errors, 0 skipped → FAIL (exit 1); warnings fail this run",
-				markdownHeadline: "## ❌ secflow-budget: FAIL",
+				markdownHeadline: "## ❌ secflow-budget: FAIL – 1 of 2 budgets failed: slow",
 				consoleSummary:   "2 budgets: 1 passed, 1 warning, 0 failed, 0 errors, 0 skipped -> FAIL (exit 1)",
 			},
 		},
@@ -173,7 +176,7 @@ func TestAgreeWithExitCode(t *testing.T) {
 			want: agreeReports{
 				jsonStatus: "fail", junitFailures: 1, junitFailed: "slow", junitErrors: 1, githubErrors: "down,slow",
 				githubNotice:     "2 budgets: 0 passed, 1 warning, 0 failed, 1 error, 0 skipped → FAIL (exit 1); warnings fail this run",
-				markdownHeadline: "## ❌ secflow-budget: FAIL",
+				markdownHeadline: "## ❌ secflow-budget: FAIL – 1 of 2 budgets failed: slow; 1 could not be decided: down",
 				consoleSummary:   "2 budgets: 0 passed, 1 warning, 0 failed, 1 error, 0 skipped -> FAIL (exit 1)",
 			},
 		},
@@ -184,7 +187,7 @@ func TestAgreeWithExitCode(t *testing.T) {
 			want: agreeReports{
 				jsonStatus: "error", junitErrors: 1, githubErrors: "down", githubWarnings: "slow",
 				githubNotice:     "2 budgets: 0 passed, 1 warning, 0 failed, 1 error, 0 skipped → ERROR (exit 3)",
-				markdownHeadline: "## 💥 secflow-budget: ERROR",
+				markdownHeadline: "## 💥 secflow-budget: ERROR – 1 of 2 budgets could not be decided: down",
 				consoleSummary:   "2 budgets: 0 passed, 1 warning, 0 failed, 1 error, 0 skipped -> ERROR (exit 3)",
 			},
 		},
@@ -193,9 +196,9 @@ func TestAgreeWithExitCode(t *testing.T) {
 			outcomes: []checks.Outcome{budget("slow", checks.Warn), budget("broken", checks.Fail)},
 			failOn:   checks.Warn, exit: 1,
 			want: agreeReports{
-				jsonStatus: "fail", junitFailures: 2, junitFailed: "slow,broken", githubErrors: "slow,broken",
+				jsonStatus: "fail", junitFailures: 2, junitFailed: "slow,broken", githubErrors: "broken,slow",
 				githubNotice:     "2 budgets: 0 passed, 1 warning, 1 failed, 0 errors, 0 skipped → FAIL (exit 1); warnings fail this run",
-				markdownHeadline: "## ❌ secflow-budget: FAIL",
+				markdownHeadline: "## ❌ secflow-budget: FAIL – 2 of 2 budgets failed: broken, slow",
 				consoleSummary:   "2 budgets: 0 passed, 1 warning, 1 failed, 0 errors, 0 skipped -> FAIL (exit 1)",
 			},
 		},
@@ -206,7 +209,7 @@ func TestAgreeWithExitCode(t *testing.T) {
 			want: agreeReports{
 				jsonStatus: "fail", junitFailures: 1, junitFailed: "broken", githubErrors: "broken", githubWarnings: "slow",
 				githubNotice:     "2 budgets: 0 passed, 1 warning, 1 failed, 0 errors, 0 skipped → FAIL (exit 1)",
-				markdownHeadline: "## ❌ secflow-budget: FAIL",
+				markdownHeadline: "## ❌ secflow-budget: FAIL – 1 of 2 budgets failed: broken",
 				consoleSummary:   "2 budgets: 0 passed, 1 warning, 1 failed, 0 errors, 0 skipped -> FAIL (exit 1)",
 			},
 		},
@@ -217,7 +220,7 @@ func TestAgreeWithExitCode(t *testing.T) {
 			want: agreeReports{
 				jsonStatus:       "skip",
 				githubNotice:     "2 budgets: 1 passed, 0 warnings, 0 failed, 0 errors, 1 skipped → SKIP (exit 0)",
-				markdownHeadline: "## ⏭️ secflow-budget: SKIP",
+				markdownHeadline: "## ⏭️ secflow-budget: SKIP – 1 of 2 budgets passed; 1 skipped: later",
 				consoleSummary:   "2 budgets: 1 passed, 0 warnings, 0 failed, 0 errors, 1 skipped -> SKIP (exit 0)",
 			},
 		},
@@ -229,7 +232,7 @@ func TestAgreeWithExitCode(t *testing.T) {
 			want: agreeReports{
 				jsonStatus: "warn", githubWarnings: "slow",
 				githubNotice:     "1 budget: 0 passed, 1 warning, 0 failed, 0 errors, 0 skipped → WARN (exit 0)",
-				markdownHeadline: "## ⚠️ secflow-budget: WARN",
+				markdownHeadline: "## ⚠️ secflow-budget: WARN – 1 of 1 budget warned, none failed: slow",
 				consoleSummary:   "1 budget: 0 passed, 1 warning, 0 failed, 0 errors, 0 skipped -> WARN (exit 0)",
 			},
 		},

@@ -39,6 +39,8 @@ func statusAttr(s checks.Status) color.Attribute {
 		return color.FgYellow
 	case checks.Fail, checks.Error:
 		return color.FgRed
+	case checks.Waived:
+		return color.FgCyan
 	}
 	return color.Faint
 }
@@ -133,6 +135,12 @@ func (c *console) write(run *Run) {
 				header = true
 			}
 			c.outcome(o, width)
+		}
+	}
+	if len(run.Notes) > 0 {
+		c.gap()
+		for _, n := range run.Notes {
+			c.text("note: ", "      ", n, nil)
 		}
 	}
 	c.gap()

@@ -107,6 +107,8 @@ func statusEmoji(s checks.Status) string {
 		return "💥"
 	case checks.Skip:
 		return "⏭️"
+	case checks.Waived:
+		return "🏳️"
 	}
 	return "❓"
 }
@@ -124,6 +126,8 @@ func statusTag(s checks.Status) string {
 		return "[ERR ]"
 	case checks.Skip:
 		return "[SKIP]"
+	case checks.Waived:
+		return "[WAIV]"
 	}
 	return "[????]"
 }
@@ -194,12 +198,26 @@ func (t resultText) String() string {
 }
 
 func describeResult(r checks.Result, sym symbols) resultText {
-	return resultText{
+	t := resultText{
 		Subject: r.Subject + checks.FormatLabels(r.Labels),
 		Measure: describeMeasure(r, sym),
 		Extras:  describeExtras(r, sym),
 		Note:    r.Note,
 	}
+	// --baseline: the baseline and the change follow the value.
+	if b := checks.BaselineText(r); b != "" {
+		if t.Measure != "" {
+			t.Measure += ", "
+		}
+		t.Measure += b
+	}
+	if r.Waiver != nil {
+		if t.Note != "" {
+			t.Note += "; "
+		}
+		t.Note += checks.WaiverText(r.Waiver)
+	}
+	return t
 }
 
 // describeMeasure compares the value with its limit: "212s ≤ 300s, 29%
@@ -403,10 +421,15 @@ func plural(n int, one, many string) string {
 // summaryLine is the last line of the console report and the GitHub notice:
 // "12 budgets: 9 passed, 1 warning, 1 failed, 1 error, 0 skipped".
 func summaryCounts(s Summary) string {
-	return fmt.Sprintf("%s: %d passed, %s, %d failed, %s, %d skipped",
+	out := fmt.Sprintf("%s: %d passed, %s, %d failed, %s, %d skipped",
 		plural(s.Total, "budget", "budgets"), s.Pass,
 		plural(s.Warn, "warning", "warnings"), s.Fail,
 		plural(s.Error, "error", "errors"), s.Skip)
+	if s.Waived > 0 {
+		// Only when there are: runs without waivers read as before.
+		out += fmt.Sprintf(", %d waived", s.Waived)
+	}
+	return out
 }
 
 // verdict is the run's verdict as a word: PASS, WARN, FAIL, ERROR, SKIP.

@@ -72,7 +72,7 @@ func sampleRun() *Run {
 				Notes: []string{"p99 lies in the highest bucket; add buckets above 600s for a precise value"},
 			},
 			{
-				Name: "series-cardinality", Type: "cardinality", Category: "metrics", File: "budgets.yaml", Line: 31,
+				Name: "series-cardinality", Type: "cardinality", Category: "metrics", File: "budgets.yaml", Line: 31, Column: 5,
 				Description: "At most 10,000 series for secflow_*", Severity: "error", Tags: []string{"metrics"},
 				Runbook: "https://runbooks.secflow.dev/budgets/cardinality",
 				Status:  checks.Fail, Message: "12,345 series > 10,000", Duration: 9 * ms,

@@ -249,12 +249,16 @@ func TestGitHubCommands(t *testing.T) {
 		cmd, _, _ := strings.Cut(strings.TrimPrefix(l, "::"), " ")
 		cmds = append(cmds, cmd)
 	}
-	// fail, fail, error, warn in budgets.yaml order; nothing for pass and skip.
+	// Worst first: the fail 23% over its limit, the fail 19% over, the
+	// error, the warning; nothing for pass and skip.
 	if got := strings.Join(cmds, ","); got != "error,error,error,warning,notice" {
 		t.Errorf("commands = %s\n%s", got, out)
 	}
-	if !strings.HasPrefix(lines[0], "::error title=secflow-budget%3A scan-duration::p99 712s > 600s%0Ap95{job=\"scanner\"} 410s ≤ 600s, 32%25 headroom") {
+	if !strings.HasPrefix(lines[0], "::error file=budgets.yaml,line=31,col=5,title=secflow-budget%3A series-cardinality::12,345 series > 10,000%0A") {
 		t.Errorf("first command = %q", lines[0])
+	}
+	if !strings.HasPrefix(lines[1], "::error title=secflow-budget%3A scan-duration::p99 712s > 600s%0Ap95{job=\"scanner\"} 410s ≤ 600s, 32%25 headroom") {
+		t.Errorf("second command = %q", lines[1])
 	}
 	last := lines[len(lines)-1]
 	if last != "::notice title=secflow-budget::10 budgets: 5 passed, 1 warning, 2 failed, 1 error, 1 skipped → FAIL (exit 1)" {

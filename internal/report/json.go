@@ -40,6 +40,7 @@ type jsonReport struct {
 	ExitCode      int           `json:"exit_code"`
 	Errors        []RunError    `json:"errors,omitempty"`
 	Summary       Summary       `json:"summary"`
+	Notes         []string      `json:"notes,omitempty"`
 	Budgets       []jsonBudget  `json:"budgets"`
 }
 
@@ -93,6 +94,8 @@ type jsonBudget struct {
 	Details     []string             `json:"details,omitempty"`
 	Warnings    []string             `json:"warnings,omitempty"`
 	Error       *checks.OutcomeError `json:"error"`
+	// Regression: only with --baseline.
+	Regression *checks.RegressionOutcome `json:"regression,omitempty"`
 }
 
 func newJSONReport(run *Run) jsonReport {
@@ -105,6 +108,7 @@ func newJSONReport(run *Run) jsonReport {
 		ExitCode:      run.ExitCode,
 		Errors:        run.Errors,
 		Summary:       run.Summarize(),
+		Notes:         run.Notes,
 		Budgets:       make([]jsonBudget, 0, len(run.Outcomes)),
 	}
 	for _, o := range run.Outcomes {
@@ -125,6 +129,7 @@ func newJSONReport(run *Run) jsonReport {
 			Details:     o.Details,
 			Warnings:    o.Warnings,
 			Error:       o.Err,
+			Regression:  o.Regression,
 		}
 		for i, r := range o.Results {
 			b.Results[i] = jsonResult(r)
@@ -149,6 +154,7 @@ type jsonResult checks.Result
 var resultKeys = map[string]bool{
 	"subject": true, "labels": true, "value": true, "unit": true, "limit": true,
 	"op": true, "warn_limit": true, "status": true, "note": true,
+	"baseline": true, "change": true, "regression": true, "waiver": true,
 }
 
 func (r jsonResult) MarshalJSON() ([]byte, error) {
@@ -167,6 +173,15 @@ func (r jsonResult) MarshalJSON() ([]byte, error) {
 		o.add("warn_limit", jsonFloat(*r.WarnLimit))
 	}
 	o.add("status", r.Status)
+	if r.Regression != "" {
+		// --baseline: every result says what it was compared with.
+		o.add("baseline", optionalFloat(r.Baseline))
+		o.add("change", optionalFloat(r.Change))
+		o.add("regression", r.Regression)
+	}
+	if r.Waiver != nil {
+		o.add("waiver", r.Waiver)
+	}
 	seen := map[string]bool{}
 	for _, kv := range r.Extra {
 		key := kv.Key

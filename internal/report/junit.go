@@ -19,6 +19,11 @@ const junitSuiteName = "secflow-budget"
 // case's system-out, since CI systems know no "passed with warnings";
 // when warnings fail the run (Run.FailsRun), it is a failure like a
 // violation, so the test tab never shows green for a red job.
+//
+// A waived budget is skipped, with the waiver in the message and the
+// details in system-out: JUnit has no "accepted failure", and skipped is
+// the one state that neither fails the job nor shows green, as pytest's
+// xfail is written to JUnit XML; the suite's skipped count includes it.
 func WriteJUnit(w io.Writer, run *Run, opts Options) error {
 	sym := symbolsFor(opts.Emoji)
 	s := run.Summarize()
@@ -27,7 +32,7 @@ func WriteJUnit(w io.Writer, run *Run, opts Options) error {
 		Tests:     s.Total,
 		Failures:  run.Failing(),
 		Errors:    s.Error,
-		Skipped:   s.Skip,
+		Skipped:   s.Skip + s.Waived,
 		Timestamp: junitTimestamp(run.EvaluatedAt),
 		Cases:     make([]junitCase, 0, len(run.Outcomes)),
 	}
@@ -149,6 +154,9 @@ func newJUnitCase(o *checks.Outcome, fails bool, sym symbols) junitCase {
 		c.Error = &junitProblem{Message: o.Message, Type: kind, Body: xmlText(outcomeBody(o, sym))}
 	case checks.Skip:
 		c.Skipped = &junitSkipped{Message: o.Message}
+	case checks.Waived:
+		c.Skipped = &junitSkipped{Message: "waived: " + o.Message}
+		c.SystemOut = &junitText{Body: xmlText("waived: " + o.Message + "\n" + outcomeBody(o, sym))}
 	case checks.Warn:
 		if fails {
 			c.Failure = &junitProblem{Message: o.Message, Type: o.Type, Body: xmlText("warning, which fails this run: " + o.Message + "\n" + outcomeBody(o, sym))}

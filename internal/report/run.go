@@ -22,6 +22,9 @@ type Run struct {
 	// Errors stopped the run before any budget ran (NewErrorRun); the
 	// JSON report lists them.
 	Errors []RunError
+	// Notes are remarks about the run as a whole, e.g. a waiver that
+	// matched nothing and can be removed.
+	Notes []string
 }
 
 // FailsRun says whether a budget of status s makes the run fail: a
@@ -39,6 +42,9 @@ func (r *Run) Verdict() checks.Status {
 		if r.FailsRun(o.Status) {
 			return checks.Fail
 		}
+	}
+	if r.Status == checks.Waived {
+		return checks.Pass // a waived budget counts as passing
 	}
 	return r.Status
 }
@@ -62,6 +68,8 @@ type Summary struct {
 	Fail  int `json:"fail"`
 	Error int `json:"error"`
 	Skip  int `json:"skip"`
+	// Waived budgets count as passing; they are not in Pass.
+	Waived int `json:"waived"`
 }
 
 // Summarize counts the outcomes of a run.
@@ -79,6 +87,8 @@ func (r *Run) Summarize() Summary {
 			s.Error++
 		case checks.Skip:
 			s.Skip++
+		case checks.Waived:
+			s.Waived++
 		}
 	}
 	return s
@@ -89,4 +99,14 @@ type Options struct {
 	Color bool // ANSI colors (only on a terminal, never with NO_COLOR)
 	Emoji bool // emoji; false gives ASCII markers
 	Quiet bool // console: only non-passing budgets and the summary
+
+	// GitHubActions: the run is a GitHub Actions step (GITHUB_ACTIONS=true),
+	// so the github format keeps to the annotations GitHub shows (see
+	// MaxAnnotations), and Workspace ($GITHUB_WORKSPACE) is the directory
+	// its file= paths are relative to.
+	GitHubActions bool
+	Workspace     string
+	// FullReport names where every budget's results are when the Markdown
+	// report is cut to MaxMarkdownSize ("the JSON report r.json").
+	FullReport string
 }
