@@ -513,6 +513,9 @@ func TestDocsGitLabJob(t *testing.T) {
 		if w[0].method != method || w[0].path != path || w[0].token != docsToken {
 			t.Errorf("the note: %s %s with PRIVATE-TOKEN %q, want %s %s with the project token", w[0].method, w[0].path, w[0].token, method, path)
 		}
+		if !strings.HasPrefix(w[0].body, "<!-- secflow-budget -->\n") {
+			t.Errorf("the note does not start with the marker a later run looks for: %.80q", w[0].body)
+		}
 		if w[0].body != string(md) {
 			t.Errorf("the note's body is not the Markdown report byte for byte:\n%s\nreport:\n%s", w[0].body, md)
 		}
@@ -570,6 +573,37 @@ func TestDocsGitLabJob(t *testing.T) {
 			t.Errorf("JUnit tests=%d failures=%d, want 3 and 0", doc.Tests, doc.Failures)
 		}
 		noteWrite(t, api, ws, http.MethodPut, "/api/v4/projects/42/merge_requests/5/notes/22")
+	})
+
+	t.Run("two runs: the second updates the note the first wrote", func(t *testing.T) {
+		api := &docsGitLab{user: 7}
+		ws := docsWorkspace(t, readme, "degraded")
+		if code, out := runJob(t, ws, api, offline); code != 1 {
+			t.Fatalf("first job exit %d, want 1\n%s", code, out)
+		}
+		first, err := os.ReadFile(filepath.Join(ws, reports["markdown"]))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if line, _, _ := strings.Cut(string(first), "\n"); line != "<!-- secflow-budget -->" {
+			t.Errorf("the Markdown report's first line is %q, not the marker the job looks for", line)
+		}
+		docsSetSnapshot(t, ws, "healthy")
+		if code, out := runJob(t, ws, api, offline); code != 0 {
+			t.Fatalf("second job exit %d, want 0\n%s", code, out)
+		}
+		second, err := os.ReadFile(filepath.Join(ws, reports["markdown"]))
+		if err != nil {
+			t.Fatal(err)
+		}
+		w := api.writes()
+		const notes = "/api/v4/projects/42/merge_requests/5/notes"
+		if len(w) != 2 || w[0].method != http.MethodPost || w[0].path != notes || w[1].method != http.MethodPut || w[1].path != notes+"/100" {
+			t.Fatalf("writes %+v, want POST %s then PUT %s/100", w, notes, notes)
+		}
+		if len(api.notes) != 1 || api.notes[0]["body"] != string(second) || string(first) == string(second) {
+			t.Errorf("the merge request should hold one note, the second run's report; it holds %v", api.notes)
+		}
 	})
 
 	t.Run("source failed: exit 3, allowed to fail", func(t *testing.T) {
