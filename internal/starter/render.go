@@ -32,6 +32,7 @@ func (g *generator) render() []byte {
 			b.WriteString("# - " + oneLine(l) + "\n")
 		}
 	}
+	b.WriteString(renderHead(g.o.Window))
 	if g.o.PrometheusURL != "" || g.o.LokiURL != "" {
 		b.WriteString("sources:\n")
 		if g.o.PrometheusURL != "" {
@@ -41,14 +42,25 @@ func (g *generator) render() []byte {
 			b.WriteString("  loki:\n    url: " + yamlString(g.o.LokiURL) + "\n")
 		}
 	}
-	b.WriteString(renderBudgets(g.budgets, g.o.Window))
+	b.WriteString(renderList(g.budgets))
 	return []byte(b.String())
 }
 
-// renderBudgets is the version, defaults and budgets of a file.
+// renderBudgets is a whole file of budgets bs, without comments above
+// them: for evaluating them.
 func renderBudgets(bs []budget, window time.Duration) string {
+	return renderHead(window) + renderList(bs)
+}
+
+// renderHead is the version and defaults of a file.
+func renderHead(window time.Duration) string {
+	return fmt.Sprintf("version: 1\ndefaults:\n  window: %s\n  on_missing: fail\n", promDuration(window))
+}
+
+// renderList is the budgets of a file, each under its comments.
+func renderList(bs []budget) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "version: 1\ndefaults:\n  window: %s\n  on_missing: fail\nbudgets:\n", promDuration(window))
+	b.WriteString("budgets:\n")
 	section := ""
 	for i, x := range bs {
 		if x.section != "" && x.section != section {
