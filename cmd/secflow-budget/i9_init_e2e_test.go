@@ -166,9 +166,9 @@ func TestInitOutputFlags(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"init", "-o", "-"}, "error: nothing to observe: give --prometheus URL and/or --loki URL (or SECFLOW_PROMETHEUS_URL, SECFLOW_LOKI_URL), or --offline DIR\n"},
+		{[]string{"init", "-o", "-"}, "error: nothing to observe: give --prometheus URL and/or --loki URL (or SECFLOW_PROMETHEUS_URL, SECFLOW_LOKI_URL, or -c FILE with sources), or --offline DIR\n"},
 		{[]string{"init", "-o", "-", "--offline", "testdata/snapshots/healthy", "--headroom", "0.5"}, "error: --headroom: want a factor between 1 and 100 (1.25: 25% above today), got 0.5\n"},
-		{[]string{"init", "-o", "-", "--offline", "testdata/snapshots/healthy", "--prometheus", "http://p:9090"}, "error: --offline: observe a snapshot or live sources, not both\n"},
+		{[]string{"init", "-o", "-", "--offline", "testdata/snapshots/healthy", "--prometheus", "http://p:9090"}, "error: --offline: observe a snapshot or live sources (--prometheus, --loki, -c), not both\n"},
 	} {
 		r := run(t, nil, c.args...)
 		expectCode(t, r, 2)
@@ -197,6 +197,14 @@ func TestInitLive(t *testing.T) {
 	if want := "sources:\n  prometheus:\n    url: '" + prom.URL + "'\n  loki:\n    url: '" + loki.URL + "'\n"; !strings.Contains(text, want) {
 		t.Errorf("the file lacks the sources asked:\n%s\nit is:\n%s", want, text)
 	}
+	// Credentials in a URL are used, never written: not in the file's
+	// sources, nor in its comments.
+	withUser := strings.Replace(prom.URL, "http://", "http://ci:s3cr3t-pw@", 1)
+	r = run(t, nil, "init", "--prometheus", withUser, "--at", initAt, "-o", "-", "--prefix", "secflow_queue")
+	expectCode(t, r, 0)
+	if strings.Contains(r.stdout+r.stderr, "s3cr3t-pw") || !strings.Contains(r.stdout, "    url: '"+prom.URL+"'\n") {
+		t.Errorf("init with URL userinfo wrote:\n%s\nstderr: %s", r.stdout, r.stderr)
+	}
 	offline := filepath.Join(dir, "offline.yaml")
 	expectCode(t, run(t, nil, "init", "--offline", "testdata/snapshots/degraded", "-o", offline), 0)
 	ob, _ := os.ReadFile(offline)
@@ -217,5 +225,32 @@ func TestInitLive(t *testing.T) {
 		if !strings.Contains(text, want) {
 			t.Errorf("the file lacks %q:\n%s", want, text)
 		}
+	}
+}
+
+// TestInitSourcesFromConfig: with -c, init reads the sources as check does
+// (here a Loki that demands a tenant) and writes them into the new file,
+// on which check then passes with no flag but --at.
+func TestInitSourcesFromConfig(t *testing.T) {
+	loki := lokitest.Start(t, lokitest.WithJSONL(filepath.Join(repo, "testdata/snapshots/healthy/logs.jsonl")), lokitest.WithAuth())
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "sources.yaml")
+	os.WriteFile(cfg, []byte("version: 1\nsources:\n  loki:\n    url: "+loki.URL+"\n    tenant: fake   # the test server's tenant\nbudgets:\n  - {name: placeholder, type: metric, expr: up, min: 1}\n"), 0o644)
+	out := filepath.Join(dir, "budgets.yaml")
+
+	r := run(t, nil, "init", "--loki", loki.URL, "--at", initAt, "-o", out)
+	expectCode(t, r, 3)
+	if !strings.Contains(r.stderr, "no org id") {
+		t.Errorf("without the tenant, stderr should carry Loki's 401 text: %q", r.stderr)
+	}
+
+	r = run(t, nil, "init", "-c", cfg, "--at", initAt, "-o", out)
+	expectCode(t, r, 0)
+	text := initHolds(t, out, "--at", initAt)
+	if want := "sources:\n  loki:\n    url: " + loki.URL + "\n    tenant: fake # the test server's tenant\n"; !strings.Contains(text, want) {
+		t.Errorf("the file lacks the sources of -c:\n%s\nit is:\n%s", want, text)
+	}
+	if got := strings.Join(initBudgetNames(text), ","); got != "log-volume-api,log-levels-api,log-volume-scanner,log-levels-scanner,log-volume-worker,log-levels-worker,log-redaction,loki-retention" {
+		t.Errorf("budgets %s", got)
 	}
 }

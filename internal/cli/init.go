@@ -11,8 +11,10 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"gopkg.in/yaml.v3"
 
 	"github.com/secflow/secflow-budget/internal/atomicfile"
+	"github.com/secflow/secflow-budget/internal/checks"
 	"github.com/secflow/secflow-budget/internal/config"
 	"github.com/secflow/secflow-budget/internal/secret"
 	"github.com/secflow/secflow-budget/internal/sources"
@@ -26,6 +28,7 @@ type initOptions struct {
 	io IO
 
 	output       string
+	configPath   string
 	prefix       string
 	force        bool
 	offline      string
@@ -69,6 +72,7 @@ An existing file is not overwritten without --force.`,
 	f.StringVarP(&opts.output, "output", "o", "budgets.yaml", "write the budgets to `FILE` (- for stdout)")
 	f.StringVar(&opts.prefix, "prefix", "", "budget the metrics whose names start with `P` (default: every scrape job's metrics)")
 	f.BoolVar(&opts.force, "force", false, "overwrite an existing file")
+	f.StringVarP(&opts.configPath, "config", "c", "", "read the sources (URLs, auth, tenant, TLS) from this budgets `FILE`, as check does, and write them into the new file")
 	f.StringVar(&opts.offline, "offline", "", "observe the snapshot directory `DIR` instead of live sources")
 	opts.sources.register(c)
 	f.StringVar(&opts.at, "at", "", "observe at `TIME`, RFC3339 or unix seconds (default: now live, the snapshot's evaluated_at offline)")
@@ -95,8 +99,8 @@ func (o *initOptions) resolve() error {
 	case !labelNameRE(o.serviceLabel):
 		return fmt.Errorf("--service-label: invalid label name %q", o.serviceLabel)
 	}
-	if o.offline != "" && (o.sources.prometheus != "" || o.sources.loki != "") {
-		return errors.New("--offline: observe a snapshot or live sources, not both")
+	if o.offline != "" && (o.sources.prometheus != "" || o.sources.loki != "" || o.configPath != "") {
+		return errors.New("--offline: observe a snapshot or live sources (--prometheus, --loki, -c), not both")
 	}
 	return o.sources.validate()
 }
@@ -159,38 +163,65 @@ func runInit(ctx context.Context, o *initOptions) error {
 		if src.At.IsZero() {
 			src.At = o.io.Now().UTC().Round(time.Millisecond)
 		}
-		promURL := firstNonEmpty(o.sources.prometheus, o.io.Getenv("SECFLOW_PROMETHEUS_URL"))
-		lokiURL := firstNonEmpty(o.sources.loki, o.io.Getenv("SECFLOW_LOKI_URL"))
+		cfg := &config.Config{File: "(no -c)"}
+		if o.configPath != "" {
+			var err error
+			if cfg, _, err = checks.Load(o.configPath); err != nil {
+				return usageError(err)
+			}
+			if opts.SourcesYAML, err = sourcesSection(o.configPath); err != nil {
+				return usageError(err)
+			}
+		}
+		fileURL := func(s *config.Source) string {
+			if s == nil {
+				return ""
+			}
+			return s.URL
+		}
+		promURL := firstNonEmpty(o.sources.prometheus, o.io.Getenv("SECFLOW_PROMETHEUS_URL"), fileURL(cfg.Sources.Prometheus))
+		lokiURL := firstNonEmpty(o.sources.loki, o.io.Getenv("SECFLOW_LOKI_URL"), fileURL(cfg.Sources.Loki))
 		if promURL == "" && lokiURL == "" {
-			return usageError(errors.New("nothing to observe: give --prometheus URL and/or --loki URL (or SECFLOW_PROMETHEUS_URL, SECFLOW_LOKI_URL), or --offline DIR"))
+			return usageError(errors.New("nothing to observe: give --prometheus URL and/or --loki URL (or SECFLOW_PROMETHEUS_URL, SECFLOW_LOKI_URL, or -c FILE with sources), or --offline DIR"))
 		}
 		var from []string
 		if promURL != "" {
-			if err := config.CheckURL(promURL); err != nil {
-				return usageError(fmt.Errorf("SECFLOW_PROMETHEUS_URL: %w", err))
+			s, err := o.sources.prometheusSource(o.io, cfg)
+			if err != nil {
+				return err
 			}
-			client, err := prometheus.New(&config.Source{URL: promURL, Timeout: config.DefaultSourceTimeout})
+			if err := s.CheckFiles().Err(); err != nil {
+				return usageError(err)
+			}
+			client, err := prometheus.New(s)
 			if err != nil {
 				return usageError(fmt.Errorf("configuring the Prometheus source: %w", err))
 			}
 			src.Prometheus, src.PromAPI = client, client
-			opts.PrometheusURL = plainURL(promURL)
-			from = append(from, "Prometheus "+secret.URL(promURL))
+			opts.PrometheusURL = plainURL(s.URL)
+			from = append(from, "Prometheus "+secret.URL(s.URL))
 		}
 		if lokiURL != "" {
-			if err := config.CheckURL(lokiURL); err != nil {
-				return usageError(fmt.Errorf("SECFLOW_LOKI_URL: %w", err))
+			s, err := o.sources.lokiSource(o.io, cfg)
+			if err != nil {
+				return err
 			}
-			client, err := loki.New(&config.Source{URL: lokiURL, Timeout: config.DefaultSourceTimeout})
+			if err := s.CheckFiles().Err(); err != nil {
+				return usageError(err)
+			}
+			client, err := loki.New(s)
 			if err != nil {
 				return usageError(fmt.Errorf("configuring the Loki source: %w", err))
 			}
 			src.LokiAPI = client
 			src.LogQL = func(context.Context, []string) (sources.LogQL, error) { return client, nil }
-			opts.LokiURL = plainURL(lokiURL)
-			from = append(from, "Loki "+secret.URL(lokiURL))
+			opts.LokiURL = plainURL(s.URL)
+			from = append(from, "Loki "+secret.URL(s.URL))
 		}
 		opts.Header = []string{fmt.Sprintf("Observed from %s at %s.", strings.Join(from, " and "), src.At.UTC().Format(time.RFC3339))}
+		if opts.SourcesYAML != "" {
+			opts.Header = append(opts.Header, "The sources are those of "+o.configPath+".")
+		}
 	}
 
 	text, err := starter.Generate(ctx, src, opts)
@@ -231,4 +262,32 @@ func plainURL(raw string) string {
 	}
 	u.User, u.RawQuery, u.Fragment = nil, "", ""
 	return u.String()
+}
+
+// sourcesSection is the sources mapping of the budgets file at path, as
+// YAML text (comments kept), or "" when it has none.
+func sourcesSection(path string) (string, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return "", err
+	}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil || len(doc.Content) == 0 {
+		return "", fmt.Errorf("%s: %v", path, err)
+	}
+	root := doc.Content[0]
+	for i := 0; i+1 < len(root.Content); i += 2 {
+		if root.Content[i].Value != "sources" {
+			continue
+		}
+		var b strings.Builder
+		enc := yaml.NewEncoder(&b)
+		enc.SetIndent(2)
+		m := &yaml.Node{Kind: yaml.MappingNode, Content: []*yaml.Node{root.Content[i], root.Content[i+1]}}
+		if err := enc.Encode(m); err != nil {
+			return "", fmt.Errorf("%s: sources: %w", path, err)
+		}
+		return b.String(), nil
+	}
+	return "", nil
 }

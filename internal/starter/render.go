@@ -33,7 +33,9 @@ func (g *generator) render() []byte {
 		}
 	}
 	b.WriteString(renderHead(g.o.Window))
-	if g.o.PrometheusURL != "" || g.o.LokiURL != "" {
+	if g.o.SourcesYAML != "" {
+		b.WriteString(strings.TrimRight(g.o.SourcesYAML, "\n") + "\n")
+	} else if g.o.PrometheusURL != "" || g.o.LokiURL != "" {
 		b.WriteString("sources:\n")
 		if g.o.PrometheusURL != "" {
 			b.WriteString("  prometheus:\n    url: " + yamlString(g.o.PrometheusURL) + "\n")

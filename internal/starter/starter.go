@@ -61,6 +61,9 @@ type Options struct {
 	SchemaRef string
 	// Sources are written as the file's sources section, when set.
 	PrometheusURL, LokiURL string
+	// SourcesYAML, when set, is written as the sources section instead
+	// (the sources of the budgets file init read them from).
+	SourcesYAML string
 }
 
 // SchemaComment is the first line of a budgets file that names its schema.
