@@ -53,10 +53,6 @@ func Generate() []byte {
 		"minItems":    1,
 		"items":       map[string]any{"$ref": "#/$defs/budget"},
 	}
-	if w, ok := props["waivers"].(map[string]any); ok {
-		// waivers: [] is no waiver.
-		delete(w, "minItems")
-	}
 	root["$defs"] = map[string]any{
 		"duration": map[string]any{"type": "string", "minLength": 1, "pattern": DurationPattern, "description": "A duration: 250ms, 300s, 5m, 1h, 15d, 1h30m."},
 		"size": map[string]any{"anyOf": []any{
