@@ -46,7 +46,7 @@ func initHolds(t *testing.T, path string, checkArgs ...string) string {
 		t.Fatal(err)
 	}
 	text := string(b)
-	if first, _, _ := strings.Cut(text, "\n"); first != "# yaml-language-server: $schema=./schema/budgets.schema.json" {
+	if first, _, _ := strings.Cut(text, "\n"); first != "# yaml-language-server: $schema=https://raw.githubusercontent.com/secflow/secflow-budget/main/schema/budgets.schema.json" {
 		t.Errorf("first line %q, want the yaml-language-server schema comment", first)
 	}
 	r := run(t, nil, "validate", "-c", path)

@@ -17,7 +17,7 @@ func (g *generator) render() []byte {
 	var b strings.Builder
 	ref := g.o.SchemaRef
 	if ref == "" {
-		ref = "./schema/budgets.schema.json"
+		ref = DefaultSchemaURL
 	}
 	b.WriteString(SchemaComment(ref) + "\n")
 	b.WriteString("# A starter budgets file written by `secflow-budget init`.\n")

@@ -66,6 +66,11 @@ type Options struct {
 	SourcesYAML string
 }
 
+// DefaultSchemaURL is the schema a written file names: the repository's
+// committed schema, which resolves wherever the file lives (a relative
+// path would only resolve inside this repository).
+const DefaultSchemaURL = "https://raw.githubusercontent.com/secflow/secflow-budget/main/schema/budgets.schema.json"
+
 // SchemaComment is the first line of a budgets file that names its schema.
 func SchemaComment(ref string) string { return "# yaml-language-server: $schema=" + ref }
 
