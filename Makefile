@@ -5,7 +5,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 COMMIT  ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 LDFLAGS := -X $(PKG)/internal/cli.version=$(VERSION) -X $(PKG)/internal/cli.commit=$(COMMIT)
 
-.PHONY: build test lint fuzz fixtures bench clean
+.PHONY: build test lint fuzz fixtures schema bench clean
 
 build:
 	$(GO) build -ldflags '$(LDFLAGS)' -o bin/secflow-budget ./cmd/secflow-budget
@@ -36,6 +36,11 @@ fuzz:
 
 fixtures:
 	$(GO) run ./internal/fixtures/gen -out testdata/snapshots
+
+# The JSON Schema of budgets.yaml, generated from the budget types; a test
+# fails when the committed file differs.
+schema:
+	$(GO) run ./cmd/secflow-budget schema > schema/budgets.schema.json
 
 # Go benchmarks (offline load MB/s and peak heap), then the 1 GB logs run
 # next to grep -c on the same file.

@@ -26,7 +26,13 @@ import (
 	"github.com/secflow/secflow-budget/internal/sources"
 )
 
-var alertRulesFields = []string{"require", "rules_files", "firing", "require_labels", "require_annotations"}
+var alertRulesFields = []config.Field{
+	{Name: "require", Kind: config.KindStrings, Doc: "Alerts that must be loaded, healthy and quiet (default with rules_files: every alert they define)."},
+	{Name: "rules_files", Kind: config.KindStrings, Doc: "Prometheus rule files, relative to the budgets file."},
+	{Name: "firing", Kind: config.KindEnum, Enum: []string{"fail", "warn", "ignore"}, Doc: "What a firing required alert does (default fail)."},
+	{Name: "require_labels", Kind: config.KindStrings, Pattern: labelNamePattern, Doc: "Labels every required alert must carry."},
+	{Name: "require_annotations", Kind: config.KindStrings, Pattern: labelNamePattern, Doc: "Annotations every required alert must carry."},
+}
 
 // The firing policies: what a firing required alert does to the budget.
 const (

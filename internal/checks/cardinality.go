@@ -10,7 +10,12 @@ import (
 	"github.com/secflow/secflow-budget/internal/config"
 )
 
-var cardinalityFields = []string{"selector", "by", "max", "warn_max"}
+var cardinalityFields = []config.Field{
+	{Name: "selector", Kind: config.KindString, Required: true, Doc: "PromQL label matchers in braces, e.g. {__name__=~\"secflow_.*\"}."},
+	{Name: "by", Kind: config.KindStrings, Pattern: labelNamePattern, Doc: "Labels to count per group, e.g. [job]."},
+	{Name: "max", Kind: config.KindNumber, Min: config.Bound(0), Doc: "At most this many series (per group)."},
+	{Name: "warn_max", Kind: config.KindNumber, Min: config.Bound(0), Doc: "Warn above this many series."},
+}
 
 // topOffenders is how many groups a failing cardinality budget lists.
 const topOffenders = 5

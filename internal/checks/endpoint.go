@@ -23,7 +23,13 @@ import (
 	"github.com/secflow/secflow-budget/internal/sources"
 )
 
-var endpointFields = []string{"url", "max_bytes", "max_series", "require_auth", "lint"}
+var endpointFields = []config.Field{
+	{Name: "url", Kind: config.KindURL, Required: true, Doc: "The /metrics URL, without credentials."},
+	{Name: "max_bytes", Kind: config.KindSize, Doc: "Exposition size, uncompressed."},
+	{Name: "max_series", Kind: config.KindNumber, Min: config.Bound(0), Doc: "Series as Prometheus stores them."},
+	{Name: "require_auth", Kind: config.KindBool, Doc: "An anonymous GET must get 401 or 403."},
+	{Name: "lint", Kind: config.KindBool, Doc: "promlint problems are warnings."},
+}
 
 // maxLintDetails caps the promlint problems a report lists.
 const maxLintDetails = 10

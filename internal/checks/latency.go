@@ -15,7 +15,14 @@ import (
 	"github.com/secflow/secflow-budget/internal/config"
 )
 
-var latencyFields = []string{"histogram", "selector", "by", "percentiles", "warn", "native"}
+var latencyFields = []config.Field{
+	{Name: "histogram", Kind: config.KindString, Required: true, Pattern: metricNamePattern, Doc: "The histogram's name, without _bucket."},
+	{Name: "selector", Kind: config.KindString, Doc: "Label matchers in braces, e.g. {job=\"worker\"}."},
+	{Name: "by", Kind: config.KindStrings, Pattern: labelNamePattern, Doc: "One result per group of these labels."},
+	{Name: "percentiles", Kind: config.KindDurationMap, Required: true, KeyPattern: percentilePattern, Doc: "Hard limits, e.g. {p95: 300s, p99: 600s}."},
+	{Name: "warn", Kind: config.KindDurationMap, KeyPattern: percentilePattern, Doc: "Soft limits, e.g. {p95: 240s}."},
+	{Name: "native", Kind: config.KindBool, Doc: "true for a native histogram."},
+}
 
 // LatencyCheck holds percentiles of a histogram within limits, computed by
 // the engine's histogram_quantile over the window, per `by` group. Beside

@@ -13,7 +13,17 @@ import (
 	"github.com/secflow/secflow-budget/internal/config"
 )
 
-var logLevelsFields = []string{"selector", "by", "level_label", "parser", "level_field", "max_share", "min_share", "warn_max_share", "warn_min_share"}
+var logLevelsFields = []config.Field{
+	{Name: "selector", Kind: config.KindString, Required: true, Doc: "LogQL stream selector."},
+	{Name: "by", Kind: config.KindStrings, Pattern: labelNamePattern, Doc: "Groups (default [service])."},
+	{Name: "level_label", Kind: config.KindString, Pattern: labelNamePattern, Doc: "Without a parser: the stream label holding the level (default level)."},
+	{Name: "parser", Kind: config.KindEnum, Enum: []string{"json", "logfmt"}, Doc: "Parse the level from the line's body."},
+	{Name: "level_field", Kind: config.KindString, Pattern: labelNamePattern, Doc: "With a parser: the body field holding the level (default level)."},
+	{Name: "max_share", Kind: config.KindShareMap, KeyEnum: levelKeys(), KeyFold: true, Doc: "Per level, the largest share of lines, e.g. {ERROR: 10%}."},
+	{Name: "min_share", Kind: config.KindShareMap, KeyEnum: levelKeys(), KeyFold: true, Doc: "Per level, the smallest share of lines."},
+	{Name: "warn_max_share", Kind: config.KindShareMap, KeyEnum: levelKeys(), KeyFold: true, Doc: "Warn above these shares."},
+	{Name: "warn_min_share", Kind: config.KindShareMap, KeyEnum: levelKeys(), KeyFold: true, Doc: "Warn below these shares."},
+}
 
 // LogLevelsCheck holds each level's share of log lines, per group, within
 // limits. Levels are normalized (case-insensitive, with aliases); lines

@@ -12,7 +12,16 @@ import (
 	"github.com/secflow/secflow-budget/internal/config"
 )
 
-var logRedactionFields = []string{"selector", "by", "presets", "patterns", "max_matches"}
+var logRedactionFields = []config.Field{
+	{Name: "selector", Kind: config.KindString, Required: true, Doc: "LogQL stream selector."},
+	{Name: "by", Kind: config.KindStrings, Pattern: labelNamePattern, Doc: "Groups (default none)."},
+	{Name: "presets", Kind: config.KindEnumList, Enum: RedactionPresets(), Doc: "Well-known secret patterns."},
+	{Name: "patterns", Kind: config.KindObjectList, Doc: "Your own patterns, RE2 as Loki uses.", Fields: []config.Field{
+		{Name: "name", Kind: config.KindString, Required: true, Pattern: `^[a-z0-9][a-z0-9_.-]*$`},
+		{Name: "regex", Kind: config.KindString, Required: true},
+	}},
+	{Name: "max_matches", Kind: config.KindInt, Min: config.Bound(0), Doc: "At most this many matching lines per pattern (default 0)."},
+}
 
 // redactionPresets are well-known secret shapes. Each is an RE2 regular
 // expression matched, unanchored, against the raw line as Loki stores it

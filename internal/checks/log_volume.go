@@ -8,7 +8,13 @@ import (
 	"github.com/secflow/secflow-budget/internal/config"
 )
 
-var logVolumeFields = []string{"selector", "by", "per", "max", "warn_max"}
+var logVolumeFields = []config.Field{
+	{Name: "selector", Kind: config.KindString, Required: true, Doc: "LogQL stream selector, e.g. {env=\"prod\"}."},
+	{Name: "by", Kind: config.KindStrings, Pattern: labelNamePattern, Doc: "Groups (default [service]; [] for one total)."},
+	{Name: "per", Kind: config.KindDuration, Doc: "Bytes are scaled to this period (default 1h)."},
+	{Name: "max", Kind: config.KindSize, Doc: "At most this many bytes per period, e.g. 100MB."},
+	{Name: "warn_max", Kind: config.KindSize, Doc: "Warn above this size."},
+}
 
 // LogVolumeCheck holds the bytes of log lines per group, scaled to `per`,
 // within limits. Bytes are what Loki's bytes_over_time counts: the UTF-8

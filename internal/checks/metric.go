@@ -7,7 +7,14 @@ import (
 	"github.com/secflow/secflow-budget/internal/config"
 )
 
-var metricFields = []string{"expr", "min", "max", "warn_min", "warn_max", "unit"}
+var metricFields = []config.Field{
+	{Name: "expr", Kind: config.KindString, Required: true, Doc: "PromQL instant query; every series it returns is a result."},
+	{Name: "min", Kind: config.KindNumber, Doc: "Each value must be at least this."},
+	{Name: "max", Kind: config.KindNumber, Doc: "Each value must be at most this."},
+	{Name: "warn_min", Kind: config.KindNumber, Doc: "Warn below this."},
+	{Name: "warn_max", Kind: config.KindNumber, Doc: "Warn above this."},
+	{Name: "unit", Kind: config.KindString, Doc: "For display: ratio, seconds, bytes, series, or any word."},
+}
 
 // MetricCheck runs a PromQL instant query and holds every returned series
 // within limits.

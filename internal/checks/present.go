@@ -12,7 +12,10 @@ import (
 	"github.com/secflow/secflow-budget/internal/config"
 )
 
-var presentFields = []string{"metrics", "selector"}
+var presentFields = []config.Field{
+	{Name: "metrics", Kind: config.KindStrings, Required: true, Pattern: metricNamePattern, Doc: "Metric names that must each have a series (a histogram or summary family by its name)."},
+	{Name: "selector", Kind: config.KindString, Doc: "Label matchers in braces, e.g. {job=~\"api|worker\"}."},
+}
 
 // familySuffixes are the series names a histogram or summary family exposes
 // besides its own name.

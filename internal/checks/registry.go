@@ -46,12 +46,12 @@ type builder func(b *config.Budget, f *config.Fields) Check
 
 type budgetType struct {
 	build    builder
-	category string   // the report area when the budget sets none
-	fields   []string // the type's own keys, beyond config.CommonFields
-	needs    string   // the source it reads: "prometheus", "loki" or "endpoint"
+	category string         // the report area when the budget sets none
+	fields   []config.Field // the type's own keys, beyond config.CommonFields
+	needs    string         // the source it reads: "prometheus", "loki" or "endpoint"
 	// valueKind is how the type writes its values (config.KindDuration,
 	// ...): absolute regression limits are read with it.
-	valueKind string
+	valueKind config.Kind
 }
 
 // types is the registry of budget types. Adding a type means a file with
@@ -141,7 +141,7 @@ func planner(planned *[]*Planned) config.TypeReader {
 			needs = n.Needs() // e.g. retention: the source the budget names
 		}
 		*planned = append(*planned, &Planned{Budget: b, Check: c, Category: cat, Needs: needs})
-		return t.fields
+		return config.FieldNames(t.fields)
 	}
 }
 
@@ -175,7 +175,7 @@ func checkQueries(b *config.Budget, c Check) {
 func allTypeFields(reg map[string]budgetType) []string {
 	var all []string
 	for _, t := range reg {
-		for _, f := range t.fields {
+		for _, f := range config.FieldNames(t.fields) {
 			if !slices.Contains(all, f) {
 				all = append(all, f)
 			}

@@ -13,7 +13,11 @@ import (
 	"github.com/secflow/secflow-budget/internal/sources"
 )
 
-var retentionFields = []string{"source", "min", "warn_min"}
+var retentionFields = []config.Field{
+	{Name: "source", Kind: config.KindEnum, Required: true, Enum: []string{"prometheus", "loki"}, Doc: "Whose retention: prometheus or loki."},
+	{Name: "min", Kind: config.KindDuration, Required: true, Doc: "The configured retention must be at least this, e.g. 15d."},
+	{Name: "warn_min", Kind: config.KindDuration, Doc: "Warn below this."},
+}
 
 // The sources a retention budget can read.
 const (

@@ -18,7 +18,14 @@ import (
 	"github.com/secflow/secflow-budget/internal/sources"
 )
 
-var scrapeFields = []string{"job", "interval", "max_interval", "max_samples", "max_body_bytes", "up"}
+var scrapeFields = []config.Field{
+	{Name: "job", Kind: config.KindStrings, Required: true, Doc: "The scrape job, or a list of jobs."},
+	{Name: "interval", Kind: config.KindDuration, Doc: "Every target's scrape interval must equal this."},
+	{Name: "max_interval", Kind: config.KindDuration, Doc: "Every target's scrape interval must be at most this."},
+	{Name: "max_samples", Kind: config.KindNumber, Min: config.Bound(0), Doc: "scrape_samples_scraped per target."},
+	{Name: "max_body_bytes", Kind: config.KindSize, Doc: "scrape_body_size_bytes per target."},
+	{Name: "up", Kind: config.KindAnyOf, AnyOf: []config.Field{{Kind: config.KindBool}, {Kind: config.KindShare}}, Doc: "true (default): every target up; a share such as 90%: that share of each job's targets; false: not checked."},
+}
 
 // ScrapeCheck holds a job's scrape targets to their budget: up, scraped at
 // the interval (exactly, with `interval`, or at most, with `max_interval`),

@@ -162,6 +162,7 @@ written, with the budgets not decided by then marked interrupted).`,
 	root.PersistentPreRunE = func(c *cobra.Command, _ []string) error { return refuseEmptyFlags(c) }
 	versionFlag(root)
 	root.AddCommand(newCheckCmd(io), newValidateCmd(io), newSnapshotCmd(io), newListCmd(io), newVersionCmd(io))
+	root.AddCommand(newSchemaCmd(io), newInitCmd(io))
 	return root
 }
 

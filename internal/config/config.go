@@ -122,7 +122,7 @@ type Budget struct {
 	// ValueKind is how the budget's type writes its values (duration,
 	// size, share; "" a plain number): the TypeReader sets it, and the
 	// absolute regression limits are read with it.
-	ValueKind string
+	ValueKind Kind
 
 	// Fields holds the budget's keys; the TypeReader passed to Load reads
 	// the type-specific ones through it.

@@ -37,6 +37,8 @@ type Fields struct {
 	use   *yaml.Node // the alias this mapping was reached through, if any
 	// merged counts the keys merge keys brought in, over the whole file.
 	merged *int
+	// trace, when set (StartTrace), collects the mappings read below f.
+	trace *[]*Fields
 }
 
 // maxMergedKeys bounds the keys that merge keys (<<) may bring into the
@@ -148,7 +150,12 @@ func (f *Fields) merge(v, use *yaml.Node, depth int) {
 
 // child reads a mapping inside f, sharing its errors and merge count.
 func (f *Fields) child(path, owner string, node *yaml.Node, use *yaml.Node) *Fields {
-	return newFieldsCounting(f.file, path, owner, node, f.errs, use, f.merged)
+	c := newFieldsCounting(f.file, path, owner, node, f.errs, use, f.merged)
+	if f.trace != nil {
+		c.trace = f.trace
+		*f.trace = append(*f.trace, c)
+	}
+	return c
 }
 
 func isMergeKey(k *yaml.Node) bool {

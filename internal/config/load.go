@@ -61,19 +61,16 @@ func readFile(path string) ([]byte, error) {
 	return data, nil
 }
 
-// topFields are the keys of a budgets file (besides x-* extension keys).
-var topFields = []string{"version", "defaults", "sources", "budgets", "waivers"}
-
-// defaultsFields are the keys of defaults.
-var defaultsFields = []string{"window", "on_missing", "regression"}
-
-// regressionFields are the keys of a budget's regression (and of
-// defaults.regression, which refuses the absolute ones: their unit is the
-// budget's).
-var regressionFields = []string{"max_increase", "max_increase_abs", "max_decrease", "max_decrease_abs", "severity"}
-
-// waiverFields are the keys of an entry of waivers.
-var waiverFields = []string{"budget", "subject", "labels", "reason", "owner", "expires"}
+// The keys of a budgets file (besides x-* extension keys), of defaults, of
+// a regression mapping (a budget's, and defaults.regression, which refuses
+// the absolute ones: their unit is the budget's) and of a waiver: exactly
+// the declared ones (fielddef.go), from which the JSON Schema is generated.
+var (
+	topFields        = FieldNames(TopFieldDefs())
+	defaultsFields   = FieldNames(DefaultsFieldDefs())
+	regressionFields = FieldNames(RegressionFieldDef("regression", "").Fields)
+	waiverFields     = FieldNames(WaiverFieldDefs())
+)
 
 // RegressionFields returns the keys of a regression mapping.
 func RegressionFields() []string { return slices.Clone(regressionFields) }

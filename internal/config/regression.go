@@ -6,14 +6,11 @@ import (
 	"strings"
 )
 
-// Value kinds: how a budget type writes its values in budgets.yaml, and
-// so how an absolute regression limit of the budget is read.
-const (
-	KindNumber   = ""         // a plain number in the result's unit
-	KindDuration = "duration" // 30s, 5m: the result is in seconds
-	KindSize     = "size"     // 10MB, 1MiB: the result is in bytes
-	KindShare    = "share"    // 2%, 0.02: the result is a ratio
-)
+// A budget type's value kind (Budget.ValueKind) is one of the Kind
+// constants: how it writes its values in budgets.yaml, and so how an
+// absolute regression limit of the budget is read (KindDuration: 30s, in
+// seconds; KindSize: 10MB, in bytes; KindShare: 2%, a ratio; anything else
+// a plain number in the result's unit).
 
 // Regression holds the limits on how far a result may move from its
 // value in a baseline report (check --baseline). Increase limits are for
@@ -33,7 +30,7 @@ type Regression struct {
 // readRegression reads a regression mapping; kind is the unit of its
 // absolute limits. The defaults hold no absolute limit: budgets of
 // different types have different units.
-func readRegression(f *Fields, kind string, defaults bool) *Regression {
+func readRegression(f *Fields, kind Kind, defaults bool) *Regression {
 	r := &Regression{FromDefaults: defaults, Line: f.node.Line, Col: f.node.Column}
 	r.MaxIncrease = f.relative("max_increase")
 	r.MaxDecrease = f.relative("max_decrease")
@@ -102,7 +99,7 @@ func (f *Fields) relative(key string) *float64 {
 
 // valueOfKind reads a non-negative value written as the budget's type
 // writes its values (see the Kind constants), in the result's unit.
-func (f *Fields) valueOfKind(key, kind string) (float64, bool) {
+func (f *Fields) valueOfKind(key string, kind Kind) (float64, bool) {
 	switch kind {
 	case KindDuration:
 		v, ok := f.scalar(key)
