@@ -296,7 +296,7 @@ func TestDocsAnchors(t *testing.T) {
 			t.Errorf("link to #%s: no such heading in README.md", m[1])
 		}
 	}
-	for _, want := range []string{"gitlab-ci", "jenkins-or-any-shell", "before-pushing-a-local-run", "exit-codes", "budget-types", "recording-a-snapshot-gate-pr-pipelines-without-network-access", "sources"} {
+	for _, want := range []string{"gitlab-ci", "jenkins-or-any-shell", "before-pushing-a-local-run", "exit-codes", "budget-types", "recording-a-snapshot-gate-pr-pipelines-without-network-access", "sources", "init-start-from-what-you-run-today"} {
 		if !slices.Contains(checked, want) {
 			t.Errorf("no link to #%s in the sections (links: %v)", want, checked)
 		}
