@@ -143,6 +143,9 @@ fetch_release() {
     if command -v unzip >/dev/null 2>&1; then
       unzip -q -o "$dir/$archive" -d "$dir"
     else
+      # PowerShell reads the paths from its environment ($env:...), not
+      # from this text.
+      # shellcheck disable=SC2016
       SB_ARCHIVE="$dir/$archive" SB_DIR="$dir" powershell -NoProfile -NonInteractive \
         -Command 'Expand-Archive -Force -LiteralPath $env:SB_ARCHIVE -DestinationPath $env:SB_DIR'
     fi

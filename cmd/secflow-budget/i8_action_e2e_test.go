@@ -2,6 +2,7 @@ package main
 
 import (
 	"archive/tar"
+	"archive/zip"
 	"bytes"
 	"compress/gzip"
 	"crypto/sha256"
@@ -409,6 +410,47 @@ func TestActionScriptRunsTheVerifiedRelease(t *testing.T) {
 			t.Errorf("stdout %q\nwant   %q", r.stdout, wantLine)
 		}
 	})
+}
+
+// On a Windows runner the script takes the .zip and runs secflow-budget.exe
+// from it. The archive here is a stand-in (a shell script named .exe that
+// prints its arguments and writes a JSON report), so the zip path of the
+// script and the arguments it passes are checked without cross-compiling.
+func TestActionScriptTakesTheZipOnWindows(t *testing.T) {
+	_, goarch, _, runnerArch := actionHost(t)
+	name := "secflow-budget_" + actionVersion + "_windows_" + goarch + ".zip"
+	base := strings.TrimSuffix(name, ".zip")
+	body := "#!/bin/sh\n" +
+		"for a in \"$@\"; do case \"$a\" in json=*) printf '{\\n  \"status\": \"fail\",\\n  \"exit_code\": 1\\n}\\n' > \"${a#json=}\" ;; esac; done\n" +
+		"printf '<%s>' \"$@\"; echo\nexit 1\n"
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	h := &zip.FileHeader{Name: base + "/secflow-budget.exe", Method: zip.Deflate}
+	h.SetMode(0o755)
+	w, err := zw.CreateHeader(h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Write([]byte(body))
+	zw.Close()
+	dist := t.TempDir()
+	os.WriteFile(filepath.Join(dist, name), buf.Bytes(), 0o644)
+	os.WriteFile(filepath.Join(dist, "SHA256SUMS"), []byte(actionSum(t, filepath.Join(dist, name))+"  "+name+"\n"), 0o644)
+
+	r := actionRelease(t, dist, "RUNNER_OS=Windows", "RUNNER_ARCH="+runnerArch,
+		"INPUT_OFFLINE=snap shots/pr", "INPUT_CONFIG=ci/budgets.yaml", "INPUT_PROMETHEUS=http://prom:9090",
+		"INPUT_LOKI=http://loki:3100", "INPUT_FAIL_ON=warn", "INPUT_ARGS= --only  performance\n--timeout 2m ")
+	expectCode(t, r.result, 1)
+	report := filepath.Join(r.temp, "secflow-budget", "report.json")
+	actionExpectOutputs(t, r, map[string]string{"status": "fail", "exit-code": "1", "report": report})
+	want := "<check><--config><ci/budgets.yaml><--report><github=-><--report><json=" + report + "><--offline><snap shots/pr>" +
+		"<--prometheus><http://prom:9090><--loki><http://loki:3100><--fail-on><warn><--only><performance><--timeout><2m>\n"
+	if r.stdout != want {
+		t.Errorf("arguments:\n%s\nwant:\n%s", r.stdout, want)
+	}
+	if !strings.Contains(r.stderr, "verified "+name+" (sha256 ") {
+		t.Errorf("stderr: %s", r.stderr)
+	}
 }
 
 func TestActionScriptResolvesTheVersion(t *testing.T) {
