@@ -25,8 +25,14 @@ BIN=
 OUTPUTS_SET=false
 
 err() {
-  # One line GitHub shows as an error annotation on the step.
-  echo "::error title=secflow-budget::$*"
+  # One line GitHub shows as an error annotation on the step; the message
+  # escaped as workflow commands want it, so that an input quoted in it
+  # (with a newline, say) cannot start a command of its own.
+  local m="$*"
+  m=${m//%/%25}
+  m=${m//$'\r'/%0D}
+  m=${m//$'\n'/%0A}
+  echo "::error title=secflow-budget::$m"
 }
 
 output() {
@@ -72,13 +78,9 @@ sha256() {
   fi
 }
 
-# download URL FILE, with the token (if any) for private repositories.
+# download URL FILE. No token is sent: release downloads are public.
 download() {
-  local args=(-fsSL --retry 3 --retry-delay 2 --proto '=https,http' --proto-redir '=https' -o "$2")
-  if [ -n "${INPUT_GITHUB_TOKEN:-}" ]; then
-    args+=(-H "Authorization: Bearer ${INPUT_GITHUB_TOKEN}")
-  fi
-  if ! curl "${args[@]}" "$1"; then
+  if ! curl -fsSL --retry 3 --retry-delay 2 --proto '=https,http' --proto-redir '=https' -o "$2" "$1"; then
     err "downloading $1 failed"
     exit 3
   fi

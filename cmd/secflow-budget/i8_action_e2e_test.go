@@ -390,12 +390,13 @@ func TestActionScriptRunsTheVerifiedRelease(t *testing.T) {
 		}))
 		defer srv.Close()
 		r := actionScript(t, []string{"SECFLOW_VERSION=" + actionVersion, "GITHUB_SERVER_URL=" + srv.URL,
-			"SECFLOW_ACTION_REPOSITORY=secflow/secflow-budget", "INPUT_GITHUB_TOKEN=t0ken",
+			"SECFLOW_ACTION_REPOSITORY=secflow/secflow-budget", "GITHUB_TOKEN=t0ken",
 			"INPUT_OFFLINE=testdata/snapshots/healthy"}, "run")
 		expectCode(t, r.result, 0)
 		actionExpectOutputs(t, r, map[string]string{"status": "pass", "exit-code": "0", "report": filepath.Join(r.temp, "secflow-budget", "report.json")})
 		prefix := "/secflow/secflow-budget/releases/download/" + actionVersion + "/"
-		want := []string{prefix + "SHA256SUMS Bearer t0ken", prefix + name + " Bearer t0ken"}
+		// No token goes with the downloads, whatever the environment holds.
+		want := []string{prefix + "SHA256SUMS ", prefix + name + " "}
 		if strings.Join(got, "\n") != strings.Join(want, "\n") {
 			t.Errorf("requests:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 		}
@@ -476,6 +477,13 @@ func TestActionScriptResolvesTheVersion(t *testing.T) {
 	}
 	if len(r.outputs) != 0 {
 		t.Errorf("outputs %v for a refused version", r.outputs)
+	}
+	// A newline in an input quoted by an error stays inside that one
+	// annotation: it cannot start a workflow command of its own.
+	r = actionScript(t, []string{"INPUT_VERSION=v1\n::add-mask::%x\r"}, "resolve")
+	expectCode(t, r.result, 2)
+	if want := "::error title=secflow-budget::version: 'v1%0A::add-mask::%25x%0D' is neither a release tag (v1.2.3) nor 'source'\n"; r.stdout != want {
+		t.Errorf("stdout %q\nwant   %q", r.stdout, want)
 	}
 }
 
@@ -687,7 +695,7 @@ func TestActionWorkflowsArePinnedAndSafe(t *testing.T) {
 	if got := actionGet(action, "runs", "using"); got == nil || got.Value != "composite" {
 		t.Errorf("action.yml: runs.using %v, want composite", got)
 	}
-	if got := strings.Join(actionKeys(actionGet(action, "inputs")), " "); got != "config offline prometheus loki fail-on args version github-token" {
+	if got := strings.Join(actionKeys(actionGet(action, "inputs")), " "); got != "config offline prometheus loki fail-on args version" {
 		t.Errorf("action.yml inputs: %s", got)
 	}
 	if got := actionGet(action, "inputs", "config", "default"); got == nil || got.Value != "budgets.yaml" {
