@@ -11,7 +11,9 @@
 #   action.sh run       gets the binary (a release archive verified against
 #                       the release's SHA256SUMS, or `go build` of the action's
 #                       checkout for "source"), runs `check` with the JSON
-#                       report at $RUNNER_TEMP/secflow-budget/report.json and
+#                       report at $RUNNER_TEMP/secflow-budget/N/report.json
+#                       (N: 1 for the job's first use of the action, 2 for
+#                       the next, so none replaces another's) and
 #                       GitHub annotations, writes status=, exit-code= and
 #                       report= to $GITHUB_OUTPUT and exits with the check's
 #                       exit code.
@@ -199,9 +201,12 @@ run_check() {
     rm -f "$tmp_out"
   fi
   local work="${RUNNER_TEMP:?RUNNER_TEMP is not set}/secflow-budget"
-  local report="$work/report.json"
   mkdir -p "$work"
-  rm -f "$report"
+  local n=1
+  until mkdir "$work/$n" 2>/dev/null; do
+    n=$((n + 1))
+  done
+  local report="$work/$n/report.json"
   # Stopped before the check ran (no binary, a refused archive): the
   # outputs still say so, status error with this script's exit code.
   trap 'code=$?; if [ "$OUTPUTS_SET" = false ]; then output status error; output exit-code "$code"; output report ""; fi' EXIT

@@ -241,7 +241,7 @@ func TestActionScriptRunsTheVerifiedRelease(t *testing.T) {
 	t.Run("degraded fails with outputs fail/1 and the JSON report", func(t *testing.T) {
 		r := actionRelease(t, actionCopyDist(t, dist0), "INPUT_OFFLINE=testdata/snapshots/degraded")
 		expectCode(t, r.result, 1)
-		reportPath := filepath.Join(r.temp, "secflow-budget", "report.json")
+		reportPath := filepath.Join(r.temp, "secflow-budget", "1", "report.json")
 		actionExpectOutputs(t, r, map[string]string{"status": "fail", "exit-code": "1", "report": reportPath})
 		rep := actionReadReport(t, reportPath)
 		if rep.Status != "fail" || rep.ExitCode != 1 || rep.Tool.Version != actionVersion || len(rep.Budgets) != 15 {
@@ -265,7 +265,7 @@ func TestActionScriptRunsTheVerifiedRelease(t *testing.T) {
 	t.Run("healthy passes with outputs pass/0", func(t *testing.T) {
 		r := actionRelease(t, actionCopyDist(t, dist0), "INPUT_OFFLINE=testdata/snapshots/healthy", "INPUT_CONFIG=budgets.yaml")
 		expectCode(t, r.result, 0)
-		reportPath := filepath.Join(r.temp, "secflow-budget", "report.json")
+		reportPath := filepath.Join(r.temp, "secflow-budget", "1", "report.json")
 		actionExpectOutputs(t, r, map[string]string{"status": "pass", "exit-code": "0", "report": reportPath})
 		if rep := actionReadReport(t, reportPath); rep.Status != "pass" || rep.ExitCode != 0 || len(rep.Budgets) != 15 {
 			t.Errorf("report: status %s, exit %d, %d budgets; want pass, 0, 15", rep.Status, rep.ExitCode, len(rep.Budgets))
@@ -275,13 +275,27 @@ func TestActionScriptRunsTheVerifiedRelease(t *testing.T) {
 		}
 	})
 
+	t.Run("two uses in one job keep both reports", func(t *testing.T) {
+		// As CI's action job: degraded, then healthy, one RUNNER_TEMP.
+		temp := t.TempDir()
+		first := actionRelease(t, dist0, "RUNNER_TEMP="+temp, "INPUT_OFFLINE=testdata/snapshots/degraded")
+		second := actionRelease(t, dist0, "RUNNER_TEMP="+temp, "INPUT_OFFLINE=testdata/snapshots/healthy")
+		expectCode(t, first.result, 1)
+		expectCode(t, second.result, 0)
+		actionExpectOutputs(t, first, map[string]string{"status": "fail", "exit-code": "1", "report": filepath.Join(temp, "secflow-budget", "1", "report.json")})
+		actionExpectOutputs(t, second, map[string]string{"status": "pass", "exit-code": "0", "report": filepath.Join(temp, "secflow-budget", "2", "report.json")})
+		if rep := actionReadReport(t, first.outputs["report"]); rep.Status != "fail" {
+			t.Errorf("the first report now says %s, want fail", rep.Status)
+		}
+	})
+
 	t.Run("fail-on and args reach the check", func(t *testing.T) {
 		// sandbox-failure-ratio only warns on the degraded snapshot: the run
 		// warns and exits 0, unless warnings fail it.
 		dist := actionCopyDist(t, dist0)
 		r := actionRelease(t, dist, "INPUT_OFFLINE=testdata/snapshots/degraded", "INPUT_ARGS=--only\tsandbox-failure-ratio\n--no-emoji")
 		expectCode(t, r.result, 0)
-		actionExpectOutputs(t, r, map[string]string{"status": "warn", "exit-code": "0", "report": filepath.Join(r.temp, "secflow-budget", "report.json")})
+		actionExpectOutputs(t, r, map[string]string{"status": "warn", "exit-code": "0", "report": filepath.Join(r.temp, "secflow-budget", "1", "report.json")})
 		rep := actionReadReport(t, r.outputs["report"])
 		if len(rep.Budgets) != 1 || rep.Budgets[0].Name != "sandbox-failure-ratio" || rep.Budgets[0].Status != "warn" {
 			t.Errorf("budgets %+v, want sandbox-failure-ratio: warn only", rep.Budgets)
@@ -291,7 +305,7 @@ func TestActionScriptRunsTheVerifiedRelease(t *testing.T) {
 		}
 		r = actionRelease(t, dist, "INPUT_OFFLINE=testdata/snapshots/degraded", "INPUT_ARGS=--only sandbox-failure-ratio", "INPUT_FAIL_ON=warn")
 		expectCode(t, r.result, 1)
-		actionExpectOutputs(t, r, map[string]string{"status": "fail", "exit-code": "1", "report": filepath.Join(r.temp, "secflow-budget", "report.json")})
+		actionExpectOutputs(t, r, map[string]string{"status": "fail", "exit-code": "1", "report": filepath.Join(r.temp, "secflow-budget", "1", "report.json")})
 	})
 
 	t.Run("inputs are data not shell", func(t *testing.T) {
@@ -332,7 +346,7 @@ func TestActionScriptRunsTheVerifiedRelease(t *testing.T) {
 			t.Errorf("stdout %q\nwant   %q", r.stdout, wantLine)
 		}
 		actionExpectOutputs(t, r, map[string]string{"status": "error", "exit-code": "3", "report": ""})
-		actionNoFile(t, filepath.Join(r.temp, "secflow-budget", "report.json"))
+		actionNoFile(t, filepath.Join(r.temp, "secflow-budget", "1", "report.json"))
 		actionNoFile(t, filepath.Join(r.temp, "secflow-budget", "release", strings.TrimSuffix(name, ".tar.gz")))
 	})
 
@@ -356,7 +370,7 @@ func TestActionScriptRunsTheVerifiedRelease(t *testing.T) {
 		if _, err := os.Stat(marker); err != nil {
 			t.Errorf("a verified archive did not run: %v\nstdout:\n%s\nstderr:\n%s", err, r.stdout, r.stderr)
 		}
-		actionExpectOutputs(t, r, map[string]string{"status": "error", "exit-code": "0", "report": filepath.Join(r.temp, "secflow-budget", "report.json")})
+		actionExpectOutputs(t, r, map[string]string{"status": "error", "exit-code": "0", "report": filepath.Join(r.temp, "secflow-budget", "1", "report.json")})
 	})
 
 	t.Run("an archive missing from SHA256SUMS is refused", func(t *testing.T) {
@@ -370,7 +384,7 @@ func TestActionScriptRunsTheVerifiedRelease(t *testing.T) {
 			t.Errorf("stdout %q\nwant   %q", r.stdout, wantLine)
 		}
 		actionExpectOutputs(t, r, map[string]string{"status": "error", "exit-code": "3", "report": ""})
-		actionNoFile(t, filepath.Join(r.temp, "secflow-budget", "report.json"))
+		actionNoFile(t, filepath.Join(r.temp, "secflow-budget", "1", "report.json"))
 	})
 
 	t.Run("downloads the release and its SHA256SUMS from the server", func(t *testing.T) {
@@ -393,7 +407,7 @@ func TestActionScriptRunsTheVerifiedRelease(t *testing.T) {
 			"SECFLOW_ACTION_REPOSITORY=secflow/secflow-budget", "GITHUB_TOKEN=t0ken",
 			"INPUT_OFFLINE=testdata/snapshots/healthy"}, "run")
 		expectCode(t, r.result, 0)
-		actionExpectOutputs(t, r, map[string]string{"status": "pass", "exit-code": "0", "report": filepath.Join(r.temp, "secflow-budget", "report.json")})
+		actionExpectOutputs(t, r, map[string]string{"status": "pass", "exit-code": "0", "report": filepath.Join(r.temp, "secflow-budget", "1", "report.json")})
 		prefix := "/secflow/secflow-budget/releases/download/" + actionVersion + "/"
 		// No token goes with the downloads, whatever the environment holds.
 		want := []string{prefix + "SHA256SUMS ", prefix + name + " "}
@@ -442,7 +456,7 @@ func TestActionScriptTakesTheZipOnWindows(t *testing.T) {
 		"INPUT_OFFLINE=snap shots/pr", "INPUT_CONFIG=ci/budgets.yaml", "INPUT_PROMETHEUS=http://prom:9090",
 		"INPUT_LOKI=http://loki:3100", "INPUT_FAIL_ON=warn", "INPUT_ARGS= --only  performance\n--timeout 2m ")
 	expectCode(t, r.result, 1)
-	report := filepath.Join(r.temp, "secflow-budget", "report.json")
+	report := filepath.Join(r.temp, "secflow-budget", "1", "report.json")
 	actionExpectOutputs(t, r, map[string]string{"status": "fail", "exit-code": "1", "report": report})
 	want := "<check><--config><ci/budgets.yaml><--report><github=-><--report><json=" + report + "><--offline><snap shots/pr>" +
 		"<--prometheus><http://prom:9090><--loki><http://loki:3100><--fail-on><warn><--only><performance><--timeout><2m>\n"
@@ -494,7 +508,7 @@ func TestActionScriptBuildsFromSource(t *testing.T) {
 	}
 	r := actionScript(t, []string{"SECFLOW_VERSION=source", "GITHUB_ACTION_PATH=" + abs, "INPUT_OFFLINE=testdata/snapshots/degraded"}, "run")
 	expectCode(t, r.result, 1)
-	reportPath := filepath.Join(r.temp, "secflow-budget", "report.json")
+	reportPath := filepath.Join(r.temp, "secflow-budget", "1", "report.json")
 	actionExpectOutputs(t, r, map[string]string{"status": "fail", "exit-code": "1", "report": reportPath})
 	rep := actionReadReport(t, reportPath)
 	describe, err := exec.Command("git", "-C", abs, "describe", "--tags", "--always", "--dirty").Output()
