@@ -88,6 +88,24 @@ download() {
   fi
 }
 
+# unpack ARCHIVE DIR
+unpack() {
+  case "$1" in
+    *.zip)
+      if command -v unzip >/dev/null 2>&1; then
+        unzip -q -o "$1" -d "$2"
+      else
+        # PowerShell reads the paths from its environment ($env:...), not
+        # from this text.
+        # shellcheck disable=SC2016
+        SB_ARCHIVE="$1" SB_DIR="$2" powershell -NoProfile -NonInteractive \
+          -Command 'Expand-Archive -Force -LiteralPath $env:SB_ARCHIVE -DestinationPath $env:SB_DIR'
+      fi
+      ;;
+    *) tar -xzf "$1" -C "$2" ;;
+  esac
+}
+
 # fetch_release VERSION DIR: the archive for this runner, verified, unpacked
 # into DIR; sets BIN to the binary's path. (A global, not printed: what runs
 # in $(...) cannot show its ::error lines.)
@@ -143,18 +161,9 @@ fetch_release() {
   fi
   echo "verified $archive (sha256 $got)" >&2
 
-  if [ "$ext" = zip ]; then
-    if command -v unzip >/dev/null 2>&1; then
-      unzip -q -o "$dir/$archive" -d "$dir"
-    else
-      # PowerShell reads the paths from its environment ($env:...), not
-      # from this text.
-      # shellcheck disable=SC2016
-      SB_ARCHIVE="$dir/$archive" SB_DIR="$dir" powershell -NoProfile -NonInteractive \
-        -Command 'Expand-Archive -Force -LiteralPath $env:SB_ARCHIVE -DestinationPath $env:SB_DIR'
-    fi
-  else
-    tar -xzf "$dir/$archive" -C "$dir"
+  if ! unpack "$dir/$archive" "$dir"; then
+    err "unpacking $archive failed"
+    exit 3
   fi
   if [ ! -f "$dir/$base/$exe" ]; then
     err "$archive holds no $base/$exe"
@@ -184,9 +193,12 @@ build_source() {
   echo "building secflow-budget $version from $src" >&2
   # -buildvcs=false: the version comes from git describe above; a checkout
   # git refuses to read (another owner) must not fail the build.
-  (cd "$src" && CGO_ENABLED=0 go build -trimpath -buildvcs=false \
+  if ! (cd "$src" && CGO_ENABLED=0 go build -trimpath -buildvcs=false \
     -ldflags "-X $pkg.version=$version -X $pkg.commit=$commit" \
-    -o "$dir/$exe" ./cmd/secflow-budget) >&2
+    -o "$dir/$exe" ./cmd/secflow-budget) >&2; then
+    err "building secflow-budget from $src failed (go build's errors are above)"
+    exit 3
+  fi
   BIN="$dir/$exe"
 }
 

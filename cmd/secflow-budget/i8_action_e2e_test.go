@@ -18,6 +18,7 @@ import (
 	"regexp"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -517,6 +518,45 @@ func TestActionScriptBuildsFromSource(t *testing.T) {
 	}
 	if rep.Status != "fail" || rep.Tool.Version != strings.TrimSpace(string(describe)) {
 		t.Errorf("report status %s, version %s; want fail, %s", rep.Status, rep.Tool.Version, describe)
+	}
+}
+
+// The binary cannot be had: every way ends in one ::error line, exit 3 (2
+// for a wrong input), status error, and no check run.
+func TestActionScriptWithoutABinary(t *testing.T) {
+	broken := t.TempDir()
+	os.MkdirAll(filepath.Join(broken, "cmd", "secflow-budget"), 0o755)
+	os.WriteFile(filepath.Join(broken, "go.mod"), []byte("module github.com/secflow/secflow-budget\n\ngo 1.26\n"), 0o644)
+	os.WriteFile(filepath.Join(broken, "cmd", "secflow-budget", "main.go"), []byte("package main\n\nfunc main() { undefined() }\n"), 0o644)
+
+	garbage := t.TempDir()
+	name := actionArchiveName(t, actionVersion)
+	os.WriteFile(filepath.Join(garbage, name), []byte("not a gzip stream"), 0o644)
+	os.WriteFile(filepath.Join(garbage, "SHA256SUMS"), []byte(actionSum(t, filepath.Join(garbage, name))+"  "+name+"\n"), 0o644)
+
+	for _, c := range []struct {
+		what string
+		env  []string
+		code int
+		line string
+	}{
+		{"a source that does not build", []string{"SECFLOW_VERSION=source", "GITHUB_ACTION_PATH=" + broken}, 3,
+			"::error title=secflow-budget::building secflow-budget from " + broken + " failed (go build's errors are above)"},
+		{"no checkout to build", []string{"SECFLOW_VERSION=source", "GITHUB_ACTION_PATH=" + t.TempDir() + "/none"}, 2,
+			"::error title=secflow-budget::version: source needs the action's checkout (GITHUB_ACTION_PATH='"},
+		{"a verified archive that does not unpack", []string{"SECFLOW_VERSION=" + actionVersion, "SECFLOW_BUDGET_DIST_DIR=" + garbage}, 3,
+			"::error title=secflow-budget::unpacking " + name + " failed"},
+		{"a runner with no archive", []string{"SECFLOW_VERSION=" + actionVersion, "SECFLOW_BUDGET_DIST_DIR=" + garbage, "RUNNER_ARCH=ARM"}, 2,
+			"::error title=secflow-budget::runner architecture 'ARM' has no release archive (X64, ARM64); use version: source"},
+	} {
+		t.Run(c.what, func(t *testing.T) {
+			r := actionScript(t, append(c.env, "INPUT_OFFLINE=testdata/snapshots/healthy"), "run")
+			expectCode(t, r.result, c.code)
+			if lines := strings.Split(strings.TrimSuffix(r.stdout, "\n"), "\n"); len(lines) != 1 || !strings.HasPrefix(lines[0], c.line) {
+				t.Errorf("stdout %q\nwant one line starting %q", r.stdout, c.line)
+			}
+			actionExpectOutputs(t, r, map[string]string{"status": "error", "exit-code": strconv.Itoa(c.code), "report": ""})
+		})
 	}
 }
 
