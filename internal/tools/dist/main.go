@@ -6,15 +6,18 @@
 // sha256sum's format.
 //
 // Two runs from the same source, version and Go toolchain write
-// byte-identical archives, on Linux as on macOS: the binaries are built
-// with -trimpath, CGO off, -buildvcs=false (the build depends on the source
-// files and the stamped version and commit only, so a tarball of the source
-// reproduces it as well as a checkout does) and -buildid=; the archives are
-// written here rather than by tar/zip, whose output differs between
-// implementations, with sorted entries, owner 0:0, fixed modes and every
-// time set to the commit's time (SOURCE_DATE_EPOCH when set). With -check,
-// everything is built a second time into a scratch directory and compared
-// byte for byte.
+// byte-identical archives, whatever the host: the binaries are built
+// with -trimpath, CGO off and -buildvcs=false (the build depends on the
+// source files and the stamped version and commit only, so a tarball of the
+// source reproduces it as well as a checkout does). Go's build ID is kept:
+// it is a hash of those inputs, so it is reproducible too, and the darwin
+// linker derives the binary's LC_UUID from it, without which macOS 15
+// denies local network access and macOS 26's dyld refuses to load the
+// binary (golang/go#68678). The archives are written here rather than by
+// tar/zip, whose output differs between implementations, with sorted
+// entries, owner 0:0, fixed modes and every time set to the commit's time
+// (SOURCE_DATE_EPOCH when set). With -check, everything is built a second
+// time into a scratch directory and compared byte for byte.
 //
 // It is a tool of the repository, run with go run from its root; nothing in
 // the program imports it.
@@ -280,7 +283,7 @@ func compile(o options, p platform) ([]byte, error) {
 	}
 	defer os.RemoveAll(tmp)
 	bin := filepath.Join(tmp, name)
-	ldflags := "-s -w -buildid= -X " + cliPkg + ".version=" + o.version
+	ldflags := "-s -w -X " + cliPkg + ".version=" + o.version
 	if o.commit != "" {
 		ldflags += " -X " + cliPkg + ".commit=" + o.commit
 	}
