@@ -6,7 +6,7 @@
 #   action.sh resolve   decides where the binary comes from: INPUT_VERSION
 #                       (a release tag like v1.2.3, or "source"); empty means
 #                       the action's own ref (SECFLOW_ACTION_REF) when it is a
-#                       v* tag, else "source". Writes version= and source=
+#                       release tag (vX.Y.Z), else "source". Writes version= and source=
 #                       (true/false) to $GITHUB_OUTPUT.
 #   action.sh run       gets the binary (a release archive verified against
 #                       the release's SHA256SUMS, or `go build` of the action's
@@ -53,7 +53,9 @@ valid_version() {
 resolve() {
   local v="${INPUT_VERSION:-}" ref="${SECFLOW_ACTION_REF:-}"
   if [ -z "$v" ]; then
-    if valid_version "$ref"; then
+    # A full release tag names a release; a major tag (@v1), a branch or a
+    # commit names no archive: build what was checked out.
+    if [[ "$ref" =~ ^v[0-9]+\.[0-9]+\.[0-9]+([-+][0-9A-Za-z.+-]*)?$ ]]; then
       v="$ref"
     else
       v=source

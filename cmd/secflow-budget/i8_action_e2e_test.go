@@ -475,6 +475,9 @@ func TestActionScriptResolvesTheVersion(t *testing.T) {
 		version, source string
 	}{
 		{"", "v1.2.3", "v1.2.3", "false"},
+		{"", "v1.2.3-rc.1", "v1.2.3-rc.1", "false"},
+		{"", "v1", "source", "true"},
+		{"", "v1.2", "source", "true"},
 		{"", "main", "source", "true"},
 		{"", "", "source", "true"},
 		{"", "0123456789abcdef0123456789abcdef01234567", "source", "true"},
