@@ -5,7 +5,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 COMMIT  ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 LDFLAGS := -X $(PKG)/internal/cli.version=$(VERSION) -X $(PKG)/internal/cli.commit=$(COMMIT)
 
-.PHONY: build test lint fuzz fixtures schema bench clean
+.PHONY: build test lint fuzz fixtures schema bench clean dist dist-check
 
 build:
 	$(GO) build -ldflags '$(LDFLAGS)' -o bin/secflow-budget ./cmd/secflow-budget
@@ -48,5 +48,21 @@ bench:
 	$(GO) test -run '^$$' -bench . -benchtime 1x ./...
 	scripts/bench-logs.sh 1000
 
+# Release archives in $(DIST_DIR)/: secflow-budget_<version>_<os>_<arch>.tar.gz
+# (.zip for windows) and SHA256SUMS, built by internal/tools/dist with
+# -trimpath, CGO off and the version stamped; byte-reproducible (entry
+# times are the commit's, or SOURCE_DATE_EPOCH). VERSION=v1.2.3 overrides
+# the version, DIST_PLATFORMS="linux/amd64 ..." limits the targets.
+# dist-check builds everything twice and fails unless the archives are
+# byte-identical.
+DIST_DIR       ?= dist
+DIST_PLATFORMS ?= linux/amd64 linux/arm64 darwin/amd64 darwin/arm64 windows/amd64 windows/arm64
+DIST_ARGS       = -go '$(GO)' -version '$(VERSION)' -commit '$(COMMIT)' -out '$(DIST_DIR)' -platforms '$(DIST_PLATFORMS)'
+dist:
+	$(GO) run ./internal/tools/dist $(DIST_ARGS)
+
+dist-check:
+	$(GO) run ./internal/tools/dist $(DIST_ARGS) -check
+
 clean:
-	rm -rf bin
+	rm -rf bin dist
