@@ -1,9 +1,7 @@
 package main
 
 import (
-	"archive/tar"
 	"bytes"
-	"compress/gzip"
 	"crypto/sha256"
 	"encoding/json"
 	"encoding/xml"
@@ -286,17 +284,12 @@ func TestDocsAnchors(t *testing.T) {
 	links := regexp.MustCompile(`\]\(#([^)]+)\)`).FindAllStringSubmatch(sections, -1)
 	var checked []string
 	for _, m := range links {
-		// "GitHub Action" is written beside this section by the Action's
-		// change; its anchor is checked once both are in one tree.
-		if m[1] == "github-action" {
-			continue
-		}
 		checked = append(checked, m[1])
 		if !anchors[m[1]] {
 			t.Errorf("link to #%s: no such heading in README.md", m[1])
 		}
 	}
-	for _, want := range []string{"gitlab-ci", "jenkins-or-any-shell", "before-pushing-a-local-run", "exit-codes", "budget-types", "recording-a-snapshot-gate-pr-pipelines-without-network-access", "sources", "init-start-from-what-you-run-today"} {
+	for _, want := range []string{"gitlab-ci", "jenkins-or-any-shell", "before-pushing-a-local-run", "exit-codes", "budget-types", "recording-a-snapshot-gate-pr-pipelines-without-network-access", "sources", "init-start-from-what-you-run-today", "github-action"} {
 		if !slices.Contains(checked, want) {
 			t.Errorf("no link to #%s in the sections (links: %v)", want, checked)
 		}
@@ -831,47 +824,31 @@ func TestDocsReleaseInstall(t *testing.T) {
 	readme := docsReadme(t)
 	block := docsBlock(t, readme, "release")
 	const github = "R=https://github.com/secflow/secflow-budget/releases/download/$V\n"
-	if !strings.Contains(block, github) || !strings.Contains(block, "sudo install ") || !strings.Contains(block, " /usr/local/bin/\n") {
-		t.Fatalf("the release block should download from GitHub's release URL and install into /usr/local/bin:\n%s", block)
+	if !strings.Contains(block, github) || !strings.Contains(block, "V=v1.2.3 P=linux_amd64 ") || !strings.Contains(block, "sudo install ") || !strings.Contains(block, " /usr/local/bin/\n") {
+		t.Fatalf("the release block should name v1.2.3 for linux_amd64, download from GitHub's release URL and install into /usr/local/bin:\n%s", block)
 	}
-	// A release as internal/tools/dist lays it out: the archive holds
-	// secflow-budget_<version>_<os>_<arch>/ with the binary and README.md;
-	// SHA256SUMS names every archive of the release, most of which are not
-	// downloaded (--ignore-missing).
-	const version, base = "v1.2.3", "secflow-budget_v1.2.3_linux_amd64"
-	bin, err := os.ReadFile(binary)
+	// The release as make dist builds it, for this machine's platform;
+	// SHA256SUMS also names an archive of another platform, as a real
+	// release's does, which is not downloaded (--ignore-missing).
+	const version = "v1.2.3"
+	goos, goarch, _, _ := actionHost(t)
+	base := "secflow-budget_" + version + "_" + goos + "_" + goarch
+	dist := t.TempDir()
+	actionMakeDist(t, dist, version)
+	archive, err := os.ReadFile(filepath.Join(dist, base+".tar.gz"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	var tgz bytes.Buffer
-	gz := gzip.NewWriter(&tgz)
-	tw := tar.NewWriter(gz)
-	for _, e := range []struct {
-		name string
-		mode int64
-		data []byte
-	}{{base + "/", 0o755, nil}, {base + "/secflow-budget", 0o755, bin}, {base + "/README.md", 0o644, []byte(readme)}} {
-		hdr := &tar.Header{Name: e.name, Mode: e.mode, Size: int64(len(e.data)), Typeflag: tar.TypeReg}
-		if strings.HasSuffix(e.name, "/") {
-			hdr.Typeflag = tar.TypeDir
-		}
-		if err := tw.WriteHeader(hdr); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := tw.Write(e.data); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := tw.Close(); err != nil {
+	sums, err := os.ReadFile(filepath.Join(dist, "SHA256SUMS"))
+	if err != nil {
 		t.Fatal(err)
 	}
-	if err := gz.Close(); err != nil {
-		t.Fatal(err)
-	}
-	zip := []byte("PK\x05\x06" + strings.Repeat("\x00", 18))
-	sum := func(b []byte) string { return fmt.Sprintf("%x", sha256.Sum256(b)) }
-	sums := sum(tgz.Bytes()) + "  " + base + ".tar.gz\n" + sum(zip) + "  secflow-budget_v1.2.3_windows_amd64.zip\n"
+	sums = append(sums, fmt.Sprintf("%x  secflow-budget_%s_windows_arm64.zip\n", sha256.Sum256([]byte("another platform")), version)...)
 
+	// release serves archive as the release's download, runs the block
+	// (the GitHub URL replaced by the server's, the install directory by a
+	// temporary one, the platform by this machine's) and returns its exit
+	// code and output, where it ran and where it installed.
 	release := func(t *testing.T, archive []byte) (code int, out, work, binDir string) {
 		t.Helper()
 		root := t.TempDir()
@@ -879,7 +856,7 @@ func TestDocsReleaseInstall(t *testing.T) {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			t.Fatal(err)
 		}
-		for name, data := range map[string][]byte{base + ".tar.gz": archive, "secflow-budget_v1.2.3_windows_amd64.zip": zip, "SHA256SUMS": []byte(sums)} {
+		for name, data := range map[string][]byte{base + ".tar.gz": archive, "SHA256SUMS": sums} {
 			if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
 				t.Fatal(err)
 			}
@@ -888,6 +865,7 @@ func TestDocsReleaseInstall(t *testing.T) {
 		t.Cleanup(srv.Close)
 		binDir = t.TempDir()
 		script := strings.Replace(block, github, "R="+srv.URL+"/secflow/secflow-budget/releases/download/$V\n", 1)
+		script = strings.Replace(script, "P=linux_amd64 ", "P="+goos+"_"+goarch+" ", 1)
 		script = strings.Replace(script, "sudo install ", "install ", 1)
 		script = strings.Replace(script, " /usr/local/bin/\n", " \"$DOCS_BIN/\"\n", 1)
 		work = t.TempDir()
@@ -896,24 +874,29 @@ func TestDocsReleaseInstall(t *testing.T) {
 	}
 
 	t.Run("verified and installed", func(t *testing.T) {
-		code, out, work, binDir := release(t, tgz.Bytes())
+		code, out, work, binDir := release(t, archive)
 		if code != 0 || !strings.Contains(out, base+".tar.gz: OK\n") {
 			t.Fatalf("exit %d, want 0 and %q:\n%s", code, base+".tar.gz: OK", out)
 		}
 		installed, err := os.ReadFile(filepath.Join(binDir, "secflow-budget"))
-		if err != nil || !bytes.Equal(installed, bin) {
-			t.Fatalf("the installed binary is not the archive's (%v)", err)
+		if err != nil {
+			t.Fatal(err)
 		}
-		if _, err := os.Stat(filepath.Join(work, base, "README.md")); err != nil {
-			t.Errorf("the archive's README: %v", err)
+		unpacked, err := os.ReadFile(filepath.Join(work, base, "secflow-budget"))
+		if err != nil || !bytes.Equal(installed, unpacked) {
+			t.Errorf("the installed binary is not the archive's (%v)", err)
 		}
-		if code, out := docsRun(t, work, docsBaseEnv(t), filepath.Join(binDir, "secflow-budget"), "--version"); code != 0 || !strings.HasPrefix(out, "secflow-budget ") {
-			t.Errorf("the installed binary: exit %d, %q", code, out)
+		if doc, err := os.ReadFile(filepath.Join(work, base, "README.md")); err != nil || string(doc) != readme {
+			t.Errorf("the archive's README.md is not this README (%v)", err)
+		}
+		code, out = docsRun(t, work, docsBaseEnv(t), filepath.Join(binDir, "secflow-budget"), "--version")
+		if want := "secflow-budget " + version + " (commit abc1234, "; code != 0 || !strings.HasPrefix(out, want) {
+			t.Errorf("the installed binary's --version: exit %d, %q, want %q...", code, out, want)
 		}
 	})
 
 	t.Run("tampered archive: refused, nothing unpacked or installed", func(t *testing.T) {
-		bad := bytes.Clone(tgz.Bytes())
+		bad := bytes.Clone(archive)
 		bad[len(bad)/2] ^= 0xff
 		code, out, work, binDir := release(t, bad)
 		if code == 0 || !strings.Contains(out, base+".tar.gz: FAILED") {
