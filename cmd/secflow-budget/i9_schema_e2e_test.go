@@ -159,6 +159,9 @@ func schemaREADMEBlocks(t *testing.T) []string {
 		}
 		switch v := top.(type) {
 		case []any:
+			if schemaIsCISteps(v) {
+				continue // a workflow's steps shown next to budgets
+			}
 			text = "version: 1\nbudgets:\n" + regexp.MustCompile("(?m)^").ReplaceAllString(text, "  ")
 		case map[string]any:
 			if schemaIsCIFile(v) {
@@ -195,6 +198,22 @@ func schemaIsCIFile(top map[string]any) bool {
 				if _, ok := job[k]; ok {
 					return true
 				}
+			}
+		}
+	}
+	return false
+}
+
+// schemaIsCISteps tells a list of GitHub workflow steps from a list of
+// budgets.
+func schemaIsCISteps(list []any) bool {
+	for _, item := range list {
+		if step, ok := item.(map[string]any); ok {
+			if _, ok := step["uses"]; ok {
+				return true
+			}
+			if _, ok := step["run"]; ok {
+				return true
 			}
 		}
 	}
