@@ -12,7 +12,9 @@
 // OpenMetrics text that promtool can backfill (metrics.om).
 //
 // Logs: either the raw entries each log budget's stream selector matches
-// in its window, paged from Loki's query_range (logs.jsonl), or only the
+// in its window, paged from Loki's query_range (logs.jsonl; a selector
+// whose streams and window another selector's cover is not fetched again),
+// or only the
 // answers Loki gives the budgets' LogQL queries (logs.aggregate.json).
 //
 // The manifest lists the queries the snapshot was recorded for, so that
