@@ -129,7 +129,7 @@ func newCheckCmd(io IO) *cobra.Command {
 	f.StringArrayVar(&opts.reports, "report", nil, "also write a report, `FORMAT=FILE` (repeatable; FILE - for stdout)")
 	f.StringVar(&opts.failOn, "fail-on", "fail", "the status that fails the run: `fail|warn`")
 	f.DurationVar(&opts.timeout, "timeout", DefaultRunTimeout, "time limit for the whole run (`DURATION`, 0 for none)")
-	f.IntVar(&opts.concurrency, "concurrency", 8, "budgets evaluated at once (`N`)")
+	f.IntVar(&opts.concurrency, "concurrency", defaultConcurrency, "budgets evaluated at once (`N`); a source's max_concurrency caps its requests further")
 	f.IntVar(&opts.maxSamples, "query.max-samples", snapshot.DefaultMaxSamples, "offline: the most samples one PromQL query may load (`N`), as Prometheus' --query.max-samples")
 	f.BoolVar(&opts.noColor, "no-color", false, "no ANSI colors (also NO_COLOR)")
 	f.BoolVar(&opts.noEmoji, "no-emoji", false, "ASCII status markers instead of emoji")

@@ -81,6 +81,9 @@ type Source struct {
 	RetryBackoff time.Duration
 	// MaxResponseSize caps each response body in bytes (0: default).
 	MaxResponseSize int64
+	// MaxConcurrency caps the requests in flight to this source at once,
+	// whatever --concurrency says (0: no cap of its own).
+	MaxConcurrency int
 
 	file  string    // the budgets file, for errors
 	files []fileRef // the credential and TLS files named, with their positions

@@ -135,6 +135,7 @@ func SourceFieldDefs() []Field {
 		{Name: "retries", Kind: KindInt, Min: Bound(0), Max: Bound(10), Doc: "Retries after the first attempt (default 3)."},
 		{Name: "retry_backoff", Kind: KindDuration, Doc: "First wait between attempts (default 250ms)."},
 		{Name: "max_response_size", Kind: KindSize, Doc: "Cap on each response body (default 16MiB, at least 1KiB)."},
+		{Name: "max_concurrency", Kind: KindInt, Min: Bound(1), Doc: "Cap on this source's requests in flight at once, below --concurrency (default: no cap of its own)."},
 	}
 }
 

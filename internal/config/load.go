@@ -354,6 +354,12 @@ func parseSource(f *Fields) *Source {
 		}
 		s.MaxResponseSize = int64(v)
 	}
+	if n, ok := f.Int("max_concurrency"); ok {
+		if n < 1 {
+			f.Errorf("max_concurrency", "max_concurrency must be at least 1, got %d", n)
+		}
+		s.MaxConcurrency = n
+	}
 	if s.Tenant != "" {
 		for h := range s.Headers {
 			if strings.EqualFold(h, "X-Scope-OrgID") {
@@ -361,7 +367,7 @@ func parseSource(f *Fields) *Source {
 			}
 		}
 	}
-	f.Done("url", "timeout", "headers", "tenant", "bearer_token_file", "bearer_token_env", "basic_auth", "tls", "proxy_url", "retries", "retry_backoff", "max_response_size")
+	f.Done("url", "timeout", "headers", "tenant", "bearer_token_file", "bearer_token_env", "basic_auth", "tls", "proxy_url", "retries", "retry_backoff", "max_response_size", "max_concurrency")
 	return s
 }
 

@@ -9,11 +9,15 @@
 // range, or the 5 minute lookback of an instant selector). The raw samples
 // of those spans are fetched with range-vector instant queries
 // (`SELECTOR[RANGE]` at the span's end), merged per series and written as
-// OpenMetrics text that promtool can backfill (metrics.om).
+// OpenMetrics text that promtool can backfill (metrics.om). The samples
+// wait in a spill file in the staging directory, not in memory, until each
+// series is put together and written.
 //
 // Logs: either the raw entries each log budget's stream selector matches
-// in its window, paged from Loki's query_range (logs.jsonl), or only the
-// answers Loki gives the budgets' LogQL queries (logs.aggregate.json).
+// in its window, paged from Loki's query_range (logs.jsonl; a selector
+// whose streams and window another selector's cover is not fetched again),
+// or only the answers Loki gives the budgets' LogQL queries
+// (logs.aggregate.json).
 //
 // The manifest lists the queries the snapshot was recorded for, so that
 // the offline source can refuse a query recorded for other budgets.

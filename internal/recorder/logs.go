@@ -40,6 +40,10 @@ const minPageLimit = 50
 // pageLimit is PageLimit, smaller in tests.
 var pageLimit = PageLimit
 
+// skipCovered is whether selectors that another's entries cover are left
+// out (coveringSelectors); tests turn it off to compare.
+var skipCovered = true
+
 // LogSelector is one stream selector the log queries read, with the
 // earliest time any of them reads it from.
 type LogSelector struct {
@@ -93,6 +97,9 @@ type LogStats struct {
 	Entries   int
 	Bytes     int64 // line bytes
 	Requests  int
+	// Covered counts the selectors not fetched because another fetched
+	// selector's entries hold theirs (coveringSelectors).
+	Covered int
 	// MetadataMerged counts entries whose structured metadata (other than
 	// detected_level) became labels: the snapshot format has no place for
 	// it, and queries see it as labels either way.
@@ -104,10 +111,18 @@ type LogStats struct {
 // and each entry once, however many selectors match it.
 func recordLogs(ctx context.Context, src LokiSource, sels []*LogSelector, at time.Time, w io.Writer) (LogStats, error) {
 	st := LogStats{Selectors: len(sels)}
-	pagers := make([]*logPager, len(sels))
-	for i, sel := range sels {
+	fetch, queries := coveringSelectors(sels)
+	if !skipCovered {
+		fetch, queries = sels, map[*LogSelector][]string{}
+		for _, sel := range sels {
+			queries[sel] = sel.queries
+		}
+	}
+	st.Covered = len(sels) - len(fetch)
+	pagers := make([]*logPager, len(fetch))
+	for i, sel := range fetch {
 		// Loki's end is exclusive; the window includes at.
-		pagers[i] = &logPager{src: src, query: sel.Text, queries: sel.queries, next: sel.From, end: at.Add(time.Nanosecond), limit: pageLimit, stats: &st}
+		pagers[i] = &logPager{src: src, query: sel.Text, queries: queries[sel], next: sel.From, end: at.Add(time.Nanosecond), limit: pageLimit, stats: &st}
 	}
 	bw := bufio.NewWriterSize(w, 256<<10)
 	enc := json.NewEncoder(bw)
@@ -153,6 +168,60 @@ func recordLogs(ctx context.Context, src LokiSource, sels []*LogSelector, at tim
 		st.Bytes += int64(len(e.Line))
 	}
 	return st, bw.Flush()
+}
+
+// coveringSelectors picks the selectors to fetch: a selector whose
+// matchers include all of another's (so it matches a subset of that one's
+// streams) over a window no longer than that one's (all end at the same
+// time) is not fetched: the other's entries hold all of its own, and the
+// merge writes each entry once either way. Only that provable case is
+// skipped: selectors that merely overlap are both fetched. queries tells,
+// per fetched selector, the budgets' queries whose entries it brings (its
+// own and those of the selectors it covers), for the warnings that come
+// with them.
+func coveringSelectors(sels []*LogSelector) ([]*LogSelector, map[*LogSelector][]string) {
+	// Fewer matchers first: a covering selector has strictly fewer than
+	// those it covers (equal sets are one selector, PlanLogs merged them),
+	// and covering is transitive, so the first kept one that covers a
+	// selector is kept itself.
+	order := slices.Clone(sels)
+	slices.SortStableFunc(order, func(a, b *LogSelector) int { return len(a.Matchers) - len(b.Matchers) })
+	queries := map[*LogSelector][]string{}
+	var kept []*LogSelector
+	for _, sel := range order {
+		var by *LogSelector
+		for _, k := range kept {
+			if !k.From.After(sel.From) && matchersSubset(k.Matchers, sel.Matchers) {
+				by = k
+				break
+			}
+		}
+		if by == nil {
+			kept = append(kept, sel)
+			by = sel
+		}
+		for _, q := range sel.queries {
+			if !slices.Contains(queries[by], q) {
+				queries[by] = append(queries[by], q)
+			}
+		}
+	}
+	// Fetch in the plan's order.
+	fetch := slices.DeleteFunc(slices.Clone(sels), func(s *LogSelector) bool { return !slices.Contains(kept, s) })
+	return fetch, queries
+}
+
+// matchersSubset reports whether every matcher of sub is also one of set
+// (same label, operator and value).
+func matchersSubset(sub, set []*labels.Matcher) bool {
+	for _, m := range sub {
+		if !slices.ContainsFunc(set, func(o *labels.Matcher) bool {
+			return o.Name == m.Name && o.Type == m.Type && o.Value == m.Value
+		}) {
+			return false
+		}
+	}
+	return true
 }
 
 // jsonlEntry is one line of logs.jsonl.

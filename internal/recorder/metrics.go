@@ -1,9 +1,13 @@
 package recorder
 
 import (
+	"bufio"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
+	"os"
 	"slices"
 	"strings"
 	"time"
@@ -27,20 +31,53 @@ type PromSource interface {
 // down to this.
 const minChunk = time.Minute
 
-// series is one recorded series.
+// series is one recorded series. Its samples are not held in memory: they
+// wait in the set's spill file until the series is written.
 type series struct {
-	key     string // metric.String(), the merge key
-	metric  model.Metric
-	samples []model.SamplePair
-	sorted  bool
+	key    string // metric.String(), the merge key
+	metric model.Metric
+	blocks []spillBlock // where its samples are in the spill, in the order they came
 }
+
+// spillBlock is one answer's samples of a series in the spill file.
+type spillBlock struct {
+	off int64
+	n   int
+}
+
+// spillSampleBytes is one sample in the spill: timestamp and value bits.
+const spillSampleBytes = 16
 
 // metricSet is every recorded series, merged over selectors and pieces.
+// The samples go to a spill file as they come, so that a recording holds
+// one answer and one series at a time in memory, not all of them; the
+// series are put together (sorted, repeats dropped, stale samples
+// removed) one by one when they are counted and written.
 type metricSet struct {
 	byKey map[string]*series
+	dir   string // where the spill file goes ("" for the system's temporary directory)
+	spill *os.File
+	w     *bufio.Writer
+	off   int64
+	err   error // the first spill error
+	// stale are the instant reads whose live series were asked for, in
+	// the order dropStale asked; sels and warn are for the samples they
+	// remove (see applyStale).
+	stale []staleRead
+	sels  []*Selector
+	warn  func(string)
 }
 
-func newMetricSet() *metricSet { return &metricSet{byKey: map[string]*series{}} }
+// staleRead is one instant read of sel at at, and the series live then.
+type staleRead struct {
+	sel  *Selector
+	at   int64
+	live map[string]bool
+}
+
+func newMetricSet(dir string) *metricSet {
+	return &metricSet{byKey: map[string]*series{}, dir: dir, warn: func(string) {}}
+}
 
 func (m *metricSet) add(ss *model.SampleStream) {
 	key := ss.Metric.String()
@@ -49,29 +86,94 @@ func (m *metricSet) add(ss *model.SampleStream) {
 		s = &series{key: key, metric: ss.Metric}
 		m.byKey[key] = s
 	}
-	s.samples = append(s.samples, ss.Values...)
-	s.sorted = false
+	if len(ss.Values) == 0 || m.err != nil {
+		return
+	}
+	if m.spill == nil {
+		f, err := os.CreateTemp(m.dir, ".metrics-*.spill")
+		if err != nil {
+			m.err = fmt.Errorf("recording metric samples: %w", err)
+			return
+		}
+		m.spill, m.w = f, bufio.NewWriterSize(f, 256<<10)
+	}
+	var buf [spillSampleBytes]byte
+	for _, p := range ss.Values {
+		binary.LittleEndian.PutUint64(buf[:8], uint64(p.Timestamp))
+		binary.LittleEndian.PutUint64(buf[8:], math.Float64bits(float64(p.Value)))
+		if _, err := m.w.Write(buf[:]); err != nil {
+			m.err = fmt.Errorf("recording metric samples: %w", err)
+			return
+		}
+	}
+	s.blocks = append(s.blocks, spillBlock{off: m.off, n: len(ss.Values)})
+	m.off += int64(len(ss.Values)) * spillSampleBytes
 }
 
-// normalize sorts each series' samples by time and drops repeats, which
-// overlapping spans and the closed ends of 2.x ranges fetch twice.
-func (m *metricSet) normalize() {
-	for _, s := range m.byKey {
-		if s.sorted {
-			continue
-		}
-		slices.SortStableFunc(s.samples, func(a, b model.SamplePair) int {
-			switch {
-			case a.Timestamp < b.Timestamp:
-				return -1
-			case a.Timestamp > b.Timestamp:
-				return 1
-			}
-			return 0
-		})
-		s.samples = slices.CompactFunc(s.samples, func(a, b model.SamplePair) bool { return a.Timestamp == b.Timestamp })
-		s.sorted = true
+// samples returns s's samples as they are written: in time order, each
+// time once (overlapping spans and the closed ends of 2.x ranges fetch
+// some twice: the first fetched stays), without those of stale reads.
+func (m *metricSet) samples(s *series) ([]model.SamplePair, error) {
+	if m.err != nil {
+		return nil, m.err
 	}
+	if len(s.blocks) == 0 {
+		return nil, nil
+	}
+	if m.w.Buffered() > 0 {
+		if err := m.w.Flush(); err != nil {
+			m.err = fmt.Errorf("recording metric samples: %w", err)
+			return nil, m.err
+		}
+	}
+	n := 0
+	for _, b := range s.blocks {
+		n += b.n
+	}
+	out := make([]model.SamplePair, 0, n)
+	var raw []byte
+	for _, b := range s.blocks {
+		raw = slices.Grow(raw[:0], b.n*spillSampleBytes)[:b.n*spillSampleBytes]
+		if _, err := m.spill.ReadAt(raw, b.off); err != nil {
+			return nil, fmt.Errorf("reading back recorded metric samples: %w", err)
+		}
+		for i := 0; i < len(raw); i += spillSampleBytes {
+			out = append(out, model.SamplePair{
+				Timestamp: model.Time(binary.LittleEndian.Uint64(raw[i:])),
+				Value:     model.SampleValue(math.Float64frombits(binary.LittleEndian.Uint64(raw[i+8:]))),
+			})
+		}
+	}
+	slices.SortStableFunc(out, func(a, b model.SamplePair) int {
+		switch {
+		case a.Timestamp < b.Timestamp:
+			return -1
+		case a.Timestamp > b.Timestamp:
+			return 1
+		}
+		return 0
+	})
+	out = slices.CompactFunc(out, func(a, b model.SamplePair) bool { return a.Timestamp == b.Timestamp })
+	return m.applyStale(s, out), nil
+}
+
+// close removes the spill file.
+func (m *metricSet) close() {
+	if m.spill != nil {
+		m.spill.Close()
+		os.Remove(m.spill.Name())
+		m.spill = nil
+	}
+}
+
+// sortedSeries returns the series in key order.
+func (m *metricSet) sortedSeries() []*series {
+	out := make([]*series, 0, len(m.byKey))
+	for _, s := range m.byKey {
+		out = append(out, s)
+	}
+	slices.SortFunc(out, func(a, b *series) int { return strings.Compare(a.key, b.key) })
+	return out
 }
 
 // MetricStats says what was recorded.
@@ -92,9 +194,16 @@ type metricRecorder struct {
 
 // recordMetrics fetches every span of every selector and returns the
 // merged series, with series that went stale before an instant read
-// handled (see dropStale).
-func recordMetrics(ctx context.Context, src PromSource, sels []*Selector, warn func(string)) (*metricSet, MetricStats, error) {
-	r := &metricRecorder{src: src, set: newMetricSet(), warn: warn}
+// handled (see dropStale). The samples wait in a spill file in dir ("" for
+// the system's temporary directory): close the set when done with it.
+// Counting the series and samples reads them back once, and says then
+// what warn is told about stale series.
+func recordMetrics(ctx context.Context, src PromSource, sels []*Selector, warn func(string), dir string) (*metricSet, MetricStats, error) {
+	r := &metricRecorder{src: src, set: newMetricSet(dir), warn: warn}
+	fail := func(err error) (*metricSet, MetricStats, error) {
+		r.set.close()
+		return nil, MetricStats{}, err
+	}
 	for _, sel := range sels {
 		err := withQueries(ctx, sel.queries, func(ctx context.Context) error {
 			for _, sp := range sel.spans {
@@ -105,20 +214,26 @@ func recordMetrics(ctx context.Context, src PromSource, sels []*Selector, warn f
 			return nil
 		})
 		if err != nil {
-			return nil, MetricStats{}, err
+			return fail(err)
 		}
 	}
-	r.set.normalize()
 	if err := r.dropStale(ctx, sels); err != nil {
-		return nil, MetricStats{}, err
+		return fail(err)
 	}
 	st := MetricStats{Selectors: len(sels), Requests: r.reqs}
-	for _, s := range r.set.byKey {
-		if len(s.samples) > 0 {
+	r.set.warn = warn
+	for _, s := range r.set.sortedSeries() {
+		samples, err := r.set.samples(s)
+		if err != nil {
+			return fail(err)
+		}
+		if len(samples) > 0 {
 			st.Series++
-			st.Samples += len(s.samples)
+			st.Samples += len(samples)
 		}
 	}
+	// Said once is enough: writing reads them back again.
+	r.set.warn = func(string) {}
 	return r.set, st, nil
 }
 
@@ -171,8 +286,10 @@ func tooLarge(err error) bool {
 // series it returns live are asked for; a recorded series that matches
 // the selector but is not among them loses its samples in the lookback
 // before that time, unless another read needs them (then a warning says
-// that offline will see it).
+// that offline will see it). The samples go when the series is read back
+// (applyStale).
 func (r *metricRecorder) dropStale(ctx context.Context, sels []*Selector) error {
+	r.set.sels = sels
 	for _, sel := range sels {
 		for _, at := range sel.instantAt {
 			r.reqs++
@@ -188,30 +305,37 @@ func (r *metricRecorder) dropStale(ctx context.Context, sels []*Selector) error 
 			for _, s := range vec {
 				live[s.Metric.String()] = true
 			}
-			from := at - Lookback.Milliseconds()
-			for key, s := range r.set.byKey {
-				if live[key] || !matches(sel.Matchers, s.metric) {
-					continue
-				}
-				lo, hi := window(s.samples, from, at)
-				if lo == hi {
-					continue
-				}
-				if needed := r.neededElsewhere(sels, s, at, s.samples[lo:hi]); needed != "" {
-					r.warn(fmt.Sprintf("%s is stale at %s (it stopped within the lookback), but its samples are also read by %s: offline evaluation will still see it there",
-						key, time.UnixMilli(at).UTC().Format(time.RFC3339Nano), needed))
-					continue
-				}
-				s.samples = slices.Delete(s.samples, lo, hi)
-			}
+			r.set.stale = append(r.set.stale, staleRead{sel: sel, at: at, live: live})
 		}
 	}
 	return nil
 }
 
+// applyStale removes from samples, s's in time order, those that the
+// stale reads remove (dropStale), in the order the reads were asked.
+func (m *metricSet) applyStale(s *series, samples []model.SamplePair) []model.SamplePair {
+	for _, rd := range m.stale {
+		if rd.live[s.key] || !matches(rd.sel.Matchers, s.metric) {
+			continue
+		}
+		from := rd.at - Lookback.Milliseconds()
+		lo, hi := window(samples, from, rd.at)
+		if lo == hi {
+			continue
+		}
+		if needed := neededElsewhere(m.sels, s, rd.at, samples[lo:hi]); needed != "" {
+			m.warn(fmt.Sprintf("%s is stale at %s (it stopped within the lookback), but its samples are also read by %s: offline evaluation will still see it there",
+				s.key, time.UnixMilli(rd.at).UTC().Format(time.RFC3339Nano), needed))
+			continue
+		}
+		samples = slices.Delete(samples, lo, hi)
+	}
+	return samples
+}
+
 // neededElsewhere names a selector whose other reads (anything but an
 // instant read at at) include one of these samples of s, or "".
-func (r *metricRecorder) neededElsewhere(sels []*Selector, s *series, at int64, samples []model.SamplePair) string {
+func neededElsewhere(sels []*Selector, s *series, at int64, samples []model.SamplePair) string {
 	for _, other := range sels {
 		if !matches(other.Matchers, s.metric) {
 			continue

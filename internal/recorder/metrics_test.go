@@ -122,30 +122,44 @@ func TestRecordMetricsChunksAndMerges(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	set, st, err := recordMetrics(context.Background(), f, sels, func(s string) { t.Error(s) })
+	set, st, err := recordMetrics(context.Background(), f, sels, func(s string) { t.Error(s) }, t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
 	// 1h of x_total: 240 samples per series, fetched in pieces of at
 	// most 100 samples in all.
-	xa := set.byKey[`x_total{job="a"}`]
-	if xa == nil || len(xa.samples) != 241 {
-		t.Fatalf("x_total{job=a}: %v samples, want 241 (1h of 15s, both ends)", len(xa.samples))
+	xa := recordedSamples(t, set, `x_total{job="a"}`)
+	if len(xa) != 241 {
+		t.Fatalf("x_total{job=a}: %v samples, want 241 (1h of 15s, both ends)", len(xa))
 	}
-	for i := 1; i < len(xa.samples); i++ {
-		if xa.samples[i].Timestamp <= xa.samples[i-1].Timestamp {
+	for i := 1; i < len(xa); i++ {
+		if xa[i].Timestamp <= xa[i-1].Timestamp {
 			t.Fatalf("samples out of order or repeated at %d", i)
 		}
 	}
 	if st.Requests < 6 {
 		t.Errorf("only %d requests: the too-large answers were not split", st.Requests)
 	}
-	if y := set.byKey[`y{job="a"}`]; y == nil || len(y.samples) != 21 {
+	if y := recordedSamples(t, set, `y{job="a"}`); len(y) != 21 {
 		t.Errorf("y: want the 5m lookback (21 samples)")
 	}
 	if st.Series != 3 {
 		t.Errorf("%d series, want 3", st.Series)
 	}
+}
+
+// recordedSamples are the samples of the series key as they are written.
+func recordedSamples(t *testing.T, set *metricSet, key string) []model.SamplePair {
+	t.Helper()
+	s := set.byKey[key]
+	if s == nil {
+		return nil
+	}
+	samples, err := set.samples(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return samples
 }
 
 func TestRecordMetricsDropsStaleSeries(t *testing.T) {
@@ -158,33 +172,33 @@ func TestRecordMetricsDropsStaleSeries(t *testing.T) {
 		{metric: model.Metric{"__name__": "up", "instance": "gone"}, samples: every15s(atMs-3600_000, atMs-150_000, 0), staleAt: atMs - 120_000},
 	}}
 	sels, _ := PlanMetrics([]string{`count(up)`}, at)
-	set, _, err := recordMetrics(context.Background(), f, sels, func(s string) { t.Error(s) })
+	set, _, err := recordMetrics(context.Background(), f, sels, func(s string) { t.Error(s) }, t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if g := set.byKey[`up{instance="gone"}`]; len(g.samples) != 0 {
-		t.Errorf("the stale series kept %d samples in the lookback", len(g.samples))
+	if g := recordedSamples(t, set, `up{instance="gone"}`); len(g) != 0 {
+		t.Errorf("the stale series kept %d samples in the lookback", len(g))
 	}
-	if l := set.byKey[`up{instance="live"}`]; len(l.samples) != 21 {
-		t.Errorf("the live series has %d samples, want 21", len(l.samples))
+	if l := recordedSamples(t, set, `up{instance="live"}`); len(l) != 21 {
+		t.Errorf("the live series has %d samples, want 21", len(l))
 	}
 
 	// When a range read needs the samples, they stay, with a warning.
 	sels, _ = PlanMetrics([]string{`count(up)`, `sum(count_over_time(up[10m]))`}, at)
 	var warnings []string
-	set, _, err = recordMetrics(context.Background(), f, sels, func(s string) { warnings = append(warnings, s) })
+	set, _, err = recordMetrics(context.Background(), f, sels, func(s string) { warnings = append(warnings, s) }, t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if g := set.byKey[`up{instance="gone"}`]; len(g.samples) == 0 || len(warnings) != 1 || !strings.Contains(warnings[0], `up{instance="gone"} is stale`) {
-		t.Errorf("want the samples kept and one warning, got %d samples, warnings %q", len(g.samples), warnings)
+	if g := recordedSamples(t, set, `up{instance="gone"}`); len(g) == 0 || len(warnings) != 1 || !strings.Contains(warnings[0], `up{instance="gone"} is stale`) {
+		t.Errorf("want the samples kept and one warning, got %d samples, warnings %q", len(g), warnings)
 	}
 }
 
 func TestRecordMetricsRefusesNativeHistograms(t *testing.T) {
 	src := histogramSource{}
 	sels, _ := PlanMetrics([]string{`h`}, planAt)
-	_, _, err := recordMetrics(context.Background(), src, sels, func(string) {})
+	_, _, err := recordMetrics(context.Background(), src, sels, func(string) {}, t.TempDir())
 	if err == nil || !strings.Contains(err.Error(), "native histogram") {
 		t.Errorf("err = %v, want a native histogram error", err)
 	}
@@ -204,7 +218,7 @@ func (histogramSource) Query(context.Context, string, time.Time) (model.Vector, 
 // them back with the snapshot reader (Prometheus' own OpenMetrics parser
 // and TSDB): every sample comes back bit for bit.
 func TestOpenMetricsRoundTrip(t *testing.T) {
-	set := newMetricSet()
+	set := newMetricSet(t.TempDir())
 	add := func(m model.Metric, pairs ...model.SamplePair) {
 		set.add(&model.SampleStream{Metric: m, Values: pairs})
 	}
@@ -212,7 +226,6 @@ func TestOpenMetricsRoundTrip(t *testing.T) {
 	add(model.Metric{"__name__": "b_bucket", "le": "+Inf", "job": "w"}, model.SamplePair{Timestamp: 1795694400001, Value: 1e300})
 	add(model.Metric{"__name__": "a_total", "path": "/x\"y\\z\nw"}, model.SamplePair{Timestamp: 1795694400000, Value: 0.30000000000000004})
 	add(model.Metric{"__name__": "a_created"}, model.SamplePair{Timestamp: 1795694400500, Value: -1.5e-12})
-	set.normalize()
 	var buf bytes.Buffer
 	if err := writeOpenMetrics(&buf, set); err != nil {
 		t.Fatal(err)
@@ -262,7 +275,7 @@ b_bucket{job="w",le="0.1"} 4 1795694415.999
 }
 
 func TestOpenMetricsRefusesUTF8Names(t *testing.T) {
-	set := newMetricSet()
+	set := newMetricSet(t.TempDir())
 	set.add(&model.SampleStream{Metric: model.Metric{"__name__": "café"}, Values: []model.SamplePair{{Timestamp: 1, Value: 1}}})
 	if err := writeOpenMetrics(&bytes.Buffer{}, set); err == nil {
 		t.Error("a metric name OpenMetrics 1.0 cannot spell must be an error")
@@ -289,5 +302,47 @@ func TestAppendTimestamp(t *testing.T) {
 		if int64(f*1000) != ms || int64(math.Round(f*1000)) != ms {
 			t.Fatalf("%d written as %s reads back as %d (rounded %d)", ms, s, int64(f*1000), int64(math.Round(f*1000)))
 		}
+	}
+}
+
+// TestRecordMetricsSpillsSamples: the recorded samples wait in a spill file
+// in the given directory, not in memory, and closing the set removes it.
+func TestRecordMetricsSpillsSamples(t *testing.T) {
+	at := planAt
+	atMs := at.UnixMilli()
+	f := &fakeProm{series: []fakeSeries{
+		{metric: model.Metric{"__name__": "x_total", "job": "a"}, samples: every15s(atMs-3600_000, atMs, 1)},
+		{metric: model.Metric{"__name__": "x_total", "job": "b"}, samples: every15s(atMs-3600_000, atMs, 2)},
+	}}
+	sels, err := PlanMetrics([]string{`sum(rate(x_total[1h]))`}, at)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	set, st, err := recordMetrics(context.Background(), f, sels, func(s string) { t.Error(s) }, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Series != 2 || st.Samples != 2*241 {
+		t.Errorf("%d series, %d samples; want 2, 482", st.Series, st.Samples)
+	}
+	ents, _ := os.ReadDir(dir)
+	if len(ents) != 1 || !strings.HasSuffix(ents[0].Name(), ".spill") {
+		t.Fatalf("%s holds %v, want one spill file", dir, ents)
+	}
+	info, _ := ents[0].Info()
+	if info.Size() != int64(st.Samples)*spillSampleBytes {
+		t.Errorf("spill file of %d bytes, want %d (16 per sample)", info.Size(), st.Samples*spillSampleBytes)
+	}
+	var buf bytes.Buffer
+	if err := writeOpenMetrics(&buf, set); err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Count(buf.String(), "\nx_total{job="); got != 482 {
+		t.Errorf("metrics.om holds %d samples, want 482", got)
+	}
+	set.close()
+	if ents, _ := os.ReadDir(dir); len(ents) != 0 {
+		t.Errorf("after close, %s still holds %v", dir, ents)
 	}
 }

@@ -23,7 +23,7 @@ func writeOpenMetrics(w io.Writer, set *metricSet) error {
 	bw := bufio.NewWriterSize(w, 256<<10)
 	families := map[string][]*series{}
 	for _, s := range set.byKey {
-		if len(s.samples) == 0 {
+		if len(s.blocks) == 0 {
 			continue
 		}
 		name := string(s.metric[model.MetricNameLabel])
@@ -36,18 +36,29 @@ func writeOpenMetrics(w io.Writer, set *metricSet) error {
 	slices.Sort(names)
 	var line []byte
 	for _, name := range names {
-		if !model.LegacyValidation.IsValidMetricName(name) {
-			return fmt.Errorf("metric name %q cannot be written in OpenMetrics 1.0 text (promtool's backfill format)", name)
-		}
 		members := families[name]
 		slices.SortFunc(members, func(a, b *series) int { return strings.Compare(a.key, b.key) })
-		fmt.Fprintf(bw, "# TYPE %s unknown\n", name)
+		declared := false
 		for _, s := range members {
+			samples, err := set.samples(s)
+			if err != nil {
+				return err
+			}
+			if len(samples) == 0 {
+				continue // every sample was stale
+			}
+			if !declared {
+				if !model.LegacyValidation.IsValidMetricName(name) {
+					return fmt.Errorf("metric name %q cannot be written in OpenMetrics 1.0 text (promtool's backfill format)", name)
+				}
+				fmt.Fprintf(bw, "# TYPE %s unknown\n", name)
+				declared = true
+			}
 			prefix, err := seriesText(name, s.metric)
 			if err != nil {
 				return err
 			}
-			for _, p := range s.samples {
+			for _, p := range samples {
 				line = append(line[:0], prefix...)
 				line = append(line, ' ')
 				line = appendValue(line, float64(p.Value))

@@ -255,10 +255,13 @@ func recordMetricsFile(ctx context.Context, dir string, o Options) (*MetricStats
 	if err != nil {
 		return nil, err
 	}
-	set, st, err := recordMetrics(ctx, o.Prometheus, sels, o.Warn)
+	// The samples wait in a spill file in the staging directory, on the
+	// snapshot's own disk, and are gone before it is put in place.
+	set, st, err := recordMetrics(ctx, o.Prometheus, sels, o.Warn, dir)
 	if err != nil {
 		return nil, err
 	}
+	defer set.close()
 	return &st, writeFile(filepath.Join(dir, MetricsFile), func(w io.Writer) error { return writeOpenMetrics(w, set) })
 }
 

@@ -19,6 +19,11 @@
 // other 4xx never are. ResponseInfo.Attempts and RetryError tell the
 // clients how many attempts a request took, for their messages.
 //
+// Budgets that ask a source the same thing at the same time share one
+// request (Share, keyed by ShareKey: endpoint, query, time); a source's
+// max_concurrency caps its requests in flight (the transport holds a slot
+// until the body is read or closed).
+//
 // It knows nothing about any query language or API: prometheus/ and loki/
 // build their requests and read their answers themselves. It never reads
 // budgets.yaml and never decides what a failure means for a budget.

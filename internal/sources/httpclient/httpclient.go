@@ -65,6 +65,8 @@ type Client struct {
 	// client; they are masked in every error text as a last line of
 	// defence.
 	secrets secret.Set
+	// shared are the requests in flight that callers share (Share).
+	shared sharedCalls
 }
 
 // New builds the HTTP side of src. Credentials named by environment
@@ -204,6 +206,9 @@ func New(src *config.Source, opts Options) (*Client, error) {
 	c.Transport = &limitTransport{next: &retryTransport{next: rt, policy: policy.withDefaults()}, limit: limit}
 	if !opts.AnyHost {
 		c.Transport = &originGuard{next: c.Transport, origin: u}
+	}
+	if src.MaxConcurrency > 0 {
+		c.Transport = &capTransport{next: c.Transport, slots: make(chan struct{}, src.MaxConcurrency)}
 	}
 	return c, nil
 }

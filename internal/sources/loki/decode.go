@@ -26,56 +26,54 @@ type response struct {
 	Error string `json:"error"`
 }
 
-// decode reads a 200 answer into a vector, and adds its warnings to the
-// collector of ctx.
-func (c *Client) decode(ctx context.Context, resp *http.Response, body []byte) (model.Vector, error) {
+// decode reads a 200 answer into a vector, and returns the warnings beside
+// it, scrubbed, for the caller to add to its budget's collector.
+func (c *Client) decode(resp *http.Response, body []byte) (model.Vector, []string, error) {
 	mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
 	if mt != "application/json" && mt != "" {
 		// An HTML login page or a proxy's page: name it, do not quote it.
-		return nil, c.http.Fail(sources.BadResponse, nil, "unreadable response from %s (HTTP 200, %s): not a Loki API answer", c.http.Redacted, mt)
+		return nil, nil, c.http.Fail(sources.BadResponse, nil, "unreadable response from %s (HTTP 200, %s): not a Loki API answer", c.http.Redacted, mt)
 	}
 	var r response
 	if err := json.Unmarshal(body, &r); err != nil {
-		return nil, c.unreadable(err)
+		return nil, nil, c.unreadable(err)
 	}
 	if r.Status != "success" {
-		return nil, c.notSuccess(r.Status, r.Error)
+		return nil, nil, c.notSuccess(r.Status, r.Error)
 	}
 	if problem := sources.ResultProblem(r.Data.ResultType, r.Data.Result); problem != "" {
-		return nil, c.http.Fail(sources.BadResponse, nil, "unreadable response from %s: %s", c.http.Redacted, problem)
+		return nil, nil, c.http.Fail(sources.BadResponse, nil, "unreadable response from %s: %s", c.http.Redacted, problem)
 	}
 	switch r.Data.ResultType {
 	case "vector":
 		var v model.Vector
 		if err := json.Unmarshal(r.Data.Result, &v); err != nil {
-			return nil, c.unreadable(err)
+			return nil, nil, c.unreadable(err)
 		}
 		if v == nil {
 			v = model.Vector{}
 		}
 		if problem := sources.VectorProblem(v); problem != "" {
-			return nil, c.http.Fail(sources.BadResponse, nil, "%s answered %s", c.http.Redacted, problem)
+			return nil, nil, c.http.Fail(sources.BadResponse, nil, "%s answered %s", c.http.Redacted, problem)
 		}
-		c.addWarnings(ctx, r.Warnings)
-		return v, nil
+		return v, c.scrubWarnings(r.Warnings), nil
 	case "scalar":
 		var s model.Scalar
 		if err := json.Unmarshal(r.Data.Result, &s); err != nil {
-			return nil, c.unreadable(err)
+			return nil, nil, c.unreadable(err)
 		}
 		if s.Timestamp == 0 {
-			return nil, c.http.Fail(sources.BadResponse, nil, "%s answered a scalar without a value or timestamp", c.http.Redacted)
+			return nil, nil, c.http.Fail(sources.BadResponse, nil, "%s answered a scalar without a value or timestamp", c.http.Redacted)
 		}
-		c.addWarnings(ctx, r.Warnings)
-		return model.Vector{{Metric: model.Metric{}, Value: s.Value, Timestamp: s.Timestamp}}, nil
+		return model.Vector{{Metric: model.Metric{}, Value: s.Value, Timestamp: s.Timestamp}}, c.scrubWarnings(r.Warnings), nil
 	case "streams":
-		return nil, c.http.Fail(sources.BadResponse, nil, "not a metric query: Loki answered log lines (resultType streams); log budgets need a metric query such as sum(count_over_time({...}[1h]))")
+		return nil, nil, c.http.Fail(sources.BadResponse, nil, "not a metric query: Loki answered log lines (resultType streams); log budgets need a metric query such as sum(count_over_time({...}[1h]))")
 	case "matrix":
-		return nil, c.http.Fail(sources.BadResponse, nil, "query returned a range vector; log budgets need an instant vector or a scalar")
+		return nil, nil, c.http.Fail(sources.BadResponse, nil, "query returned a range vector; log budgets need an instant vector or a scalar")
 	case "":
-		return nil, c.http.Fail(sources.BadResponse, nil, "%s answered without a result", c.http.Redacted)
+		return nil, nil, c.http.Fail(sources.BadResponse, nil, "%s answered without a result", c.http.Redacted)
 	default:
-		return nil, c.http.Fail(sources.BadResponse, nil, "query returned a %s; log budgets need an instant vector or a scalar", strconv.Quote(r.Data.ResultType))
+		return nil, nil, c.http.Fail(sources.BadResponse, nil, "query returned a %s; log budgets need an instant vector or a scalar", strconv.Quote(r.Data.ResultType))
 	}
 }
 
@@ -89,10 +87,16 @@ func (c *Client) unreadable(err error) error {
 // used, each made one line and scrubbed of the source's secrets: the
 // budget's report says that the answer may be partial.
 func (c *Client) addWarnings(ctx context.Context, warnings []string) {
+	sources.AddWarnings(ctx, sourceName, c.scrubWarnings(warnings)...)
+}
+
+// scrubWarnings makes each warning one line and masks the source's secrets
+// in it, in place.
+func (c *Client) scrubWarnings(warnings []string) []string {
 	for i := range warnings {
 		warnings[i] = c.http.Scrub(sources.OneLine(warnings[i]))
 	}
-	sources.AddWarnings(ctx, sourceName, warnings...)
+	return warnings
 }
 
 // notSuccess describes a 200 answer whose status is not "success", with

@@ -27,7 +27,7 @@ func FuzzHostileDecode(f *testing.F) {
 	resp := &http.Response{StatusCode: 200, Header: http.Header{"Content-Type": {"application/json"}}}
 	f.Fuzz(func(t *testing.T, body []byte) {
 		ctx, _ := sources.WithWarnings(context.Background())
-		v, err := c.decode(ctx, resp, body)
+		v, _, err := c.decode(resp, body)
 		if err != nil {
 			if strings.ContainsAny(err.Error(), "\n\r") {
 				t.Errorf("error %q is not one line", err)

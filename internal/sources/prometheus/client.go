@@ -82,33 +82,51 @@ func newClientWith(src *config.Source, opts httpclient.Options) (*Client, error)
 // errors.Is(err, context.DeadlineExceeded) tells the run's timeout apart
 // from this request's own (sources.Timeout).
 func (c *Client) Query(ctx context.Context, query string, at time.Time) (model.Vector, error) {
-	val, err := c.instantQuery(ctx, query, at)
+	// Budgets that ask the same query at the same time share one request
+	// (several budgets of a file often do, e.g. a latency and an error
+	// budget over the same rate); each gets its own copy of the answer.
+	ans, err := httpclient.Share(ctx, c.http, httpclient.ShareKey("query", query, at), func(ctx context.Context) (sharedAnswer, error) {
+		val, warnings, err := c.instantQuery(ctx, query, at)
+		if err != nil {
+			return sharedAnswer{}, err
+		}
+		v, err := c.vector(val)
+		return sharedAnswer{vector: v, warnings: warnings}, err
+	})
+	// The warnings count even when the answer is unusable: they may say why.
+	sources.AddWarnings(ctx, sourceName, ans.warnings...)
 	if err != nil {
 		return nil, err
 	}
-	return c.vector(val)
+	return sources.CloneVector(ans.vector), nil
+}
+
+// sharedAnswer is what one shared query request tells all its callers;
+// nobody alters it.
+type sharedAnswer struct {
+	vector   model.Vector
+	warnings []string
 }
 
 // instantQuery runs query at time at with the source's timeout; what it
-// returns is for Query and QueryMatrix to check.
-func (c *Client) instantQuery(ctx context.Context, query string, at time.Time) (model.Value, error) {
+// returns is for Query and QueryMatrix to check, and the warnings the
+// server sent beside it (partial data: a store that did not answer, a
+// limit hit), scrubbed, for the caller to add to its budget's collector.
+func (c *Client) instantQuery(ctx context.Context, query string, at time.Time) (model.Value, []string, error) {
 	if err := ctx.Err(); err != nil {
-		return nil, c.http.Abandoned(err)
+		return nil, nil, c.http.Abandoned(err)
 	}
 	reqCtx, cancel := c.http.WithRequestTimeout(ctx)
 	defer cancel()
 	info := &httpclient.ResponseInfo{}
 	val, warnings, _, err := c.api.Query(httpclient.WithResponseInfo(reqCtx, info), query, at, v1.WithTimeout(c.http.Timeout))
 	if err != nil {
-		return nil, c.classify(ctx, reqCtx, info, err)
+		return nil, nil, c.classify(ctx, reqCtx, info, err)
 	}
-	// Warnings mean partial data (a store that did not answer, a limit
-	// hit): the answer stands, and the budget's report says so.
 	for i := range warnings {
 		warnings[i] = c.scrub(sources.OneLine(warnings[i]))
 	}
-	sources.AddWarnings(ctx, sourceName, warnings...)
-	return val, nil
+	return val, warnings, nil
 }
 
 func (c *Client) vector(val model.Value) (model.Vector, error) {

@@ -21,7 +21,8 @@ import (
 // are *sources.Error as for Query, except when ctx itself ends: then the
 // error wraps ctx.Err().
 func (c *Client) QueryMatrix(ctx context.Context, query string, at time.Time) (model.Matrix, error) {
-	val, err := c.instantQuery(ctx, query, at)
+	val, warnings, err := c.instantQuery(ctx, query, at)
+	sources.AddWarnings(ctx, sourceName, warnings...)
 	if err != nil {
 		return nil, err
 	}
