@@ -45,9 +45,9 @@ for spec in "${sizes[@]}"; do
   done
   pt=$(cut -d' ' -f1 "$dir/p.txt" | median); pm=$(cut -d' ' -f2 "$dir/p.txt" | median)
   st=$(cut -d' ' -f1 "$dir/s.txt" | median); sm=$(cut -d' ' -f2 "$dir/s.txt" | median)
-  budgets=$(grep -c '"status":' "$dir/report.json" || true)
+  budgets=$(grep -o '"total": *[0-9]*' "$dir/report.json" | head -n 1 | grep -o '[0-9]*$' || true)
   awk -v n="$name" -v b="$bytes" -v pt="$pt" -v pm="$pm" -v st="$st" -v sm="$sm" -v r="$repeats" -v k="$budgets" 'BEGIN {
-    printf "%-6s %8.1f | %8.2f s %8.1f MB             | %8.2f s %8.1f MB              | %.2fx time (goal <= 0.33), %.2fx memory (goal <= 1)  [median of %d; %d statuses in report]\n",
+    printf "%-6s %8.1f | %8.2f s %8.1f MB             | %8.2f s %8.1f MB              | %.2fx time (goal <= 0.33), %.2fx memory (goal <= 1)  [median of %d; %s budgets evaluated]\n",
       n, b/1e6, pt, pm/1024, st, sm/1024, st/pt, sm/pm, r, k
   }'
 done
