@@ -19,6 +19,7 @@ import (
 	"slices"
 	"sort"
 
+	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/model/histogram"
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/model/value"
@@ -87,7 +88,7 @@ func (s *Store) Series(lset labels.Labels) (Ref, error) {
 	ref := Ref(len(s.series))
 	s.series = append(s.series, &memSeries{lset: lset})
 	s.byHash[h] = append(s.byHash[h], ref)
-	name := lset.Get(labels.MetricName)
+	name := lset.Get(model.MetricNameLabel)
 	s.byName[name] = append(s.byName[name], ref)
 	return ref, nil
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"slices"
 
+	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/model/histogram"
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/storage"
@@ -71,7 +72,7 @@ func (q *querier) Select(ctx context.Context, sortSeries bool, hints *storage.Se
 // metric name when a matcher asks for one name, else all.
 func (s *Store) candidates(ms []*labels.Matcher) []Ref {
 	for _, m := range ms {
-		if m.Name == labels.MetricName && m.Type == labels.MatchEqual {
+		if m.Name == model.MetricNameLabel && m.Type == labels.MatchEqual {
 			return s.byName[m.Value]
 		}
 	}
