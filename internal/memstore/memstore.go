@@ -5,8 +5,8 @@
 //
 // A Store is filled first (Series, Append, AppendHistogram), then sealed
 // (Seal), then queried. Samples are kept as plain arrays per series: a
-// timestamp and a float (16 bytes) per sample, histograms as pointers
-// beside them. What is stored is what a query returns, bit for bit:
+// timestamp and a float (16 bytes) per sample, plus the room appending
+// leaves, histograms as pointers beside them. What is stored is what a query returns, bit for bit:
 // staleness markers (value.StaleNaN) are float samples like any other,
 // which the engine honours exactly as it does those of a TSDB head.
 package memstore
@@ -176,8 +176,10 @@ func (ms *memSeries) isHistogram(i int) bool {
 }
 
 // Seal ends the filling: each series' samples are put in time order (of
-// several at one timestamp, the first appended stays), its arrays are
-// trimmed to their length, and the label index is built.
+// several at one timestamp, the first appended stays) and the label index
+// is built. The arrays keep the spare room that appending left: copying
+// them to their length would cost more time than the memory is worth by
+// then, when the load's peak is past.
 func (s *Store) Seal() {
 	if s.sealed {
 		return
@@ -187,7 +189,6 @@ func (s *Store) Seal() {
 		if len(ms.runs) > 0 {
 			ms.merge()
 		}
-		ms.trim()
 		if n := len(ms.t); n > 0 {
 			s.mint = min(s.mint, ms.t[0])
 			s.maxt = max(s.maxt, ms.t[n-1])
@@ -235,15 +236,6 @@ func (ms *memSeries) merge() {
 		ms.fh = fh
 	}
 	ms.t, ms.f, ms.runs = t, f, nil
-}
-
-// trim gives back the spare capacity that appending left: up to half of
-// the arrays.
-func (ms *memSeries) trim() {
-	if cap(ms.t) > len(ms.t)+len(ms.t)/8 {
-		ms.t = slices.Clone(ms.t)
-		ms.f = slices.Clone(ms.f)
-	}
 }
 
 // span is the index range [from, to) of ms' samples within [mint, maxt].

@@ -81,6 +81,9 @@ func loadFile(ctx context.Context, store *memstore.Store, cross *crossFiles, idx
 		repeatOf: -1,
 	}
 	sp := newSplitter(f, file, chunkBytes)
+	if fi, err := f.Stat(); err == nil {
+		sp.sizeHint(fi.Size())
+	}
 	for {
 		if err := ctx.Err(); err != nil {
 			return fmt.Errorf("loading %s: %w", file, err)
