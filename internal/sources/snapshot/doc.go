@@ -11,7 +11,7 @@
 // queries with Prometheus' own PromQL engine, so that offline numbers are
 // the numbers Prometheus would give after `promtool tsdb create-blocks-from
 // openmetrics`. Loading streams the files in bounded chunks: memory grows
-// with the samples kept (16 bytes each), not with the text of the file.
+// with the samples kept (16-32 bytes each), not with the text of the file.
 // Log files (*.jsonl, *.jsonl.gz) are read by LogQL in one streaming pass
 // for all log queries, which internal/logql evaluates as Loki would.
 //
