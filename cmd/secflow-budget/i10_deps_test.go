@@ -129,7 +129,14 @@ func TestI10DepsNoTSDBNoCloudSDKs(t *testing.T) {
 	if g.root != "github.com/secflow/secflow-budget/cmd/secflow-budget" {
 		t.Fatalf("go list -deps ended with %q, want the command's package", g.root)
 	}
-	for _, v := range g.violations() {
+	// The shortest chains first: the import that brought the rest in.
+	vs := g.violations()
+	slices.SortStableFunc(vs, func(a, b string) int { return strings.Count(a, " -> ") - strings.Count(b, " -> ") })
+	for i, v := range vs {
+		if i == 10 {
+			t.Errorf("and %d more forbidden packages", len(vs)-i)
+			break
+		}
 		t.Errorf("forbidden in the binary, %s", v)
 	}
 	if n := len(g.order); n > depsMaxPackages {
