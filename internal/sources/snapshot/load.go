@@ -1,6 +1,7 @@
 package snapshot
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -52,6 +53,9 @@ type fileLoader struct {
 	// order, `le="1"` vs `le="1.0"`, an empty label: `up{a=""}` is `up`).
 	bySeries map[string]*seriesState
 	byHash   map[uint64][]*seriesState
+	// The series of the last sample, as written, and its state.
+	lastSeries []byte
+	lastState  *seriesState
 
 	// Across files (nil cross: a single file).
 	cross    *crossFiles
@@ -154,24 +158,12 @@ func (l *fileLoader) sample(ctx context.Context, p textparse.Parser, line int) e
 		return l.corrupt(line, "timestamp %s is after the year 3000: OpenMetrics timestamps are seconds, this looks like milliseconds", formatSeconds(ts))
 	}
 
-	st := l.bySeries[string(series)]
-	if st == nil {
-		var lset labels.Labels
-		p.Labels(&lset)
-		// As a TSDB head, and Prometheus, drop labels with an empty value.
-		lset = lset.WithoutEmpty()
-		h := lset.Hash()
-		for _, cand := range l.byHash[h] {
-			if labels.Equal(cand.lset, lset) {
-				st = cand
-				break
-			}
-		}
-		if st == nil {
-			st = &seriesState{lset: lset, lastT: math.MinInt64}
-			l.byHash[h] = append(l.byHash[h], st)
-		}
-		l.bySeries[string(series)] = st
+	// A series' samples usually follow each other: the last one's state
+	// saves the map lookup.
+	st := l.lastState
+	if st == nil || !bytes.Equal(series, l.lastSeries) {
+		st = l.seriesState(p, series)
+		l.lastSeries, l.lastState = append(l.lastSeries[:0], series...), st
 	}
 
 	switch {
@@ -213,6 +205,30 @@ func (l *fileLoader) sample(ctx context.Context, p textparse.Parser, line int) e
 	l.store.Append(st.ref, ts, v)
 	st.lastT, st.lastV, st.lastLine = ts, v, line
 	return nil
+}
+
+// seriesState finds or makes the state of the series written as series.
+func (l *fileLoader) seriesState(p textparse.Parser, series []byte) *seriesState {
+	st := l.bySeries[string(series)]
+	if st == nil {
+		var lset labels.Labels
+		p.Labels(&lset)
+		// As a TSDB head, and Prometheus, drop labels with an empty value.
+		lset = lset.WithoutEmpty()
+		h := lset.Hash()
+		for _, cand := range l.byHash[h] {
+			if labels.Equal(cand.lset, lset) {
+				st = cand
+				break
+			}
+		}
+		if st == nil {
+			st = &seriesState{lset: lset, lastT: math.MinInt64}
+			l.byHash[h] = append(l.byHash[h], st)
+		}
+		l.bySeries[string(series)] = st
+	}
+	return st
 }
 
 // parserMessage is an error of the OpenMetrics parser without the text it
