@@ -43,10 +43,12 @@ schema:
 	$(GO) run ./cmd/secflow-budget schema > schema/budgets.schema.json
 
 # Go benchmarks (offline load MB/s and peak heap), then the 1 GB logs run
-# next to grep -c on the same file.
+# next to grep -c on the same file, then the offline metrics path next to
+# promtool's backfill of the same 13 MB and 100 MB files.
 bench:
 	$(GO) test -run '^$$' -bench . -benchtime 1x ./...
 	scripts/bench-logs.sh 1000
+	scripts/bench-metrics.sh 3
 
 # Release archives in $(DIST_DIR)/: secflow-budget_<version>_<os>_<arch>.tar.gz
 # (.zip for windows) and SHA256SUMS, built by internal/tools/dist with

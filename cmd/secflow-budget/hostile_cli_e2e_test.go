@@ -209,16 +209,27 @@ func TestHostileCLISignals(t *testing.T) {
 		report := filepath.Join(t.TempDir(), "report.json")
 		cfg := cliWriteBudgets(t, "http://127.0.0.1:1")
 		p := cliStart(t, []string{"TMPDIR=" + tmp}, "check", "-c", cfg, "--offline", snap, "--report", "json="+report, "--no-color")
-		// The snapshot's TSDB directory appears in the scratch
-		// directory when loading starts.
+		// Loading has started when the process holds metrics.om open
+		// (Linux: /proc/PID/fd; elsewhere, a moment after the start).
+		om := filepath.Join(snap, "metrics.om")
+		_, procErr := os.Stat("/proc/self/fd")
 		cliWaitFor(t, "the snapshot to start loading", func() bool {
-			m, _ := filepath.Glob(filepath.Join(tmp, atomicfile.Marker+"*", "secflow-snapshot-*"))
 			select {
 			case <-p.done:
 				return true
 			default:
 			}
-			return len(m) > 0
+			if procErr != nil {
+				time.Sleep(100 * time.Millisecond)
+				return true
+			}
+			fds, _ := filepath.Glob(fmt.Sprintf("/proc/%d/fd/*", p.cmd.Process.Pid))
+			for _, fd := range fds {
+				if target, err := os.Readlink(fd); err == nil && target == om {
+					return true
+				}
+			}
+			return false
 		})
 		select {
 		case <-p.done:

@@ -12,14 +12,14 @@ import (
 	"github.com/prometheus/prometheus/model/histogram"
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/promql"
-	"github.com/prometheus/prometheus/tsdb"
 
+	"github.com/secflow/secflow-budget/internal/memstore"
 	"github.com/secflow/secflow-budget/internal/sources"
 )
 
 // The latency check's native path against Prometheus' own engine: the
 // OpenMetrics fixtures of the snapshot source cannot carry native
-// histograms, so this test appends them to a TSDB directly.
+// histograms, so this test appends them to the offline store directly.
 
 // nativeAt is when the checks run: runOne's evaluation time.
 var nativeAt = time.Unix(1795694407, 0)
@@ -40,10 +40,10 @@ var (
 	incEarly = map[int]uint64{12: 100}
 )
 
-// engineProm answers PromQL with Prometheus' engine over a TSDB: a
+// engineProm answers PromQL with Prometheus' engine over a memstore: a
 // sources.PromQL like the live client, recording what it was asked.
 type engineProm struct {
-	db     *tsdb.DB
+	db     *memstore.Store
 	engine *promql.Engine
 
 	mu    sync.Mutex
@@ -138,15 +138,7 @@ func addCounts(dst, inc map[int]uint64) {
 //     scrape: the selector must keep it out.
 func newNativeEngine(t *testing.T) *engineProm {
 	t.Helper()
-	opts := tsdb.DefaultOptions()
-	opts.WALSegmentSize = -1
-	opts.RetentionDuration = 0
-	opts.NoLockfile = true
-	db, err := tsdb.Open(t.TempDir(), nil, nil, opts, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = db.Close() })
+	db := memstore.New()
 
 	type series struct {
 		lset   labels.Labels
@@ -161,7 +153,6 @@ func newNativeEngine(t *testing.T) *engineProm {
 	}
 	start := nativeAt.Add(-90 * time.Minute)
 	windowStart := nativeAt.Add(-time.Hour)
-	app := db.Appender(context.Background())
 	for ts := start; !ts.After(nativeAt); ts = ts.Add(15 * time.Second) {
 		for _, s := range all {
 			if s.counts == nil {
@@ -188,14 +179,14 @@ func newNativeEngine(t *testing.T) *engineProm {
 			if err := h.Validate(); err != nil {
 				t.Fatalf("invalid histogram for %s: %v", s.lset, err)
 			}
-			if _, err := app.AppendHistogram(0, s.lset, ts.UnixMilli(), h, nil); err != nil {
+			ref, err := db.Series(s.lset)
+			if err != nil {
 				t.Fatalf("appending %s at %s: %v", s.lset, ts, err)
 			}
+			db.AppendHistogram(ref, ts.UnixMilli(), h, nil)
 		}
 	}
-	if err := app.Commit(); err != nil {
-		t.Fatal(err)
-	}
+	db.Seal()
 	return &engineProm{
 		db: db,
 		engine: promql.NewEngine(promql.EngineOpts{

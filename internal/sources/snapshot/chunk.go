@@ -86,6 +86,16 @@ func newSplitter(r io.Reader, file string, limit int) *splitter {
 	}
 }
 
+// sizeHint makes room at once for a chunk of a file of size bytes (a
+// whole chunk at most), instead of growing the buffers line by line.
+func (s *splitter) sizeHint(size int64) {
+	n := int(min(int64(s.limit+s.limit/4), size+int64(len(syntheticEOF))+4096))
+	if n > cap(s.buf) {
+		s.buf = make([]byte, 0, n)
+		s.spare = make([]byte, 0, n)
+	}
+}
+
 func (s *splitter) corrupt(line int, format string, args ...any) *CorruptError {
 	return &CorruptError{File: s.file, Line: line, Msg: fmt.Sprintf(format, args...)}
 }
@@ -120,11 +130,14 @@ func (s *splitter) next() (chunk, error) {
 			return s.next()
 		}
 		var lineErr *CorruptError
-		if errors.As(err, &lineErr) {
-			line, err = nil, nil
-		}
 		if err != nil {
-			return chunk{}, err
+			// The target of errors.As escapes to the heap: declared
+			// here, it costs an allocation per error, not per line.
+			var ce *CorruptError
+			if !errors.As(err, &ce) {
+				return chunk{}, err
+			}
+			line, lineErr = nil, ce
 		}
 		if lineErr == nil {
 			lineErr = s.checkLine(line)

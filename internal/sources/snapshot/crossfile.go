@@ -10,11 +10,10 @@ import (
 
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/model/textparse"
-	"github.com/prometheus/prometheus/tsdb/chunkenc"
 )
 
 // A series may be split over several .om files (captures of successive
-// hours, say): the TSDB merges them, as Prometheus merges the blocks
+// hours, say): the store merges them, as Prometheus merges the blocks
 // promtool makes of them. What it cannot do is tell two samples of a
 // series at one time apart: the later file's would silently win. So when
 // a snapshot has more than one .om file, the loader remembers, for every
@@ -81,43 +80,6 @@ func (s *spannedSeries) add(file int, ts int64) {
 	s.spans = append(s.spans, fileSpan{file: file, minT: ts, maxT: ts})
 }
 
-// storedAt is the value stored for st's series at ts by earlier files.
-// The series' samples of this file come in time order, so one iterator
-// per series, moving forward, serves them all.
-func (l *fileLoader) storedAt(ctx context.Context, st *seriesState, ts int64) (float64, bool, error) {
-	if st.it == nil {
-		if l.querier == nil {
-			q, err := l.db.Querier(math.MinInt64, math.MaxInt64)
-			if err != nil {
-				return 0, false, fmt.Errorf("loading %s: reading stored samples: %w", l.file, err)
-			}
-			l.querier = q
-		}
-		ms := make([]*labels.Matcher, 0, st.lset.Len())
-		st.lset.Range(func(lb labels.Label) {
-			ms = append(ms, labels.MustNewMatcher(labels.MatchEqual, lb.Name, lb.Value))
-		})
-		set := l.querier.Select(ctx, false, nil, ms...)
-		for set.Next() {
-			if labels.Equal(set.At().Labels(), st.lset) {
-				st.it = set.At().Iterator(nil)
-				break
-			}
-		}
-		if err := set.Err(); err != nil {
-			return 0, false, fmt.Errorf("loading %s: reading stored samples: %w", l.file, err)
-		}
-		if st.it == nil {
-			st.it = chunkenc.NewNopIterator()
-		}
-	}
-	if st.it.Seek(ts) != chunkenc.ValFloat {
-		return 0, false, st.it.Err()
-	}
-	t, v := st.it.At()
-	return v, t == ts, nil
-}
-
 // checkEarlier compares a sample with what earlier files stored at its
 // time. repeat: the same value is stored already.
 func (l *fileLoader) checkEarlier(ctx context.Context, st *seriesState, ts int64, v float64, line int) (repeat bool, err error) {
@@ -129,9 +91,9 @@ func (l *fileLoader) checkEarlier(ctx context.Context, st *seriesState, ts int64
 	if prev < 0 {
 		return false, nil
 	}
-	old, ok, err := l.storedAt(ctx, st, ts)
-	if err != nil || !ok {
-		return false, err
+	old, ok := l.store.FloatAt(st.ref, ts)
+	if !ok {
+		return false, nil
 	}
 	if math.Float64bits(old) == math.Float64bits(v) {
 		if l.repeatOf < 0 {
@@ -197,17 +159,9 @@ func sampleLine(ctx context.Context, file string, lset labels.Labels, ts int64) 
 			}
 			var got labels.Labels
 			p.Labels(&got)
-			if labels.Equal(got, lset) {
+			if labels.Equal(got.WithoutEmpty(), lset) {
 				return line, nil
 			}
 		}
-	}
-}
-
-// closeQuerier ends the reading of stored samples for one file.
-func (l *fileLoader) closeQuerier() {
-	if l.querier != nil {
-		_ = l.querier.Close()
-		l.querier = nil
 	}
 }

@@ -5,11 +5,13 @@
 //
 // It owns the snapshot's on-disk format as far as it reads it: manifest.yaml
 // (Open, WriteManifest) and the OpenMetrics metric files (*.om), which it
-// loads into Prometheus' own TSDB in a temporary directory and queries with
-// Prometheus' own PromQL engine, so that offline numbers are the numbers
-// Prometheus would give after `promtool tsdb create-blocks-from openmetrics`.
-// Loading streams the files in bounded chunks: memory does not grow with
-// the size of a file, only with the number of series in it.
+// parses with Prometheus' own OpenMetrics parser, loads into memory
+// (internal/memstore: a storage.Queryable of sorted sample arrays, in place
+// of a TSDB head and the cloud SDKs Prometheus' tsdb package imports) and
+// queries with Prometheus' own PromQL engine, so that offline numbers are
+// the numbers Prometheus would give after `promtool tsdb create-blocks-from
+// openmetrics`. Loading streams the files in bounded chunks: memory grows
+// with the samples kept (16-32 bytes each), not with the text of the file.
 // Log files (*.jsonl, *.jsonl.gz) are read by LogQL in one streaming pass
 // for all log queries, which internal/logql evaluates as Loki would.
 //

@@ -1,6 +1,7 @@
 package snapshot
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -14,14 +15,9 @@ import (
 
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/model/textparse"
-	"github.com/prometheus/prometheus/storage"
-	"github.com/prometheus/prometheus/tsdb"
-	"github.com/prometheus/prometheus/tsdb/chunkenc"
-)
 
-// appendBatch is how many samples go into one appender commit: the head
-// holds uncommitted samples in memory, so batches keep that bounded.
-const appendBatch = 50_000
+	"github.com/secflow/secflow-budget/internal/memstore"
+)
 
 // minTimestampMs is the start of the year 1000: an earlier timestamp is
 // out of range (the parser turns 1e300 into the smallest int64).
@@ -32,69 +28,46 @@ var minTimestampMs = time.Date(1000, 1, 1, 0, 0, 0, 0, time.UTC).UnixMilli()
 // 57000, which promtool accepts without a word.
 var maxTimestampMs = time.Date(3000, 1, 1, 0, 0, 0, 0, time.UTC).UnixMilli()
 
-// tsdbSpan is used for the block durations and the out-of-order window: a
-// span longer than any data we accept (timestamps before the year 3000)
-// keeps the head from ever compacting or refusing a sample as too old.
-// 2000 years in milliseconds; the block ranges tsdb derives from it
-// (up to 3^9 times as long) still fit in an int64.
-const tsdbSpan = int64(2000 * 365.25 * 24 * 3600 * 1000)
-
-// openTSDB opens an empty TSDB in dir that accepts samples of any age.
-func openTSDB(dir string) (*tsdb.DB, error) {
-	opts := tsdb.DefaultOptions()
-	opts.WALSegmentSize = -1 // No WAL: the data is thrown away on Close.
-	opts.RetentionDuration = 0
-	opts.MinBlockDuration = tsdbSpan
-	opts.MaxBlockDuration = tsdbSpan
-	// Samples of one file must be in order (we check that ourselves), but
-	// two files may hold the same series at interleaved times; Prometheus
-	// merges the blocks promtool makes of them, the head merges them here.
-	opts.OutOfOrderTimeWindow = tsdbSpan
-	opts.NoLockfile = true
-	opts.IsolationDisabled = true // Everything is committed before any query.
-	return tsdb.Open(dir, nil, nil, opts, nil)
-}
-
 // seriesState is what the loader remembers of a series within one file.
 type seriesState struct {
 	lset     labels.Labels
-	ref      storage.SeriesRef
+	ref      memstore.Ref
+	hasRef   bool
 	lastT    int64
 	lastV    float64
 	lastLine int
 
-	// With several .om files: the series across files, and an iterator
-	// over what earlier files stored of it (see crossfile.go).
+	// With several .om files: the series across files (see
+	// crossfile.go).
 	cross *spannedSeries
-	it    chunkenc.Iterator
 }
 
-// fileLoader appends the samples of one OpenMetrics file to a TSDB.
+// fileLoader appends the samples of one OpenMetrics file to the store.
 type fileLoader struct {
-	db      *tsdb.DB
+	store   *memstore.Store
 	file    string
 	symbols *labels.SymbolTable
-	app     storage.AppenderV2
-	pending int
 
 	// bySeries maps the series text as written (`name{a="b"}`) to its
 	// state; byHash finds the same series written differently (label
-	// order, `le="1"` vs `le="1.0"`).
+	// order, `le="1"` vs `le="1.0"`, an empty label: `up{a=""}` is `up`).
 	bySeries map[string]*seriesState
 	byHash   map[uint64][]*seriesState
+	// The series of the last sample, as written, and its state.
+	lastSeries []byte
+	lastState  *seriesState
 
 	// Across files (nil cross: a single file).
 	cross    *crossFiles
 	fileIdx  int
-	querier  storage.Querier
 	samples  int // samples read from this file
 	repeats  int // of which earlier files hold the same
 	repeatOf int // the earlier file of the first repeat, or -1
 }
 
 // loadFile streams one OpenMetrics file, the idx-th of the snapshot, into
-// db in chunks of chunkBytes.
-func loadFile(ctx context.Context, db *tsdb.DB, cross *crossFiles, idx int, file string, chunkBytes int) (err error) {
+// store in chunks of chunkBytes.
+func loadFile(ctx context.Context, store *memstore.Store, cross *crossFiles, idx int, file string, chunkBytes int) error {
 	f, err := os.Open(file)
 	if err != nil {
 		return fmt.Errorf("loading snapshot metrics: %w", err)
@@ -102,24 +75,19 @@ func loadFile(ctx context.Context, db *tsdb.DB, cross *crossFiles, idx int, file
 	defer f.Close()
 
 	l := &fileLoader{
-		db:       db,
+		store:    store,
 		file:     file,
 		symbols:  labels.NewSymbolTable(),
-		app:      db.AppenderV2(ctx),
 		bySeries: map[string]*seriesState{},
 		byHash:   map[uint64][]*seriesState{},
 		cross:    cross,
 		fileIdx:  idx,
 		repeatOf: -1,
 	}
-	defer l.closeQuerier()
-	defer func() {
-		if err != nil {
-			_ = l.app.Rollback()
-		}
-	}()
-
 	sp := newSplitter(f, file, chunkBytes)
+	if fi, err := f.Stat(); err == nil {
+		sp.sizeHint(fi.Size())
+	}
 	for {
 		if err := ctx.Err(); err != nil {
 			return fmt.Errorf("loading %s: %w", file, err)
@@ -134,9 +102,6 @@ func loadFile(ctx context.Context, db *tsdb.DB, cross *crossFiles, idx int, file
 		if err := l.parse(ctx, c); err != nil {
 			return err
 		}
-	}
-	if err := l.app.Commit(); err != nil {
-		return fmt.Errorf("loading %s: storing samples: %w", file, err)
 	}
 	if l.samples > 0 && l.repeats == l.samples {
 		return l.sameData()
@@ -193,22 +158,12 @@ func (l *fileLoader) sample(ctx context.Context, p textparse.Parser, line int) e
 		return l.corrupt(line, "timestamp %s is after the year 3000: OpenMetrics timestamps are seconds, this looks like milliseconds", formatSeconds(ts))
 	}
 
-	st := l.bySeries[string(series)]
-	if st == nil {
-		var lset labels.Labels
-		p.Labels(&lset)
-		h := lset.Hash()
-		for _, cand := range l.byHash[h] {
-			if labels.Equal(cand.lset, lset) {
-				st = cand
-				break
-			}
-		}
-		if st == nil {
-			st = &seriesState{lset: lset, lastT: math.MinInt64}
-			l.byHash[h] = append(l.byHash[h], st)
-		}
-		l.bySeries[string(series)] = st
+	// A series' samples usually follow each other: the last one's state
+	// saves the map lookup.
+	st := l.lastState
+	if st == nil || !bytes.Equal(series, l.lastSeries) {
+		st = l.seriesState(p, series)
+		l.lastSeries, l.lastState = append(l.lastSeries[:0], series...), st
 	}
 
 	switch {
@@ -225,9 +180,16 @@ func (l *fileLoader) sample(ctx context.Context, p textparse.Parser, line int) e
 	}
 
 	// Across files: an earlier file may hold later samples of the series
-	// (the head takes them out of order, as Prometheus merges the
+	// (the store takes them out of order, as Prometheus merges the
 	// overlapping blocks promtool would make), but not another value at
 	// this time (crossfile.go).
+	if !st.hasRef {
+		ref, err := l.store.Series(st.lset)
+		if err != nil {
+			return l.corrupt(line, "storing sample: %s", parserMessage(err))
+		}
+		st.ref, st.hasRef = ref, true
+	}
 	l.samples++
 	if l.cross != nil {
 		repeat, err := l.checkEarlier(ctx, st, ts, v, line)
@@ -240,21 +202,33 @@ func (l *fileLoader) sample(ctx context.Context, p textparse.Parser, line int) e
 			return nil
 		}
 	}
-	ref, err := l.app.Append(st.ref, st.lset, 0, ts, v, nil, nil, storage.AOptions{})
-	if err != nil {
-		return l.corrupt(line, "storing sample: %s", parserMessage(err))
-	}
-	st.ref, st.lastT, st.lastV, st.lastLine = ref, ts, v, line
-
-	l.pending++
-	if l.pending >= appendBatch {
-		if err := l.app.Commit(); err != nil {
-			return fmt.Errorf("loading %s: storing samples: %w", l.file, err)
-		}
-		l.app = l.db.AppenderV2(ctx)
-		l.pending = 0
-	}
+	l.store.Append(st.ref, ts, v)
+	st.lastT, st.lastV, st.lastLine = ts, v, line
 	return nil
+}
+
+// seriesState finds or makes the state of the series written as series.
+func (l *fileLoader) seriesState(p textparse.Parser, series []byte) *seriesState {
+	st := l.bySeries[string(series)]
+	if st == nil {
+		var lset labels.Labels
+		p.Labels(&lset)
+		// As a TSDB head, and Prometheus, drop labels with an empty value.
+		lset = lset.WithoutEmpty()
+		h := lset.Hash()
+		for _, cand := range l.byHash[h] {
+			if labels.Equal(cand.lset, lset) {
+				st = cand
+				break
+			}
+		}
+		if st == nil {
+			st = &seriesState{lset: lset, lastT: math.MinInt64}
+			l.byHash[h] = append(l.byHash[h], st)
+		}
+		l.bySeries[string(series)] = st
+	}
+	return st
 }
 
 // parserMessage is an error of the OpenMetrics parser without the text it

@@ -7,6 +7,7 @@ import (
 	"math"
 	"slices"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/common/model"
@@ -14,9 +15,10 @@ import (
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/promql"
 	"github.com/prometheus/prometheus/promql/parser"
-	"github.com/prometheus/prometheus/tsdb"
+	"github.com/prometheus/prometheus/storage"
 	"github.com/prometheus/prometheus/util/annotations"
 
+	"github.com/secflow/secflow-budget/internal/memstore"
 	"github.com/secflow/secflow-budget/internal/sources"
 )
 
@@ -41,7 +43,8 @@ const (
 // evaluator runs PromQL instant queries over a loaded snapshot with
 // Prometheus' engine.
 type evaluator struct {
-	db         *tsdb.DB
+	// store is nil once the snapshot is closed.
+	store      atomic.Pointer[memstore.Store]
 	engine     *promql.Engine
 	opts       promql.QueryOpts
 	maxSamples int
@@ -49,9 +52,8 @@ type evaluator struct {
 
 var _ sources.PromQL = (*evaluator)(nil)
 
-func newEvaluator(db *tsdb.DB, maxSamples int) *evaluator {
-	return &evaluator{
-		db:         db,
+func newEvaluator(store *memstore.Store, maxSamples int) *evaluator {
+	e := &evaluator{
 		maxSamples: maxSamples,
 		engine: promql.NewEngine(promql.EngineOpts{
 			MaxSamples:           maxSamples,
@@ -65,15 +67,35 @@ func newEvaluator(db *tsdb.DB, maxSamples int) *evaluator {
 		}),
 		opts: promql.NewPrometheusQueryOpts(false, lookbackDelta, nil),
 	}
+	e.store.Store(store)
+	return e
 }
+
+var errClosed = errors.New("the snapshot is closed")
+
+// Querier makes the evaluator the engine's storage.Queryable: the store,
+// until the snapshot is closed.
+func (e *evaluator) Querier(mint, maxt int64) (storage.Querier, error) {
+	st := e.store.Load()
+	if st == nil {
+		return nil, errClosed
+	}
+	return st.Querier(mint, maxt)
+}
+
+// close lets go of the samples: later queries fail.
+func (e *evaluator) close() { e.store.Store(nil) }
 
 // Query evaluates query at time at. Failures are *sources.Error, except
 // when ctx ends: then the error wraps ctx.Err().
 func (e *evaluator) Query(ctx context.Context, query string, at time.Time) (model.Vector, error) {
+	if e.store.Load() == nil {
+		return nil, &sources.Error{Kind: sources.Unavailable, Source: sourceName, Err: errClosed}
+	}
 	if err := e.checkSteps(query); err != nil {
 		return nil, err
 	}
-	q, err := e.engine.NewInstantQuery(ctx, e.db, e.opts, query, at)
+	q, err := e.engine.NewInstantQuery(ctx, e, e.opts, query, at)
 	if err != nil {
 		return nil, e.fail(ctx, err)
 	}

@@ -2,13 +2,11 @@ package snapshot
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"time"
 
-	"github.com/prometheus/prometheus/tsdb"
-
+	"github.com/secflow/secflow-budget/internal/memstore"
 	"github.com/secflow/secflow-budget/internal/sources"
 )
 
@@ -34,8 +32,6 @@ type Snapshot struct {
 	loading chan struct{}
 	eval    *evaluator
 	loadErr error
-	tmpDir  string
-	db      *tsdb.DB
 	closed  bool
 }
 
@@ -98,8 +94,8 @@ func (s *Snapshot) HasMetrics() bool { return len(s.omFiles) > 0 }
 func (s *Snapshot) MetricFiles() []string { return append([]string(nil), s.omFiles...) }
 
 // PromQL returns an evaluator of PromQL instant queries over the
-// snapshot's metrics. The first call loads every *.om file into a
-// temporary TSDB; later and concurrent calls share that load and its
+// snapshot's metrics. The first call loads every *.om file into memory
+// (internal/memstore); later and concurrent calls share that load and its
 // outcome. A load cut short by ctx is not remembered: the next call tries
 // again. Errors: *sources.Error of kind Missing when there are no metric
 // files, *CorruptError for a malformed file, or an error wrapping
@@ -134,54 +130,29 @@ func (s *Snapshot) PromQL(ctx context.Context) (sources.PromQL, error) {
 	return s.eval, nil
 }
 
-// load fills the TSDB. Called with the semaphore held.
-func (s *Snapshot) load(ctx context.Context) (err error) {
-	tmp, err := os.MkdirTemp("", "secflow-snapshot-")
-	if err != nil {
-		return fmt.Errorf("loading snapshot metrics: %w", err)
-	}
-	db, err := openTSDB(tmp)
-	if err != nil {
-		os.RemoveAll(tmp)
-		return fmt.Errorf("loading snapshot metrics: opening temporary TSDB: %w", err)
-	}
-	defer func() {
-		if err != nil {
-			db.Close()
-			os.RemoveAll(tmp)
-		}
-	}()
+// load fills the store. Called with the semaphore held.
+func (s *Snapshot) load(ctx context.Context) error {
+	store := memstore.New()
 	cross := newCrossFiles(s.omFiles)
 	for i, f := range s.omFiles {
-		if err := loadFile(ctx, db, cross, i, f, s.chunkBytes); err != nil {
+		if err := loadFile(ctx, store, cross, i, f, s.chunkBytes); err != nil {
 			return err
 		}
 	}
-	s.tmpDir, s.db = tmp, db
-	s.eval = newEvaluator(db, s.maxSamples)
+	store.Seal()
+	s.eval = newEvaluator(store, s.maxSamples)
 	return nil
 }
 
-// Close releases the loaded metrics and removes their temporary directory.
-// It waits for a load in progress. Closing twice is harmless.
+// Close releases the loaded metrics. It waits for a load in progress.
+// Closing twice is harmless.
 func (s *Snapshot) Close() error {
 	s.loading <- struct{}{}
 	defer func() { <-s.loading }()
-	if s.closed {
-		return nil
-	}
 	s.closed = true
-	s.eval = nil
-	var errs []error
-	if s.db != nil {
-		if err := s.db.Close(); err != nil {
-			errs = append(errs, fmt.Errorf("closing snapshot TSDB: %w", err))
-		}
+	if s.eval != nil {
+		s.eval.close()
+		s.eval = nil
 	}
-	if s.tmpDir != "" {
-		if err := os.RemoveAll(s.tmpDir); err != nil {
-			errs = append(errs, fmt.Errorf("removing snapshot TSDB: %w", err))
-		}
-	}
-	return errors.Join(errs...)
+	return nil
 }

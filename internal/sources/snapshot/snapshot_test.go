@@ -584,21 +584,14 @@ func TestCanceledLoadIsRetried(t *testing.T) {
 	mustPromQL(t, s)
 }
 
-func TestCloseRemovesTempDir(t *testing.T) {
+func TestCloseReleasesMetrics(t *testing.T) {
 	s, err := Open(writeSnapshot(t, map[string]string{"metrics.om": fixture()}))
 	if err != nil {
 		t.Fatal(err)
 	}
 	q := mustPromQL(t, s)
-	tmp := s.tmpDir
-	if _, err := os.Stat(filepath.Join(tmp)); err != nil {
-		t.Fatalf("temp dir: %v", err)
-	}
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
-	}
-	if _, err := os.Stat(tmp); !errors.Is(err, os.ErrNotExist) {
-		t.Errorf("temp dir %s still there after Close (%v)", tmp, err)
 	}
 	if err := s.Close(); err != nil {
 		t.Errorf("second Close: %v", err)
@@ -606,20 +599,26 @@ func TestCloseRemovesTempDir(t *testing.T) {
 	if _, err := s.PromQL(context.Background()); err == nil {
 		t.Error("PromQL after Close succeeded")
 	}
-	if _, err := q.Query(context.Background(), `up`, evalAt); err == nil {
-		t.Error("query after Close succeeded")
+	_, err = q.Query(context.Background(), `up`, evalAt)
+	var serr *sources.Error
+	if !errors.As(err, &serr) || serr.Kind != sources.Unavailable || !strings.Contains(err.Error(), "the snapshot is closed") {
+		t.Errorf("query after Close: got %v, want an Unavailable error saying the snapshot is closed", err)
 	}
 }
 
-func TestFailedLoadRemovesTempDir(t *testing.T) {
-	before, _ := filepath.Glob(filepath.Join(os.TempDir(), "secflow-snapshot-*"))
-	s := mustOpen(t, writeSnapshot(t, map[string]string{"metrics.om": "a 1\n# EOF\n"}))
-	if _, err := s.PromQL(context.Background()); err == nil {
+// TestLoadWritesNoTempFiles: the metrics are loaded into memory, a failed
+// load and a good one alike leave nothing in TMPDIR.
+func TestLoadWritesNoTempFiles(t *testing.T) {
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
+	bad := mustOpen(t, writeSnapshot(t, map[string]string{"metrics.om": "a 1\n# EOF\n"}))
+	if _, err := bad.PromQL(context.Background()); err == nil {
 		t.Fatal("no error")
 	}
-	after, _ := filepath.Glob(filepath.Join(os.TempDir(), "secflow-snapshot-*"))
-	if len(after) > len(before) {
-		t.Errorf("temp dirs left behind: %v", after)
+	good := mustOpen(t, writeSnapshot(t, map[string]string{"metrics.om": fixture()}))
+	mustPromQL(t, good)
+	if entries, _ := os.ReadDir(tmp); len(entries) > 0 {
+		t.Errorf("loading wrote %s in TMPDIR", entries[0].Name())
 	}
 }
 
@@ -665,7 +664,7 @@ func TestSamplesMatchWholeFileParse(t *testing.T) {
 
 func storedSamples(t *testing.T, s *Snapshot) []string {
 	t.Helper()
-	q, err := s.db.Querier(math.MinInt64, math.MaxInt64)
+	q, err := s.eval.Querier(math.MinInt64, math.MaxInt64)
 	if err != nil {
 		t.Fatal(err)
 	}

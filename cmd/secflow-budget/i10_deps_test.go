@@ -1,0 +1,185 @@
+package main
+
+import (
+	"os/exec"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// The binary's weight (issue 10): Prometheus' tsdb package brings its
+// config and service discovery packages, and with them the AWS, Azure and
+// Google Cloud SDKs and gRPC, into any program that imports it. The
+// offline PromQL path uses internal/memstore instead; these tests fail,
+// naming the import chain, when such a package comes back.
+
+// depsMaxPackages bounds `go list -deps ./cmd/secflow-budget`: 759 with
+// the TSDB head, 386 without it.
+const depsMaxPackages = 400
+
+// depsAllowedTSDB are the tsdb sub-packages that Prometheus' storage and
+// promql packages, which the engine needs, import themselves: chunk
+// encodings, chunk references and file helpers, none of which imports
+// anything else of tsdb, nor config or discovery.
+var depsAllowedTSDB = []string{
+	"github.com/prometheus/prometheus/tsdb/chunkenc",
+	"github.com/prometheus/prometheus/tsdb/chunks",
+	"github.com/prometheus/prometheus/tsdb/fileutil",
+}
+
+// depsForbidden says why pkg must not be in the binary, or "".
+func depsForbidden(pkg string) string {
+	const prom = "github.com/prometheus/prometheus/"
+	switch {
+	case pkg == prom+"tsdb" || strings.HasPrefix(pkg, prom+"tsdb/") && !slices.Contains(depsAllowedTSDB, pkg):
+		return "Prometheus' TSDB (offline PromQL runs over internal/memstore)"
+	case pkg == prom+"config" || strings.HasPrefix(pkg, prom+"config/"):
+		return "Prometheus' config package (it imports service discovery)"
+	case pkg == prom+"discovery" || strings.HasPrefix(pkg, prom+"discovery/"):
+		return "Prometheus' service discovery (cloud SDKs)"
+	case strings.Contains(pkg, "aws-sdk"):
+		return "the AWS SDK"
+	case strings.Contains(strings.ToLower(pkg), "azure"):
+		return "the Azure SDK"
+	case strings.HasPrefix(pkg, "cloud.google.com/") || strings.HasPrefix(pkg, "google.golang.org/api"):
+		return "the Google Cloud SDK"
+	case strings.HasPrefix(pkg, "google.golang.org/grpc"):
+		return "gRPC"
+	}
+	return ""
+}
+
+// depsGraph is `go list -deps` of a package: each package's imports, and
+// the packages in go list's order (dependencies first, the root last).
+type depsGraph struct {
+	root    string
+	order   []string
+	imports map[string][]string
+}
+
+func depsList(t *testing.T, pattern string) depsGraph {
+	t.Helper()
+	out, err := exec.Command("go", "list", "-deps", "-f", "{{.ImportPath}}{{range .Imports}} {{.}}{{end}}", pattern).Output()
+	if err != nil {
+		var stderr string
+		if ee, ok := err.(*exec.ExitError); ok {
+			stderr = string(ee.Stderr)
+		}
+		t.Fatalf("go list -deps %s: %v\n%s", pattern, err, stderr)
+	}
+	return depsParse(string(out))
+}
+
+func depsParse(out string) depsGraph {
+	g := depsGraph{imports: map[string][]string{}}
+	for line := range strings.Lines(out) {
+		f := strings.Fields(line)
+		if len(f) == 0 {
+			continue
+		}
+		g.order = append(g.order, f[0])
+		g.imports[f[0]] = f[1:]
+	}
+	if len(g.order) > 0 {
+		g.root = g.order[len(g.order)-1]
+	}
+	return g
+}
+
+// chain is a shortest import chain from the root to pkg, "a -> b -> c".
+func (g depsGraph) chain(pkg string) string {
+	prev := map[string]string{g.root: ""}
+	queue := []string{g.root}
+	for len(queue) > 0 {
+		p := queue[0]
+		queue = queue[1:]
+		if p == pkg {
+			path := []string{p}
+			for q := prev[p]; q != ""; q = prev[q] {
+				path = append(path, q)
+			}
+			slices.Reverse(path)
+			return strings.Join(path, " -> ")
+		}
+		for _, imp := range g.imports[p] {
+			if _, seen := prev[imp]; !seen {
+				prev[imp] = p
+				queue = append(queue, imp)
+			}
+		}
+	}
+	return pkg + " (no chain found)"
+}
+
+// violations are the forbidden packages of g, each with its reason and
+// chain, sorted.
+func (g depsGraph) violations() []string {
+	var out []string
+	for _, p := range g.order {
+		if why := depsForbidden(p); why != "" {
+			out = append(out, why+": "+g.chain(p))
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+func TestI10DepsNoTSDBNoCloudSDKs(t *testing.T) {
+	g := depsList(t, ".")
+	if g.root != "github.com/secflow/secflow-budget/cmd/secflow-budget" {
+		t.Fatalf("go list -deps ended with %q, want the command's package", g.root)
+	}
+	// The shortest chains first: the import that brought the rest in.
+	vs := g.violations()
+	slices.SortStableFunc(vs, func(a, b string) int { return strings.Count(a, " -> ") - strings.Count(b, " -> ") })
+	for i, v := range vs {
+		if i == 10 {
+			t.Errorf("and %d more forbidden packages", len(vs)-i)
+			break
+		}
+		t.Errorf("forbidden in the binary, %s", v)
+	}
+	if n := len(g.order); n > depsMaxPackages {
+		t.Errorf("go list -deps ./cmd/secflow-budget: %d packages, want at most %d", n, depsMaxPackages)
+	}
+	// The engine is what the offline path needs of Prometheus: it must be
+	// there, through memstore's storage.Queryable.
+	for _, want := range []string{"github.com/prometheus/prometheus/promql", "github.com/secflow/secflow-budget/internal/memstore"} {
+		if _, ok := g.imports[want]; !ok {
+			t.Errorf("%s is not in the binary", want)
+		}
+	}
+}
+
+// TestI10DepsGuardNamesChain feeds the guard a graph in which tsdb comes
+// back through a harmless-looking package: it must name the whole chain.
+func TestI10DepsGuardNamesChain(t *testing.T) {
+	g := depsParse(`github.com/prometheus/prometheus/tsdb/chunkenc
+github.com/aws/aws-sdk-go-v2/aws
+github.com/prometheus/prometheus/discovery github.com/aws/aws-sdk-go-v2/aws
+github.com/prometheus/prometheus/config github.com/prometheus/prometheus/discovery
+github.com/prometheus/prometheus/tsdb github.com/prometheus/prometheus/config github.com/prometheus/prometheus/tsdb/chunkenc
+example.com/helper github.com/prometheus/prometheus/tsdb
+example.com/cmd example.com/helper github.com/prometheus/prometheus/tsdb/chunkenc
+`)
+	got := g.violations()
+	want := []string{
+		"Prometheus' TSDB (offline PromQL runs over internal/memstore): example.com/cmd -> example.com/helper -> github.com/prometheus/prometheus/tsdb",
+		"Prometheus' config package (it imports service discovery): example.com/cmd -> example.com/helper -> github.com/prometheus/prometheus/tsdb -> github.com/prometheus/prometheus/config",
+		"Prometheus' service discovery (cloud SDKs): example.com/cmd -> example.com/helper -> github.com/prometheus/prometheus/tsdb -> github.com/prometheus/prometheus/config -> github.com/prometheus/prometheus/discovery",
+		"the AWS SDK: example.com/cmd -> example.com/helper -> github.com/prometheus/prometheus/tsdb -> github.com/prometheus/prometheus/config -> github.com/prometheus/prometheus/discovery -> github.com/aws/aws-sdk-go-v2/aws",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("violations:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	for _, ok := range []string{"github.com/prometheus/prometheus/tsdb/chunkenc", "github.com/prometheus/prometheus/promql", "google.golang.org/protobuf/proto"} {
+		if why := depsForbidden(ok); why != "" {
+			t.Errorf("%s refused (%s)", ok, why)
+		}
+	}
+	for _, bad := range []string{"github.com/prometheus/prometheus/tsdb/index", "google.golang.org/grpc/codes", "cloud.google.com/go/compute/metadata", "github.com/Azure/azure-sdk-for-go/sdk/azcore"} {
+		if why := depsForbidden(bad); why == "" {
+			t.Errorf("%s allowed", bad)
+		}
+	}
+}
