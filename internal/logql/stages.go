@@ -223,7 +223,6 @@ func containsFoldASCII(s, lit []byte) bool {
 	}
 }
 
-
 // jsonStage is `| json` (every field) or `| json a="path", ...`.
 type jsonStage struct {
 	params []jsonParam // nil: extract every field
