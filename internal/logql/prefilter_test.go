@@ -3,8 +3,10 @@ package logql
 import (
 	"math/rand/v2"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // prefilterExprs are regexps whose prefilters are checked against the
@@ -89,4 +91,77 @@ func FuzzPrefilter(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, line string) { checkPrefilters(t, line) })
+}
+
+// The one-pass literal search finds a prefilter's literal exactly when
+// the prefilter alone says the line may match, and the evaluator answers
+// the same with the line prepared apart (PrepareLine, AddPrepared).
+func TestLitSetAgreesWithPrefilters(t *testing.T) {
+	var pres []prefilter
+	for _, expr := range append(prefilterExprs, `(?i)AKIA`, `akia`, `(?i)eyj`, `x@y`, `(?i)ſecret`) {
+		pres = append(pres, newPrefilter(expr))
+	}
+	set, ids := newLitSet(pres)
+	if set == nil {
+		t.Fatal("no litSet")
+	}
+	rng := rand.New(rand.NewPCG(3, 4))
+	lines := []string{"", "AKIA", "akia", "AkIa", "eyJ", "EYJ", "x@y", "X@Y", "pa\u017f\u017fword", "\u212aelvin", "\u212a", "\u017f"}
+	for range 20000 {
+		var b strings.Builder
+		for range rng.IntN(12) {
+			b.WriteString(prefilterAlphabet[rng.IntN(len(prefilterAlphabet))])
+		}
+		lines = append(lines, b.String())
+	}
+	for _, l := range lines {
+		found := set.scan([]byte(l))
+		for i, p := range pres {
+			if ids[i] < 0 {
+				continue
+			}
+			if got, want := found&(1<<ids[i]) != 0, p.mayMatch([]byte(l)); got != want {
+				t.Fatalf("literal %q (fold %v) in %q: one pass says %v, the prefilter %v", p.lit, p.fold, l, got, want)
+			}
+		}
+	}
+}
+
+func TestPrepareLineSameAnswers(t *testing.T) {
+	var qs []*Query
+	for _, expr := range prefilterExprs {
+		q, err := Parse(`sum by (s) (count_over_time({s=~".+"} |~ ` + strconv.Quote(expr) + ` [1h]))`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		qs = append(qs, q)
+	}
+	at := time.Unix(1795718400, 0)
+	plain, prepared := NewEvaluator(at, qs...), NewEvaluator(at, qs...)
+	rng := rand.New(rand.NewPCG(5, 6))
+	for n := range 5000 {
+		var b strings.Builder
+		for range rng.IntN(12) {
+			b.WriteString(prefilterAlphabet[rng.IntN(len(prefilterAlphabet))])
+		}
+		line := []byte(b.String())
+		lbls := map[string]string{"s": []string{"a", "b"}[n%2]}
+		ts := at.UnixNano() - int64(n)*1e6
+		plain.AddLine(plain.Stream(lbls), ts, line)
+		prepared.AddPrepared(prepared.Stream(lbls), ts, line, prepared.PrepareLine(line))
+	}
+	total := 0.0
+	for i, q := range qs {
+		v1, err1 := plain.Result(i)
+		v2, err2 := prepared.Result(i)
+		if err1 != nil || err2 != nil || vectorText(v1) != vectorText(v2) {
+			t.Errorf("%s: AddLine %s %v, AddPrepared %s %v", q, vectorText(v1), err1, vectorText(v2), err2)
+		}
+		for _, s := range v1 {
+			total += float64(s.Value)
+		}
+	}
+	if total == 0 {
+		t.Error("no line matched any pattern: the test proves nothing")
+	}
 }

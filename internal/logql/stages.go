@@ -64,7 +64,12 @@ func (f *lineFilter) compile() error {
 }
 
 // matches reports whether the line passes the filter.
-func (f *lineFilter) matches(line []byte) bool {
+func (f *lineFilter) matches(line []byte) bool { return f.matchesLits(line, nil, 0) }
+
+// matchesLits is matches, with the literals of the regexps' prefilters
+// already looked for: ids[i] is the bit of regexp i's literal in found
+// (-1, or ids nil: run its prefilter).
+func (f *lineFilter) matchesLits(line []byte, ids []int, litsFound uint64) bool {
 	found := false
 	switch f.op {
 	case tPipeExact, tNeq:
@@ -76,7 +81,14 @@ func (f *lineFilter) matches(line []byte) bool {
 		}
 	default:
 		for i, re := range f.res {
-			if f.pres[i].mayMatch(line) && re.Match(line) {
+			if ids != nil && ids[i] >= 0 {
+				if litsFound&(1<<ids[i]) == 0 {
+					continue
+				}
+			} else if !f.pres[i].mayMatch(line) {
+				continue
+			}
+			if re.Match(line) {
 				found = true
 				break
 			}
