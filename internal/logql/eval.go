@@ -195,6 +195,8 @@ func NewEvaluator(at time.Time, queries ...*Query) *Evaluator {
 		return ok
 	})
 	e.entry.params.wantAll = true
+	e.entry.json.setWantLens()
+	e.entry.logfmtR.setWantLens()
 	return e
 }
 
@@ -615,6 +617,10 @@ type parseResult struct {
 	// change no answer but save the work.
 	wanted  []string
 	wantAll bool
+	// wantLens has bit n set when a name n bytes long may be wanted (as
+	// itself or with _extracted); names of 64 bytes or more are checked
+	// against wanted in full.
+	wantLens uint64
 
 	jx jsonExtractor // reused: passing a fresh one as an interface allocates
 }
@@ -625,12 +631,27 @@ func (r *parseResult) wants(name string) bool {
 	if r.wantAll {
 		return true
 	}
+	if len(name) < 64 && r.wantLens&(1<<len(name)) == 0 {
+		return false // no wanted name is that long: the common case
+	}
 	for _, w := range r.wanted {
 		if w == name || (len(w) == len(name)+len("_extracted") && w[:len(name)] == name && w[len(name):] == "_extracted") {
 			return true
 		}
 	}
 	return false
+}
+
+// setWantLens works out wantLens from wanted.
+func (r *parseResult) setWantLens() {
+	r.wantLens = 0
+	for _, w := range r.wanted {
+		for _, n := range []int{len(w), len(w) - len("_extracted")} {
+			if n >= 0 && n < 64 { // longer names are checked in full
+				r.wantLens |= 1 << n
+			}
+		}
+	}
 }
 
 func (r *parseResult) reset() {

@@ -165,3 +165,25 @@ func TestPrepareLineSameAnswers(t *testing.T) {
 		t.Error("no line matched any pattern: the test proves nothing")
 	}
 }
+
+// The length filter in front of parseResult.wants changes no answer.
+func TestWantsLengthFilter(t *testing.T) {
+	wanted := []string{"level", "service", "trace_id_extracted", "a", strings.Repeat("x", 70), strings.Repeat("y", 70) + "_extracted"}
+	fast := parseResult{wanted: wanted}
+	fast.setWantLens()
+	slow := parseResult{wanted: wanted, wantLens: ^uint64(0)}
+	names := []string{"", "a", "b", "level", "levels", "level_extracted", "service", "service_extracted", "trace_id",
+		"trace_id_extracted", "trace_id_extracted_extracted", strings.Repeat("x", 70), strings.Repeat("y", 70), strings.Repeat("y", 71)}
+	hits := 0
+	for _, n := range names {
+		if got, want := fast.wants(n), slow.wants(n); got != want {
+			t.Errorf("wants(%q) = %v, want %v", n, got, want)
+		}
+		if slow.wants(n) {
+			hits++
+		}
+	}
+	if hits != 7 {
+		t.Errorf("%d names wanted, want 7 (a, level, service, trace_id, trace_id_extracted, x…, y…)", hits)
+	}
+}
