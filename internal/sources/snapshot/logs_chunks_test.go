@@ -160,7 +160,8 @@ func TestLogsChunkedErrorLines(t *testing.T) {
 // then unescaping it did, errors included.
 func TestScanJSONStringUnquote(t *testing.T) {
 	pieces := []string{`a`, `é`, `\"`, `\\`, `\/`, `\b`, `\f`, `\n`, `\r`, `\t`, `\u00e9`, `\ud83d\ude00`, `\ud83d`, `\ude00`,
-		`\ud83dx`, `\ud83d\u0041`, `\uzzzz`, `\u12`, `\q`, "\x01", "\t", `\`, `"`, "🙂", "\xff", `\u0000`, `\uDBFF\uDFFF`}
+		`\ud83dx`, `\ud83d\u0041`, `\uzzzz`, `\u12`, `\q`, "\x01", "\t", `\`, `"`, "🙂", "\xff", `\u0000`, `\uDBFF\uDFFF`,
+		"abcdefghijklmnopqrstuvwxyz0123456789", "{:plain words of JSON-in-JSON,}", "\x1f\x7f\x80"}
 	rng := rand.New(rand.NewPCG(9, 10))
 	for range 50000 {
 		var b strings.Builder
@@ -177,7 +178,9 @@ func TestScanJSONStringUnquote(t *testing.T) {
 		if msg == "" {
 			want, _ = logql.AppendUnquoted([]byte("pre"), s[1:end-1])
 		}
-		gotEnd, got, gotMsg := scanJSONStringUnquote(s, 0, []byte("pre"))
+		pre := make([]byte, 3, 3+rng.IntN(64)) // with room to spare, or none
+		copy(pre, "pre")
+		gotEnd, got, gotMsg := scanJSONStringUnquote(s, 0, pre)
 		if gotMsg != msg || (msg == "" && (gotEnd != end || string(got) != string(want))) {
 			t.Fatalf("%q: one pass %d %q %q, two %d %q %q", s, gotEnd, got, gotMsg, end, want, msg)
 		}
