@@ -215,6 +215,8 @@ const (
 	batchEntries = 4096      // or this many entries
 	batchesAhead = 4         // batches read or decoded, waiting for the evaluator
 	chunkBytes   = 256 << 10 // the whole lines of a file read into a batch at once
+	// maxLogWorkers bounds the goroutines decoding chunks.
+	maxLogWorkers = 4
 )
 
 // logBatch is a run of entries of one file, with their labels and lines
@@ -248,7 +250,9 @@ func (r *logReader) readAll(ctx context.Context, files []string) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	after, until := r.ev.Window()
-	workers := max(runtime.GOMAXPROCS(0), 1)
+	// The evaluator takes about a third of the work: more than a few
+	// workers would only hold more batches in memory.
+	workers := min(max(runtime.GOMAXPROCS(0), 1), maxLogWorkers)
 	ordered := make(chan *logBatch, batchesAhead)
 	work := make(chan *logBatch, workers)
 	free := make(chan *logBatch, batchesAhead+2*workers+2)
