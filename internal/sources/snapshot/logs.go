@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"hash/maphash"
 	"io"
+	"math"
 	"math/bits"
 	"os"
 	"runtime"
@@ -891,6 +892,26 @@ func parseTS(raw []byte, quoted bool) (int64, string) {
 		}
 		if ns >= 0 {
 			return 0, tsUnitProblem(ns, len(raw))
+		}
+	}
+	if len(raw) == 19 && raw[0] != '-' {
+		// Unix nanoseconds today: 19 digits fit a uint64.
+		var u uint64
+		for _, c := range raw {
+			if c < '0' || c > '9' {
+				u = math.MaxUint64
+				break
+			}
+			u = u*10 + uint64(c-'0')
+		}
+		switch {
+		case u == math.MaxUint64: // not all digits: below
+		case u > math.MaxInt64:
+			return 0, "ts: out of range for unix nanoseconds"
+		case int64(u) < minLogTS:
+			return 0, tsUnitProblem(int64(u), len(raw))
+		default:
+			return int64(u), ""
 		}
 	}
 	allDigits := len(raw) > 0

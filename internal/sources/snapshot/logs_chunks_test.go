@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -190,4 +191,28 @@ func TestScanJSONStringUnquote(t *testing.T) {
 // noDirs drops the directories and .gz of the file names in msg.
 func noDirs(msg string) string {
 	return strings.ReplaceAll(regexp.MustCompile(`\S*/`).ReplaceAllString(msg, ""), ".gz", "")
+}
+
+// parseTS reads 19 digits as strconv does, at the edges too.
+func TestParseTS19Digits(t *testing.T) {
+	for _, raw := range []string{"1795690740000171393", "9223372036854775807", "9223372036854775808", "9999999999999999999",
+		"0000000000000000001", "0000000000123456789", "0100000000000000000", "0099999999999999999", "179569074000017139x", "1795690740000171393"} {
+		ns, msg := parseTS([]byte(raw), true)
+		var want int64
+		var wantMsg string
+		if v, err := strconv.ParseInt(raw, 10, 64); err != nil {
+			if _, err := strconv.ParseUint(raw, 10, 64); err == nil {
+				wantMsg = "ts: out of range for unix nanoseconds"
+			} else {
+				wantMsg = "ts: bad timestamp: want unix nanoseconds (\"1795718400000000000\") or RFC3339 (\"2026-11-26T18:40:00.123456789Z\")"
+			}
+		} else if v < minLogTS {
+			wantMsg = tsUnitProblem(v, len(raw))
+		} else {
+			want = v
+		}
+		if ns != want || msg != wantMsg {
+			t.Errorf("parseTS(%s) = %d %q, want %d %q", raw, ns, msg, want, wantMsg)
+		}
+	}
 }
