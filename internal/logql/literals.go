@@ -49,17 +49,14 @@ var byteRank = func() (r [256]int) {
 	for c := range 256 {
 		r[c] = 1 // other bytes: rare
 	}
-	for c := byte('A'); c <= 'Z'; c++ {
-		r[c] = 10
-	}
 	for c := byte('0'); c <= '9'; c++ {
 		r[c] = 30
 	}
-	for i, c := range []byte("zqjxkvbpgwyfmcludhrsnioate") { // English, rarest first
+	// Letters, rarest first: English, with w, y and g before b and p as
+	// they are in logs (JSON keys like "bytes", "path", "prod").
+	for i, c := range []byte("zqjxkvwygbfpmcludhrsnioate") {
 		r[c] = 20 + 4*i
-	}
-	for _, c := range []byte("ETAOINS") {
-		r[c] = 20
+		r[upperASCII(c)] = 2 + i/2 // capitals: rarer, in the same order
 	}
 	for _, c := range []byte(` ":,{}`) {
 		r[c] = 200
