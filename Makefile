@@ -42,12 +42,14 @@ fixtures:
 schema:
 	$(GO) run ./cmd/secflow-budget schema > schema/budgets.schema.json
 
-# Go benchmarks (offline load MB/s and peak heap), then the 1 GB logs run
-# next to grep -c on the same file, then the offline metrics path next to
-# promtool's backfill of the same 13 MB and 100 MB files.
+# Go benchmarks (offline load MB/s and peak heap, live fan-out 1 vs 50
+# budgets), then the logs check on 200 MB next to grep -c and a one-pass
+# Python reference in the same run (medians of 3, ratios) and its peak RSS
+# on 1 GB, then the offline metrics path next to promtool's backfill of the
+# same 13 MB and 100 MB files.
 bench:
 	$(GO) test -run '^$$' -bench . -benchtime 1x ./...
-	scripts/bench-logs.sh 1000
+	scripts/bench-logs.sh 200 1000
 	scripts/bench-metrics.sh 3
 
 # Release archives in $(DIST_DIR)/: secflow-budget_<version>_<os>_<arch>.tar.gz

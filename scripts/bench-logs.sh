@@ -1,30 +1,72 @@
 #!/usr/bin/env bash
-# Offline log throughput on a generated logs.jsonl (default 1000 MB, never
-# committed), measured next to `grep -c` on the same file in the same run.
-# Usage: scripts/bench-logs.sh [MB]
+# Offline log throughput on a generated logs.jsonl (never committed), each
+# figure next to its anchors measured in the same run: `grep -c` on the
+# same file and a one-pass Python reference doing the same work
+# (scripts/logs-reference.py). The first size gets 3 rounds (grep,
+# Python, check on all cores, check with GOMAXPROCS=1, in turn) and
+# medians; further sizes only check's time and peak RSS (memory stays
+# flat whatever the size). The machine's load is printed: on a shared
+# machine only the ratios of one run compare.
+# Usage: scripts/bench-logs.sh [MB ...]   (default: 200)
 set -euo pipefail
-mb=${1:-1000}
+sizes=("${@:-200}")
 cd "$(dirname "$0")/.."
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
 go build -o "$dir/secflow-budget" ./cmd/secflow-budget
-go run ./internal/fixtures/gen -scenario healthy -logs-mb "$mb" -out "$dir/snap" >/dev/null
-rm -f "$dir/snap/metrics.om" # logs only
-file="$dir/snap/logs.jsonl"
-bytes=$(stat -c %s "$file")
-cat "$file" >/dev/null # warm the page cache for both runs alike
 
-now() { date +%s.%N; }
-t0=$(now); n=$(grep -c 'AKIA' "$file" || true); t1=$(now)
-grep_s=$(echo "$t1 - $t0" | bc -l)
-t0=$(now)
-/usr/bin/time -f '%M' -o "$dir/rss" "$dir/secflow-budget" check --offline "$dir/snap" --only logs --format json -o "$dir/report.json" || true
-t1=$(now)
-check_s=$(echo "$t1 - $t0" | bc -l)
-rss_kb=$(tail -n 1 "$dir/rss")
-status=$(grep -o '"status": "[a-z]*"' "$dir/report.json" | head -1)
-awk -v b="$bytes" -v g="$grep_s" -v c="$check_s" -v r="$rss_kb" -v n="$n" -v s="$status" 'BEGIN {
-  printf "logs.jsonl: %.0f MB (report %s)\n", b/1e6, s
-  printf "grep -c AKIA:                      %6.2f s  %7.1f MB/s  (%d lines)\n", g, b/1e6/g, n
-  printf "secflow-budget check --only logs:  %6.2f s  %7.1f MB/s  peak RSS %.1f MB (3 log budgets, 8 queries, one pass)\n", c, b/1e6/c, r/1024
-}'
+timed() { # timed NAME CMD...: appends "NAME wall user sys rss_kb" to $dir/times
+	local name=$1 t0 t1
+	shift
+	# Wall time from the clock in ns (time's %e has 10 ms steps: too coarse
+	# for grep); CPU and peak RSS from /usr/bin/time.
+	t0=$(date +%s%N)
+	# Output to a file, not /dev/null: GNU grep stops at the first match
+	# when it sees its output is /dev/null.
+	/usr/bin/time -f "%U %S %M" -o "$dir/one" "$@" >"$dir/out" 2>&1 || true
+	t1=$(date +%s%N)
+	echo "$name $(((t1 - t0) / 1000))e-6 $(grep -v '^Command' "$dir/one")" >>"$dir/times"
+}
+median() { sort -g | awk '{v[NR]=$1} END {print v[int((NR+1)/2)] + 0}'; }
+stat_of() { # stat_of NAME FIELD(2 wall, 3 cpu, 4 rss): the median
+	awk -v n="$1" -v f="$2" '$1==n {if (f==3) print $3+$4; else if (f==4) print $5; else print $2}' "$dir/times" | median
+}
+
+first=1
+for mb in "${sizes[@]}"; do
+	rm -rf "$dir/snap" "$dir/times"
+	go run ./internal/fixtures/gen -scenario healthy -logs-mb "$mb" -out "$dir/snap" >/dev/null
+	rm -f "$dir/snap/metrics.om" # logs only
+	file="$dir/snap/logs.jsonl"
+	bytes=$(stat -c %s "$file")
+	at=$(date -d "$(awk '/^evaluated_at:/ {print $2}' "$dir/snap/manifest.yaml")" +%s)000000000
+	cat "$file" >/dev/null # warm the page cache for every run alike
+	check=("$dir/secflow-budget" check --offline "$dir/snap" --only logs --format json -o "$dir/report.json")
+	echo "logs.jsonl: $((bytes / 1000000)) MB; load before: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores"
+	if [ "$first" = 1 ]; then
+		for _ in 1 2 3; do
+			timed grep grep -c AKIA "$file"
+			timed python python3 scripts/logs-reference.py "$file" "$at"
+			timed check "${check[@]}"
+			timed check1 env GOMAXPROCS=1 "${check[@]}"
+		done
+	else
+		timed check "${check[@]}"
+	fi
+	status=$(grep -o '"status": "[a-z]*"' "$dir/report.json" | head -1 || true)
+	echo "load after: $(cut -d' ' -f1-3 /proc/loadavg); report $status"
+	g=$(stat_of grep 2) p=$(stat_of python 2) c=$(stat_of check 2) c1=$(stat_of check1 2)
+	awk -v b="$bytes" -v g="$g" -v p="$p" -v c="$c" -v c1="$c1" -v cc="$(stat_of check 3)" \
+		-v r="$(stat_of check 4)" -v r1="$(stat_of check1 4)" -v first="$first" 'BEGIN {
+		mb = b / 1e6
+		if (first == 1) {
+			printf "  grep -c AKIA:                  %6.2f s %7.0f MB/s   (median of 3)\n", g, mb / g
+			printf "  python one-pass reference:     %6.2f s %7.1f MB/s\n", p, mb / p
+			printf "  check --only logs, GOMAXPROCS=1: %4.2f s %7.0f MB/s   peak RSS %.1f MiB\n", c1, mb / c1, r1 / 1024
+		}
+		printf "  check --only logs, all cores:  %6.2f s %7.0f MB/s   peak RSS %.1f MiB, CPU %.2f s\n", c, mb / c, r / 1024, cc
+		if (first == 1)
+			printf "  ratios: check/grep %.2f (goal >= 0.20), check/python %.0fx, all cores/one core %.2fx\n", g / c, p / c, c1 / c
+	}'
+	first=0
+done

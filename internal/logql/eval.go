@@ -38,6 +38,10 @@ type Evaluator struct {
 	streams map[string]*Stream
 	seed    maphash.Seed
 
+	// lits finds the literals of every regexp line filter's prefilter
+	// in one pass over a line; nil when there are none.
+	lits *litSet
+
 	// Scratch space reused for every entry.
 	entry   entryCtx
 	b       builder
@@ -64,6 +68,10 @@ type evalQuery struct {
 	lineOnly bool
 	// needsDetected: detected_level reaches the result's labels.
 	needsDetected bool
+
+	// litIDs: for each stage that is a regexp line filter, the bits of
+	// its regexps' literals in the evaluator's litSet.
+	litIDs [][]int
 
 	series map[string]*series
 	err    error
@@ -177,6 +185,7 @@ func NewEvaluator(at time.Time, queries ...*Query) *Evaluator {
 	if len(queries) == 0 {
 		e.after = e.at
 	}
+	e.prepareLits()
 	e.entry.json.wanted, e.entry.json.wantAll = e.parserWants(func(s stage) bool {
 		js, ok := s.(*jsonStage)
 		return ok && js.params == nil
@@ -186,7 +195,53 @@ func NewEvaluator(at time.Time, queries ...*Query) *Evaluator {
 		return ok
 	})
 	e.entry.params.wantAll = true
+	e.entry.json.setWantLens()
+	e.entry.logfmtR.setWantLens()
 	return e
+}
+
+// prepareLits builds the evaluator's litSet over the prefilters of all
+// regexp line filters.
+func (e *Evaluator) prepareLits() {
+	var pres []prefilter
+	for _, q := range e.queries {
+		for _, s := range q.stages {
+			if f, ok := s.(*lineFilter); ok {
+				pres = append(pres, f.pres...)
+			}
+		}
+	}
+	set, ids := newLitSet(pres)
+	if set == nil {
+		return
+	}
+	e.lits = set
+	for _, q := range e.queries {
+		q.litIDs = make([][]int, len(q.stages))
+		for si, s := range q.stages {
+			if f, ok := s.(*lineFilter); ok {
+				q.litIDs[si], ids = ids[:len(f.pres)], ids[len(f.pres):]
+			}
+		}
+	}
+}
+
+// LinePrep is what an evaluator works out about a line alone, before
+// its stream and time matter: PrepareLine may run on other goroutines,
+// ahead of AddPrepared.
+type LinePrep struct {
+	hash uint64
+	lits uint64
+}
+
+// PrepareLine works out what can be of line ahead of AddPrepared. It is
+// safe for concurrent use, also with AddLine and AddPrepared.
+func (e *Evaluator) PrepareLine(line []byte) LinePrep {
+	p := LinePrep{hash: maphash.Bytes(e.seed, line)}
+	if e.lits != nil {
+		p.lits = e.lits.scan(line)
+	}
+	return p
 }
 
 // parserWants is the union of the labels read by the queries that run a
@@ -317,6 +372,25 @@ func (e *Evaluator) AddLine(st *Stream, ts int64, line []byte) {
 	}
 	c := &e.entry
 	c.reset(st, ts, line)
+	c.evalAll(e)
+}
+
+// AddPrepared is AddLine for a line PrepareLine(line) gave p for.
+func (e *Evaluator) AddPrepared(st *Stream, ts int64, line []byte, p LinePrep) {
+	if !e.Wants(st, ts) {
+		return
+	}
+	if st.seen(ts, p.hash) {
+		return
+	}
+	c := &e.entry
+	c.reset(st, ts, line)
+	c.lits, c.litsOK = p.lits, true
+	c.evalAll(e)
+}
+
+func (c *entryCtx) evalAll(e *Evaluator) {
+	st := c.st
 	for _, qi := range st.selected {
 		e.eval(e.queries[qi], c)
 	}
@@ -329,10 +403,17 @@ func (e *Evaluator) eval(q *evalQuery, c *entryCtx) {
 	line := c.line
 	b := &e.b
 	b.reset(c)
-	for _, s := range q.stages {
+	for si, s := range q.stages {
 		switch s := s.(type) {
 		case *lineFilter:
-			if !s.matches(line) {
+			if q.litIDs != nil && q.litIDs[si] != nil {
+				if !c.litsOK {
+					c.lits, c.litsOK = e.lits.scan(line), true
+				}
+				if !s.matchesLits(line, q.litIDs[si], c.lits) {
+					return
+				}
+			} else if !s.matches(line) {
 				return
 			}
 		case *jsonStage:
@@ -476,6 +557,9 @@ type entryCtx struct {
 	detectedOK bool
 	levelArena []byte
 
+	lits   uint64 // the literals of e.lits the line holds, once litsOK
+	litsOK bool
+
 	json     parseResult
 	jsonOK   bool
 	logfmtR  parseResult
@@ -485,7 +569,7 @@ type entryCtx struct {
 
 func (c *entryCtx) reset(st *Stream, ts int64, line []byte) {
 	c.st, c.ts, c.line = st, ts, line
-	c.detectedOK, c.jsonOK, c.logfmtOK = false, false, false
+	c.detectedOK, c.jsonOK, c.logfmtOK, c.litsOK = false, false, false, false
 }
 
 func (c *entryCtx) detectedLevel() string {
@@ -533,6 +617,10 @@ type parseResult struct {
 	// change no answer but save the work.
 	wanted  []string
 	wantAll bool
+	// wantLens has bit n set when a name n bytes long may be wanted (as
+	// itself or with _extracted); names of 64 bytes or more are checked
+	// against wanted in full.
+	wantLens uint64
 
 	jx jsonExtractor // reused: passing a fresh one as an interface allocates
 }
@@ -543,12 +631,27 @@ func (r *parseResult) wants(name string) bool {
 	if r.wantAll {
 		return true
 	}
+	if len(name) < 64 && r.wantLens&(1<<len(name)) == 0 {
+		return false // no wanted name is that long: the common case
+	}
 	for _, w := range r.wanted {
 		if w == name || (len(w) == len(name)+len("_extracted") && w[:len(name)] == name && w[len(name):] == "_extracted") {
 			return true
 		}
 	}
 	return false
+}
+
+// setWantLens works out wantLens from wanted.
+func (r *parseResult) setWantLens() {
+	r.wantLens = 0
+	for _, w := range r.wanted {
+		for _, n := range []int{len(w), len(w) - len("_extracted")} {
+			if n >= 0 && n < 64 { // longer names are checked in full
+				r.wantLens |= 1 << n
+			}
+		}
+	}
 }
 
 func (r *parseResult) reset() {

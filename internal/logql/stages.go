@@ -2,7 +2,6 @@ package logql
 
 import (
 	"bytes"
-	"encoding/binary"
 	"errors"
 	"regexp"
 	"regexp/syntax"
@@ -65,7 +64,12 @@ func (f *lineFilter) compile() error {
 }
 
 // matches reports whether the line passes the filter.
-func (f *lineFilter) matches(line []byte) bool {
+func (f *lineFilter) matches(line []byte) bool { return f.matchesLits(line, nil, 0) }
+
+// matchesLits is matches, with the literals of the regexps' prefilters
+// already looked for: ids[i] is the bit of regexp i's literal in found
+// (-1, or ids nil: run its prefilter).
+func (f *lineFilter) matchesLits(line []byte, ids []int, litsFound uint64) bool {
 	found := false
 	switch f.op {
 	case tPipeExact, tNeq:
@@ -77,7 +81,14 @@ func (f *lineFilter) matches(line []byte) bool {
 		}
 	default:
 		for i, re := range f.res {
-			if f.pres[i].mayMatch(line) && re.Match(line) {
+			if ids != nil && ids[i] >= 0 {
+				if litsFound&(1<<ids[i]) == 0 {
+					continue
+				}
+			} else if !f.pres[i].mayMatch(line) {
+				continue
+			}
+			if re.Match(line) {
 				found = true
 				break
 			}
@@ -94,7 +105,13 @@ func (f *lineFilter) matches(line []byte) bool {
 // lines for redaction patterns.
 type prefilter struct {
 	lit  []byte // empty: no prefilter
-	fold bool   // ASCII case-insensitive; lit is lower case
+	fold bool   // case-insensitive; lit is lower-case ASCII
+	// Under Unicode simple case folding, as (?i) in Go's regexp (and so
+	// Loki) uses it, exactly two non-ASCII runes fold to ASCII letters:
+	// U+212A KELVIN SIGN to k and U+017F LATIN SMALL LETTER LONG S to s.
+	// A folded literal with a k (an s) may therefore match a line
+	// through that rune: such a line always "may" match.
+	kelvin, longS bool
 }
 
 func newPrefilter(expr string) prefilter {
@@ -110,13 +127,15 @@ func newPrefilter(expr string) prefilter {
 	if fold {
 		for _, c := range lit {
 			if c >= utf8.RuneSelf {
-				// Unicode case folding goes beyond ASCII; no prefilter.
+				// Folding a non-ASCII literal: no prefilter.
 				return prefilter{}
 			}
 		}
 		lit = bytes.ToLower(lit)
 	}
-	return prefilter{lit: lit, fold: fold}
+	return prefilter{lit: lit, fold: fold,
+		kelvin: fold && bytes.IndexByte(lit, 'k') >= 0,
+		longS:  fold && bytes.IndexByte(lit, 's') >= 0}
 }
 
 // requiredLiteral finds the longest literal that every match of re
@@ -144,6 +163,12 @@ func requiredLiteral(re *syntax.Regexp) ([]rune, bool) {
 	return nil, false
 }
 
+// The UTF-8 of the two non-ASCII runes that fold to ASCII letters.
+var (
+	kelvinSign = []byte("\u212a")
+	longS      = []byte("\u017f")
+)
+
 func (p prefilter) mayMatch(line []byte) bool {
 	if len(p.lit) == 0 {
 		return true
@@ -151,16 +176,19 @@ func (p prefilter) mayMatch(line []byte) bool {
 	if !p.fold {
 		return bytes.Contains(line, p.lit)
 	}
-	return containsFoldASCII(line, p.lit)
+	if containsFoldASCII(line, p.lit) {
+		return true
+	}
+	// Not there in ASCII letters; only the two runes that fold to ASCII
+	// could still spell it.
+	return (p.kelvin && bytes.Contains(line, kelvinSign)) || (p.longS && bytes.Contains(line, longS))
 }
 
 // containsFoldASCII reports whether s contains lit (lower-case ASCII)
-// ignoring ASCII case. A line with any non-ASCII byte might match through
-// Unicode folding (K for k, ſ for s), so it always "may" contain it.
+// ignoring ASCII case. s may hold any bytes: one of a multi-byte UTF-8
+// sequence (0x80 and up) never equals an ASCII byte, folded or not, so
+// only ASCII spellings of lit are found (mayMatch handles the rest).
 func containsFoldASCII(s, lit []byte) bool {
-	if !isASCII(s) {
-		return true
-	}
 	first := lit[0]
 	upper := first
 	if first >= 'a' && first <= 'z' {
@@ -205,18 +233,6 @@ func containsFoldASCII(s, lit []byte) bool {
 		}
 		i = p + 1
 	}
-}
-
-func isASCII(s []byte) bool {
-	var acc uint64
-	i := 0
-	for ; i+8 <= len(s); i += 8 {
-		acc |= binary.LittleEndian.Uint64(s[i:])
-	}
-	for ; i < len(s); i++ {
-		acc |= uint64(s[i])
-	}
-	return acc&0x8080808080808080 == 0
 }
 
 // jsonStage is `| json` (every field) or `| json a="path", ...`.

@@ -2,6 +2,7 @@ package snapshot
 
 import (
 	"bufio"
+	"bytes"
 	"compress/flate"
 	"compress/gzip"
 	"context"
@@ -11,10 +12,14 @@ import (
 	"fmt"
 	"hash/maphash"
 	"io"
+	"math"
 	"math/bits"
 	"os"
+	"runtime"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -162,11 +167,15 @@ func (a *logAnswers) Query(ctx context.Context, query string, at time.Time) (mod
 	return out, nil
 }
 
-// logReader feeds the entries of log files to an evaluator. Two
-// goroutines share the work: one reads and decodes lines into batches,
-// the other (the caller's) looks up streams and evaluates, so that both
-// halves of the cost run at once. Batches are recycled: memory stays at
-// a few of them whatever the size of the files.
+// logReader feeds the entries of log files to an evaluator. The work
+// is spread over goroutines: one reads the files, in chunks of whole
+// lines, workers (one a core) decode the chunks and work out what
+// depends on a line alone (its hash, which patterns' literals it holds:
+// logql.Evaluator.PrepareLine), and the caller's goroutine takes the
+// decoded batches in file order to look up streams and evaluate. A
+// gzipped file is decoded as it is read, by the reading goroutine.
+// Batches are recycled: memory stays at a few of them whatever the size
+// of the files.
 type logReader struct {
 	ev *logql.Evaluator
 	// streams maps the labels object of a line, as written, to its
@@ -181,6 +190,13 @@ type logReader struct {
 	files   []string       // the files read so far, the current one last
 	touched []*streamTrack // the streams of the current file
 	seed    maphash.Seed
+
+	lineBase int  // the lines of the current file before the batch
+	gotFirst bool // the current file's first entry was seen
+	// firsts maps the first entry of each file read (its hash) to where
+	// it is: another file beginning with the same entry holds the same
+	// logs again.
+	firsts map[[sha256.Size]byte]string
 }
 
 // streamRef is a stream and what the duplicate check knows of it.
@@ -191,22 +207,35 @@ type streamRef struct {
 
 func newLogReader(ev *logql.Evaluator) *logReader {
 	return &logReader{ev: ev, streams: map[string]*streamRef{}, labels: map[string]string{},
-		tracks: map[*logql.Stream]*streamTrack{}, seed: maphash.MakeSeed()}
+		tracks: map[*logql.Stream]*streamTrack{}, seed: maphash.MakeSeed(),
+		firsts: map[[sha256.Size]byte]string{}}
 }
 
 const (
 	batchBytes   = 512 << 10 // a batch is sent when its buffer holds this much
 	batchEntries = 4096      // or this many entries
-	batchesAhead = 2         // decoded batches waiting for the evaluator
+	batchesAhead = 4         // batches read or decoded, waiting for the evaluator
+	chunkBytes   = 256 << 10 // the whole lines of a file read into a batch at once
+	// maxLogWorkers bounds the goroutines decoding chunks.
+	maxLogWorkers = 4
 )
 
-// logBatch is a run of decoded entries of one file, with their labels
-// and lines copied into buf.
+// logBatch is a run of entries of one file, with their labels and lines
+// copied into buf: decoded by the reading goroutine (gzip), or read as a
+// chunk of whole lines (raw) that a worker decodes.
 type logBatch struct {
 	file string
 	buf  []byte
 	ents []batchEntry
 	err  error // what stopped the reading after these entries, if anything
+
+	raw     []byte // whole lines to decode (the last may lack its '\n'), or nil
+	rawMode bool   // line numbers (entries', err's) count from the batch's first line
+	lines   int    // rawMode: the lines of raw
+
+	firstSum [sha256.Size]byte // the hash of the line of ents[0]
+	preps    []logql.LinePrep  // by entry (a kept line): what PrepareLine gave
+	ready    chan struct{}     // a worker is done with the batch
 }
 
 type batchEntry struct {
@@ -222,11 +251,32 @@ func (r *logReader) readAll(ctx context.Context, files []string) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	after, until := r.ev.Window()
-	batches := make(chan *logBatch, batchesAhead)
-	free := make(chan *logBatch, batchesAhead+2)
+	// The evaluator takes about a third of the work: more than a few
+	// workers would only hold more batches in memory.
+	workers := min(max(runtime.GOMAXPROCS(0), 1), maxLogWorkers)
+	ordered := make(chan *logBatch, batchesAhead)
+	work := make(chan *logBatch, workers)
+	free := make(chan *logBatch, batchesAhead+2*workers+2)
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for b := range work {
+				if b.raw != nil {
+					decodeChunk(b, after, until)
+				}
+				r.prepare(b)
+				b.ready <- struct{}{}
+			}
+		}()
+	}
+	wg.Add(1)
 	go func() {
-		defer close(batches)
-		d := &logDecoder{ctx: ctx, out: batches, free: free, after: after, until: until}
+		defer wg.Done()
+		defer close(work)
+		defer close(ordered)
+		d := &logDecoder{ctx: ctx, work: work, out: ordered, free: free, after: after, until: until}
 		for _, f := range files {
 			if !d.readFile(f) {
 				return
@@ -236,19 +286,23 @@ func (r *logReader) readAll(ctx context.Context, files []string) error {
 	}()
 
 	var err error
-	for b := range batches {
-		if err == nil {
-			if err = r.consume(b); err != nil {
-				cancel() // stops the decoder; the loop drains what it sent
-			}
+	for b := range ordered {
+		if err != nil {
+			continue // a worker may still hold b: it is not reused
 		}
-		if cap(b.buf) <= 4*batchBytes {
+		<-b.ready
+		if err = r.consume(b); err != nil {
+			cancel() // stops the reading; the loop drains what it sent
+			continue
+		}
+		if cap(b.buf) <= 4*batchBytes && cap(b.raw) <= 4*chunkBytes {
 			select {
 			case free <- b:
 			default:
 			}
 		}
 	}
+	wg.Wait()
 	if err == nil && ctx.Err() != nil {
 		err = fmt.Errorf("reading snapshot logs: %w", ctx.Err())
 	}
@@ -258,6 +312,19 @@ func (r *logReader) readAll(ctx context.Context, files []string) error {
 	return err
 }
 
+// prepare works out, for each kept line of b, what depends on it alone.
+func (r *logReader) prepare(b *logBatch) {
+	b.preps = b.preps[:0]
+	for i := range b.ents {
+		e := &b.ents[i]
+		var p logql.LinePrep
+		if e.textEnd >= 0 {
+			p = r.ev.PrepareLine(b.buf[e.textStart:e.textEnd])
+		}
+		b.preps = append(b.preps, p)
+	}
+}
+
 // consume evaluates the entries of a batch, then reports its error.
 func (r *logReader) consume(b *logBatch) error {
 	if n := len(r.files); n == 0 || r.files[n-1] != b.file {
@@ -265,15 +332,35 @@ func (r *logReader) consume(b *logBatch) error {
 			return err
 		}
 		r.files = append(r.files, b.file)
+		r.lineBase, r.gotFirst = 0, false
+	}
+	base := 0
+	if b.rawMode {
+		base = r.lineBase
+		r.lineBase += b.lines
+		var ce *CorruptError
+		if errors.As(b.err, &ce) {
+			ce.Line += base
+		}
+	}
+	if len(b.ents) > 0 && !r.gotFirst {
+		r.gotFirst = true
+		n := base + b.ents[0].lineNo
+		if where, ok := r.firsts[b.firstSum]; ok {
+			return &CorruptError{File: b.file, Line: n, Msg: fmt.Sprintf(
+				"begins with the same entry as %s: the same logs twice would count twice (Loki stores an entry once); keep one copy", where)}
+		}
+		r.firsts[b.firstSum] = fmt.Sprintf("%s:%d", b.file, n)
 	}
 	file := len(r.files) - 1
 	for i := range b.ents {
 		e := &b.ents[i]
+		lineNo := base + e.lineNo
 		raw := b.buf[e.labelStart:e.labelEnd]
 		ref, ok := r.streams[string(raw)]
 		if !ok {
 			if msg := r.decodeLabels(raw); msg != "" {
-				return &CorruptError{File: b.file, Line: e.lineNo, Msg: "labels: " + msg}
+				return &CorruptError{File: b.file, Line: lineNo, Msg: "labels: " + msg}
 			}
 			st := r.ev.Stream(r.labels)
 			tr := r.tracks[st]
@@ -289,7 +376,7 @@ func (r *logReader) consume(b *logBatch) error {
 		}
 		tr := ref.tr
 		if tr.file != file {
-			tr.start(file, e.ts, e.lineNo)
+			tr.start(file, e.ts, lineNo)
 			r.touched = append(r.touched, tr)
 		} else if e.ts < tr.minTS {
 			tr.minTS = e.ts
@@ -299,12 +386,12 @@ func (r *logReader) consume(b *logBatch) error {
 		if e.textEnd >= 0 {
 			text := b.buf[e.textStart:e.textEnd]
 			if !tr.haveRef {
-				tr.haveRef, tr.refTS, tr.refLine = true, e.ts, e.lineNo
+				tr.haveRef, tr.refTS, tr.refLine = true, e.ts, lineNo
 				tr.refHash = maphash.Bytes(r.seed, text)
 			} else if e.ts == tr.refTS && tr.lastTS != e.ts && maphash.Bytes(r.seed, text) == tr.refHash {
-				return r.twiceInFile(b.file, e.lineNo, tr)
+				return r.twiceInFile(b.file, lineNo, tr)
 			}
-			r.ev.AddLine(ref.st, e.ts, text)
+			r.ev.AddPrepared(ref.st, e.ts, text, b.preps[i])
 		}
 		tr.lastTS = e.ts
 	}
@@ -314,22 +401,24 @@ func (r *logReader) consume(b *logBatch) error {
 // logDecoder reads files into batches.
 type logDecoder struct {
 	ctx          context.Context
-	out          chan<- *logBatch
+	work         chan<- *logBatch // to the workers
+	out          chan<- *logBatch // to the evaluator, in order
 	free         chan *logBatch
 	after, until int64
 	cur          *logBatch
-
-	// firsts maps the first entry of each file read (its hash) to where
-	// it is: another file beginning with the same entry holds the same
-	// logs again.
-	firsts map[[sha256.Size]byte]string
 }
 
 // send passes the current batch on; false when the reading is abandoned.
 func (d *logDecoder) send() bool {
+	b := d.cur
+	d.cur = nil
 	select {
-	case d.out <- d.cur:
-		d.cur = nil
+	case d.work <- b:
+	case <-d.ctx.Done():
+		return false
+	}
+	select {
+	case d.out <- b:
 		return true
 	case <-d.ctx.Done():
 		return false
@@ -337,26 +426,33 @@ func (d *logDecoder) send() bool {
 }
 
 func (d *logDecoder) flush() {
-	if d.cur != nil && (len(d.cur.ents) > 0 || d.cur.err != nil) {
+	if d.cur != nil && (len(d.cur.ents) > 0 || d.cur.err != nil || d.cur.raw != nil) {
 		d.send()
 	}
 }
 
+// newBatch is an empty batch, reused when one is free.
+func (d *logDecoder) newBatch(file string) *logBatch {
+	var b *logBatch
+	select {
+	case b = <-d.free:
+		b.buf, b.ents, b.err, b.raw, b.rawMode, b.lines = b.buf[:0], b.ents[:0], nil, b.raw[:0], false, 0
+	default:
+		b = &logBatch{buf: make([]byte, 0, batchBytes+64<<10), ents: make([]batchEntry, 0, batchEntries),
+			ready: make(chan struct{}, 1)}
+	}
+	b.file = file
+	return b
+}
+
 func (d *logDecoder) batch(file string) *logBatch {
-	if d.cur != nil && d.cur.file != file {
+	if d.cur != nil && (d.cur.file != file || d.cur.rawMode) {
 		if !d.send() {
 			return nil
 		}
 	}
 	if d.cur == nil {
-		select {
-		case b := <-d.free:
-			b.buf, b.ents, b.err = b.buf[:0], b.ents[:0], nil
-			d.cur = b
-		default:
-			d.cur = &logBatch{buf: make([]byte, 0, batchBytes+64<<10), ents: make([]batchEntry, 0, batchEntries)}
-		}
-		d.cur.file = file
+		d.cur = d.newBatch(file)
 	}
 	return d.cur
 }
@@ -370,6 +466,123 @@ func (d *logDecoder) fail(file string, err error) bool {
 	return false
 }
 
+// readChunks reads an uncompressed file in chunks of whole lines, which
+// the workers decode (decodeChunk); false when reading must stop.
+func (d *logDecoder) readChunks(file string, f *os.File) bool {
+	var carry []byte // the start of a line the last chunk cut
+	for {
+		if err := d.ctx.Err(); err != nil {
+			return d.fail(file, fmt.Errorf("reading %s: %w", file, err))
+		}
+		if d.cur != nil && !d.send() {
+			return false
+		}
+		b := d.newBatch(file)
+		b.rawMode = true
+		raw := append(b.raw[:0], carry...)
+		if cap(raw) < chunkBytes {
+			raw = make([]byte, len(raw), chunkBytes)
+			copy(raw, carry)
+		}
+		// Read until a line ends past chunkBytes, the file ends, or a
+		// line is too long to be one (the worker tells it).
+		eof := false
+		for {
+			if len(raw) == cap(raw) {
+				raw = append(raw, 0)[:len(raw)]
+			}
+			start := len(raw)
+			n, err := f.Read(raw[start:cap(raw)])
+			raw = raw[:start+n]
+			if errors.Is(err, io.EOF) {
+				eof = true
+				break
+			}
+			if err != nil {
+				// As bufio.Scanner: the lines read so far, then the error.
+				b.raw = raw
+				d.cur = b
+				return d.fail(file, fmt.Errorf("reading %s: %w", file, err))
+			}
+			if len(raw) < chunkBytes {
+				continue
+			}
+			nl := bytes.LastIndexByte(raw, '\n')
+			if len(raw)-(nl+1) >= MaxLogLineBytes {
+				eof = true // the last line is too long: nothing after it counts
+				break
+			}
+			if nl >= 0 {
+				carry = append(carry[:0], raw[nl+1:]...)
+				raw = raw[:nl+1]
+				break
+			}
+		}
+		b.raw = raw
+		if len(raw) == 0 {
+			return true // an empty file, or it ended with a line: nothing more
+		}
+		d.cur = b
+		if eof {
+			return true
+		}
+	}
+}
+
+// decodeChunk decodes the lines of b.raw into b's entries, numbering
+// lines from 1.
+func decodeChunk(b *logBatch, after, until int64) {
+	raw := b.raw
+	n := 0
+	for len(raw) > 0 {
+		var line []byte
+		if nl := bytes.IndexByte(raw, '\n'); nl >= 0 {
+			line, raw = raw[:nl], raw[nl+1:]
+		} else {
+			line, raw = raw, nil
+		}
+		n++
+		if len(line) >= MaxLogLineBytes {
+			b.err = &CorruptError{File: b.file, Line: n, Msg: fmt.Sprintf("line longer than %d MiB", MaxLogLineBytes>>20)}
+			break
+		}
+		if len(line) > 0 && line[len(line)-1] == '\r' {
+			line = line[:len(line)-1] // as bufio.ScanLines
+		}
+		start := len(b.buf)
+		e, msg := decodeEntry(line, &b.buf, after, until)
+		if msg != "" {
+			b.buf = b.buf[:start]
+			b.err = &CorruptError{File: b.file, Line: n, Msg: msg}
+			break
+		}
+		if e.blank {
+			continue
+		}
+		if len(b.ents) == 0 {
+			b.firstSum = sha256.Sum256(line)
+		}
+		b.ents = append(b.ents, keepEntry(e, n, &b.buf, after, until))
+	}
+	b.lines = n
+}
+
+// keepEntry is the batch entry of e, line n, its labels (and line, when
+// its time came after it) copied to *buf.
+func keepEntry(e rawEntry, n int, buf *[]byte, after, until int64) batchEntry {
+	be := batchEntry{ts: e.ts, lineNo: n, textStart: e.textStart, textEnd: e.textEnd}
+	if be.textEnd < 0 && e.ts > after && e.ts <= until {
+		// The line came before the time: unescape it now.
+		be.textStart = len(*buf)
+		*buf, _ = logql.AppendUnquoted(*buf, e.line)
+		be.textEnd = len(*buf)
+	}
+	be.labelStart = len(*buf)
+	*buf = append(*buf, e.labels...)
+	be.labelEnd = len(*buf)
+	return be
+}
+
 // readFile decodes one file; false when reading must stop.
 func (d *logDecoder) readFile(file string) bool {
 	f, err := os.Open(file)
@@ -377,9 +590,12 @@ func (d *logDecoder) readFile(file string) bool {
 		return d.fail(file, fmt.Errorf("reading snapshot logs: %w", err))
 	}
 	defer f.Close()
+	if !strings.HasSuffix(file, ".gz") {
+		return d.readChunks(file, f)
+	}
 	var in io.Reader = f
 	var gz *gzip.Reader
-	if strings.HasSuffix(file, ".gz") {
+	{
 		br := bufio.NewReaderSize(f, 256<<10)
 		gz, err = gzip.NewReader(br)
 		if err != nil {
@@ -404,7 +620,6 @@ func (d *logDecoder) readFile(file string) bool {
 	sc := bufio.NewScanner(in)
 	sc.Buffer(make([]byte, 256<<10), MaxLogLineBytes)
 	n := 0
-	first := true
 	for sc.Scan() {
 		n++
 		b := d.batch(file)
@@ -420,30 +635,10 @@ func (d *logDecoder) readFile(file string) bool {
 		if e.blank {
 			continue
 		}
-		if first {
-			first = false
-			if d.firsts == nil {
-				d.firsts = map[[sha256.Size]byte]string{}
-			}
-			sum := sha256.Sum256(sc.Bytes())
-			if where, ok := d.firsts[sum]; ok {
-				b.buf = b.buf[:start]
-				return d.fail(file, &CorruptError{File: file, Line: n, Msg: fmt.Sprintf(
-					"begins with the same entry as %s: the same logs twice would count twice (Loki stores an entry once); keep one copy", where)})
-			}
-			d.firsts[sum] = fmt.Sprintf("%s:%d", file, n)
+		if len(b.ents) == 0 {
+			b.firstSum = sha256.Sum256(sc.Bytes())
 		}
-		be := batchEntry{ts: e.ts, lineNo: n, textStart: e.textStart, textEnd: e.textEnd}
-		if be.textEnd < 0 && e.ts > d.after && e.ts <= d.until {
-			// The line came before the time: unescape it now.
-			be.textStart = len(b.buf)
-			b.buf, _ = logql.AppendUnquoted(b.buf, e.line)
-			be.textEnd = len(b.buf)
-		}
-		be.labelStart = len(b.buf)
-		b.buf = append(b.buf, e.labels...)
-		be.labelEnd = len(b.buf)
-		b.ents = append(b.ents, be)
+		b.ents = append(b.ents, keepEntry(e, n, &b.buf, d.after, d.until))
 		if len(b.buf) >= batchBytes || len(b.ents) >= batchEntries {
 			if err := d.ctx.Err(); err != nil {
 				return d.fail(file, fmt.Errorf("reading %s: %w", file, err))
@@ -633,19 +828,17 @@ func decodeEntry(b []byte, dst *[]byte, after, until int64) (rawEntry, string) {
 			if b[i] != '"' {
 				return e, "line: want a string"
 			}
-			if end, esc, msg = scanJSONString(b, i); msg != "" {
-				return e, "line: " + msg
-			}
-			body := b[i+1 : end-1]
 			if !(haveTS && tsMsg == "" && e.ts > after && e.ts <= until) {
-				e.line = body
+				if end, _, msg = scanJSONString(b, i); msg != "" {
+					return e, "line: " + msg
+				}
+				e.line = b[i+1 : end-1]
 				break
 			}
 			e.textStart = len(*dst)
-			if esc {
-				*dst, _ = logql.AppendUnquoted(*dst, body)
-			} else {
-				*dst = append(*dst, body...)
+			if end, *dst, msg = scanJSONStringUnquote(b, i, *dst); msg != "" {
+				*dst = (*dst)[:e.textStart]
+				return e, "line: " + msg
 			}
 			e.textEnd = len(*dst)
 		default:
@@ -699,6 +892,26 @@ func parseTS(raw []byte, quoted bool) (int64, string) {
 		}
 		if ns >= 0 {
 			return 0, tsUnitProblem(ns, len(raw))
+		}
+	}
+	if len(raw) == 19 && raw[0] != '-' {
+		// Unix nanoseconds today: 19 digits fit a uint64.
+		var u uint64
+		for _, c := range raw {
+			if c < '0' || c > '9' {
+				u = math.MaxUint64
+				break
+			}
+			u = u*10 + uint64(c-'0')
+		}
+		switch {
+		case u == math.MaxUint64: // not all digits: below
+		case u > math.MaxInt64:
+			return 0, "ts: out of range for unix nanoseconds"
+		case int64(u) < minLogTS:
+			return 0, tsUnitProblem(int64(u), len(raw))
+		default:
+			return int64(u), ""
 		}
 	}
 	allDigits := len(raw) > 0
@@ -848,6 +1061,110 @@ func scanJSONString(b []byte, i int) (int, bool, string) {
 			return 0, false, fmt.Sprintf("invalid JSON: control character %#02x in a string at byte %d (escape it)", c, i+1)
 		}
 	}
+}
+
+// scanJSONStringUnquote is scanJSONString and logql.AppendUnquoted in
+// one pass: it checks the string at b[i] (a '"'), appends its text,
+// unescaped, to dst, and returns the index just past its closing quote.
+// Unescaping is AppendUnquoted's: a surrogate pair is one rune, a lone
+// surrogate U+FFFD. Plain bytes are copied eight at a time, whole words
+// written ahead of the check: the text is never longer than its escaped
+// form, so room for the rest of b and a word more is enough.
+func scanJSONStringUnquote(b []byte, i int, dst []byte) (int, []byte, string) {
+	const (
+		ones  = 0x0101010101010101
+		highs = 0x8080808080808080
+	)
+	i++
+	w := len(dst)
+	dst = slices.Grow(dst, len(b)-i+8)
+	buf := dst[:cap(dst)]
+	for {
+		for i+8 <= len(b) {
+			x := binary.LittleEndian.Uint64(b[i:])
+			binary.LittleEndian.PutUint64(buf[w:], x)
+			q := x ^ (ones * '"')
+			bs := x ^ (ones * '\\')
+			// As in skipPlain: the lowest flagged byte is a true hit.
+			if hit := (((q - ones) &^ q) | ((bs - ones) &^ bs) | ((x - ones*0x20) &^ x)) & highs; hit != 0 {
+				k := bits.TrailingZeros64(hit) / 8
+				i, w = i+k, w+k
+				goto special
+			}
+			i, w = i+8, w+8
+		}
+		for i < len(b) && !stringSpecial[b[i]] {
+			buf[w] = b[i]
+			i, w = i+1, w+1
+		}
+		if i >= len(b) {
+			return 0, buf[:w], "invalid JSON: unterminated string"
+		}
+	special:
+		j := i
+		switch c := b[j]; {
+		case c == '"':
+			return j + 1, buf[:w], ""
+		case c == '\\':
+			if j+1 >= len(b) {
+				return 0, buf[:w], "invalid JSON: unterminated string"
+			}
+			e := b[j+1]
+			switch e {
+			case '"', '\\', '/':
+			case 'b':
+				e = '\b'
+			case 'f':
+				e = '\f'
+			case 'n':
+				e = '\n'
+			case 'r':
+				e = '\r'
+			case 't':
+				e = '\t'
+			case 'u':
+				if j+6 > len(b) || !isHex4(b[j+2:j+6]) {
+					return 0, buf[:w], fmt.Sprintf("invalid JSON: bad \\u escape at byte %d", j+1)
+				}
+				r := hexRune(b[j+2 : j+6])
+				if r >= 0xD800 && r < 0xDC00 && j+12 <= len(b) && b[j+6] == '\\' && b[j+7] == 'u' && isHex4(b[j+8:j+12]) {
+					// A surrogate pair, when a low surrogate follows.
+					if r2 := hexRune(b[j+8 : j+12]); r2 >= 0xDC00 && r2 < 0xE000 {
+						r = (r-0xD800)<<10 + (r2 - 0xDC00) + 0x10000
+						j += 6
+					}
+				}
+				if r >= 0xD800 && r < 0xE000 {
+					r = utf8.RuneError
+				}
+				w += utf8.EncodeRune(buf[w:], r)
+				i = j + 6
+				continue
+			default:
+				return 0, buf[:w], fmt.Sprintf("invalid JSON: bad escape at byte %d", j+1)
+			}
+			buf[w] = e
+			i, w = j+2, w+1
+		default:
+			return 0, buf[:w], fmt.Sprintf("invalid JSON: control character %#02x in a string at byte %d (escape it)", c, j+1)
+		}
+	}
+}
+
+// hexRune reads four hex digits isHex4 accepted.
+func hexRune(h []byte) rune {
+	var r rune
+	for _, c := range h[:4] {
+		switch {
+		case c >= '0' && c <= '9':
+			r = r<<4 | rune(c-'0')
+		case c >= 'a' && c <= 'f':
+			r = r<<4 | rune(c-'a'+10)
+		default:
+			r = r<<4 | rune(c-'A'+10)
+		}
+	}
+	return r
 }
 
 // skipPlain returns the index of the first byte from i that ends the

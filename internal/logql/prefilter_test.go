@@ -1,0 +1,189 @@
+package logql
+
+import (
+	"math/rand/v2"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// prefilterExprs are regexps whose prefilters are checked against the
+// regexps alone: the redaction presets and folded literals with k and s,
+// which U+212A KELVIN SIGN and U+017F LONG S spell under (?i).
+var prefilterExprs = []string{
+	`(?i)password\s*[=:]\s*\S+`, `AKIA[0-9A-Z]{16}`, `(?i)bearer [a-z0-9._-]{20,}`,
+	`-----BEGIN [A-Z ]*PRIVATE KEY-----`, `eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}`,
+	`[a-zA-Z0-9._%+-]+@[a-zA-Z0-9.-]+\.[a-zA-Z]{2,}`,
+	`(?i)kelvin`, `(?i)secret key`, `(?i)ask`, `(?i)s`, `(?i)k+s`, `(?i)token=\S+`, `(?i)straße`, `(?i)ǆ`,
+}
+
+// prefilterAlphabet: pieces random lines are made of, ASCII and not.
+var prefilterAlphabet = []string{
+	"p", "P", "a", "A", "s", "S", "w", "W", "o", "O", "r", "R", "d", "D", "k", "K", "e", "E", "l", "L",
+	"v", "V", "n", "N", "t", "T", "b", "B", "y", "c", "i", "I", "=", ":", " ", "@", ".", "-", "_", "x", "9",
+	"\u212a", "\u017f", "\u212b", "é", "É", "ß", "ẞ", "İ", "ı", "ǅ", "ǆ", "Ǆ", "\u00b5", "Ω", "\u2126", "🙂", "\xff", "\xc5",
+	"password", "PASSWORD", "pa\u017f\u017fword", "bearer ", "BEARER ", "\u212aelvin", "kelvin", "AKIA", "eyJ", "-----BEGIN ",
+	"abcdefghij0123456789", "ABCDEFGHIJKLMNOPQRST", "secret key", "\u017fecret \u212aey", "ask", "a\u017f\u212a", "token=", "straße",
+}
+
+func checkPrefilters(t *testing.T, line string) {
+	t.Helper()
+	for _, expr := range prefilterExprs {
+		f := &lineFilter{op: tPipeMatch, values: []string{expr}}
+		if err := f.compile(); err != nil {
+			t.Fatal(err)
+		}
+		want := regexp.MustCompile(expr).MatchString(line)
+		if got := f.matches([]byte(line)); got != want {
+			t.Fatalf("%s on %q: filter says %v, the regexp alone %v", expr, line, got, want)
+		}
+		if want && !f.pres[0].mayMatch([]byte(line)) {
+			t.Fatalf("%s on %q: the prefilter rejects a line the regexp matches", expr, line)
+		}
+	}
+}
+
+// The prefilter never rejects a line its regexp matches, on random lines
+// of ASCII and UTF-8 (and invalid bytes), including the runes that fold
+// to ASCII letters.
+func TestPrefilterRandomUTF8(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	for range 20000 {
+		var b strings.Builder
+		for range rng.IntN(12) {
+			b.WriteString(prefilterAlphabet[rng.IntN(len(prefilterAlphabet))])
+		}
+		checkPrefilters(t, b.String())
+	}
+}
+
+// The prefilter's rejections, case by case: what it must let through
+// (Unicode folds) and what it may skip.
+func TestPrefilterFolds(t *testing.T) {
+	for _, c := range []struct {
+		expr, line string
+		may        bool
+	}{
+		{`(?i)password\s*[=:]\s*\S+`, "é pa\u017f\u017fword=1", true}, // LONG S folds to s
+		{`(?i)password\s*[=:]\s*\S+`, "é PassWord: x", true},
+		{`(?i)password\s*[=:]\s*\S+`, "é pass word", false}, // non-ASCII no longer means "may"
+		{`(?i)bearer [a-z0-9._-]{20,}`, "ü no token here", false},
+		{`(?i)kelvin`, "\u212aELVIN", true}, // KELVIN SIGN folds to k
+		{`(?i)kelvin`, "élvin", false},
+		{`AKIA[0-9A-Z]{16}`, "akia", false},
+	} {
+		f := &lineFilter{op: tPipeMatch, values: []string{c.expr}}
+		if err := f.compile(); err != nil {
+			t.Fatal(err)
+		}
+		if got := f.pres[0].mayMatch([]byte(c.line)); got != c.may {
+			t.Errorf("%s on %q: mayMatch %v, want %v", c.expr, c.line, got, c.may)
+		}
+		checkPrefilters(t, c.line)
+	}
+}
+
+// FuzzPrefilter: prefilter and regexp together answer as the regexp alone.
+func FuzzPrefilter(f *testing.F) {
+	for _, s := range []string{"pa\u017f\u017fword=1", "\u212aelvin", "Bearer abcdefghijklmnopqrstuvwxyz", "é password=1", "x@y.io"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, line string) { checkPrefilters(t, line) })
+}
+
+// The one-pass literal search finds a prefilter's literal exactly when
+// the prefilter alone says the line may match, and the evaluator answers
+// the same with the line prepared apart (PrepareLine, AddPrepared).
+func TestLitSetAgreesWithPrefilters(t *testing.T) {
+	var pres []prefilter
+	for _, expr := range append(prefilterExprs, `(?i)AKIA`, `akia`, `(?i)eyj`, `x@y`, `(?i)ſecret`) {
+		pres = append(pres, newPrefilter(expr))
+	}
+	set, ids := newLitSet(pres)
+	if set == nil {
+		t.Fatal("no litSet")
+	}
+	rng := rand.New(rand.NewPCG(3, 4))
+	lines := []string{"", "AKIA", "akia", "AkIa", "eyJ", "EYJ", "x@y", "X@Y", "pa\u017f\u017fword", "\u212aelvin", "\u212a", "\u017f"}
+	for range 20000 {
+		var b strings.Builder
+		for range rng.IntN(12) {
+			b.WriteString(prefilterAlphabet[rng.IntN(len(prefilterAlphabet))])
+		}
+		lines = append(lines, b.String())
+	}
+	for _, l := range lines {
+		found := set.scan([]byte(l))
+		for i, p := range pres {
+			if ids[i] < 0 {
+				continue
+			}
+			if got, want := found&(1<<ids[i]) != 0, p.mayMatch([]byte(l)); got != want {
+				t.Fatalf("literal %q (fold %v) in %q: one pass says %v, the prefilter %v", p.lit, p.fold, l, got, want)
+			}
+		}
+	}
+}
+
+func TestPrepareLineSameAnswers(t *testing.T) {
+	var qs []*Query
+	for _, expr := range prefilterExprs {
+		q, err := Parse(`sum by (s) (count_over_time({s=~".+"} |~ ` + strconv.Quote(expr) + ` [1h]))`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		qs = append(qs, q)
+	}
+	at := time.Unix(1795718400, 0)
+	plain, prepared := NewEvaluator(at, qs...), NewEvaluator(at, qs...)
+	rng := rand.New(rand.NewPCG(5, 6))
+	for n := range 5000 {
+		var b strings.Builder
+		for range rng.IntN(12) {
+			b.WriteString(prefilterAlphabet[rng.IntN(len(prefilterAlphabet))])
+		}
+		line := []byte(b.String())
+		lbls := map[string]string{"s": []string{"a", "b"}[n%2]}
+		ts := at.UnixNano() - int64(n)*1e6
+		plain.AddLine(plain.Stream(lbls), ts, line)
+		prepared.AddPrepared(prepared.Stream(lbls), ts, line, prepared.PrepareLine(line))
+	}
+	total := 0.0
+	for i, q := range qs {
+		v1, err1 := plain.Result(i)
+		v2, err2 := prepared.Result(i)
+		if err1 != nil || err2 != nil || vectorText(v1) != vectorText(v2) {
+			t.Errorf("%s: AddLine %s %v, AddPrepared %s %v", q, vectorText(v1), err1, vectorText(v2), err2)
+		}
+		for _, s := range v1 {
+			total += float64(s.Value)
+		}
+	}
+	if total == 0 {
+		t.Error("no line matched any pattern: the test proves nothing")
+	}
+}
+
+// The length filter in front of parseResult.wants changes no answer.
+func TestWantsLengthFilter(t *testing.T) {
+	wanted := []string{"level", "service", "trace_id_extracted", "a", strings.Repeat("x", 70), strings.Repeat("y", 70) + "_extracted"}
+	fast := parseResult{wanted: wanted}
+	fast.setWantLens()
+	slow := parseResult{wanted: wanted, wantLens: ^uint64(0)}
+	names := []string{"", "a", "b", "level", "levels", "level_extracted", "service", "service_extracted", "trace_id",
+		"trace_id_extracted", "trace_id_extracted_extracted", strings.Repeat("x", 70), strings.Repeat("y", 70), strings.Repeat("y", 71)}
+	hits := 0
+	for _, n := range names {
+		if got, want := fast.wants(n), slow.wants(n); got != want {
+			t.Errorf("wants(%q) = %v, want %v", n, got, want)
+		}
+		if slow.wants(n) {
+			hits++
+		}
+	}
+	if hits != 7 {
+		t.Errorf("%d names wanted, want 7 (a, level, service, trace_id, trace_id_extracted, x…, y…)", hits)
+	}
+}
