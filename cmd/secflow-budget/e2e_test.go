@@ -49,8 +49,14 @@ type result struct {
 // run runs the binary from the repository root with a clean environment.
 func run(t *testing.T, env []string, args ...string) result {
 	t.Helper()
+	return runIn(t, repo, env, args...)
+}
+
+// runIn runs the binary in dir with a clean environment plus env.
+func runIn(t *testing.T, dir string, env []string, args ...string) result {
+	t.Helper()
 	cmd := exec.Command(binary, args...)
-	cmd.Dir = repo
+	cmd.Dir = dir
 	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "LANG=C.UTF-8", "HOME=" + t.TempDir()}, env...)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb

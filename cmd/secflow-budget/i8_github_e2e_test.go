@@ -1,11 +1,8 @@
 package main
 
 import (
-	"bytes"
-	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -19,25 +16,6 @@ import (
 // ghDegradedHeadline is the Markdown headline of the degraded snapshot:
 // the eight violations worst first (log-redaction breaks a limit of 0).
 const ghDegradedHeadline = "## ❌ secflow-budget: FAIL – 8 of 15 budgets failed: log-redaction, log-levels, task-duration, log-volume, series-cardinality and 3 more"
-
-// ghRunIn runs the binary in dir with a clean environment plus env.
-func ghRunIn(t *testing.T, dir string, env []string, args ...string) result {
-	t.Helper()
-	cmd := exec.Command(binary, args...)
-	cmd.Dir = dir
-	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "LANG=C.UTF-8", "HOME=" + t.TempDir()}, env...)
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
-	code := 0
-	var ee *exec.ExitError
-	if errors.As(err, &ee) {
-		code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatalf("running %v: %v", args, err)
-	}
-	return result{code, out.String(), errb.String()}
-}
 
 // ghRepoPath is a path of the repository as an absolute path, for runs
 // from another directory.
@@ -300,7 +278,7 @@ func TestGHAnnotationsRelativeToWorkspace(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			r := ghRunIn(t, sub, tc.env, "check", "-c", tc.config, "--offline", snap, "--format", "github")
+			r := runIn(t, sub, tc.env, "check", "-c", tc.config, "--offline", snap, "--format", "github")
 			expectCode(t, r, 1)
 			lines := strings.Split(strings.TrimSuffix(r.stdout, "\n"), "\n")
 			if len(lines) != len(tc.want)+1 {
@@ -326,7 +304,7 @@ func TestGHAnnotationCap(t *testing.T) {
 	budgets := filepath.Join(dir, "budgets.yaml")
 	ghWriteBudgets(t, budgets, 25, 3, 2)
 	jsonReport := filepath.Join(dir, "r.json")
-	r := ghRunIn(t, dir, ghActionsEnv(dir, filepath.Join(dir, "summary.md")), "check", "-c", "budgets.yaml",
+	r := runIn(t, dir, ghActionsEnv(dir, filepath.Join(dir, "summary.md")), "check", "-c", "budgets.yaml",
 		"--offline", ghRepoPath(t, "testdata/snapshots/degraded"), "--format", "github", "--report", "json="+jsonReport)
 	expectCode(t, r, 1)
 	var errs, warns, notices []string
@@ -370,7 +348,7 @@ func TestGHMarkdownCapE2E(t *testing.T) {
 	dir := t.TempDir()
 	ghWriteBudgets(t, filepath.Join(dir, "budgets.yaml"), 700, 0, 400)
 	summary := filepath.Join(dir, "summary.md")
-	r := ghRunIn(t, dir, ghActionsEnv(dir, summary), "check", "--offline", ghRepoPath(t, "testdata/snapshots/degraded"),
+	r := runIn(t, dir, ghActionsEnv(dir, summary), "check", "--offline", ghRepoPath(t, "testdata/snapshots/degraded"),
 		"--format", "json", "-o", "r.json")
 	expectCode(t, r, 1)
 	md := ghRead(t, summary)

@@ -376,6 +376,12 @@ func (f *Fields) Bool(key string) (bool, bool) {
 
 // Duration returns a duration such as 300s, 5m or 1h.
 func (f *Fields) Duration(key string) (time.Duration, bool) {
+	return f.duration(key, false)
+}
+
+// duration reads a duration that must be positive, or with zeroOK at
+// least zero.
+func (f *Fields) duration(key string, zeroOK bool) (time.Duration, bool) {
 	v, ok := f.scalar(key)
 	if !ok {
 		return 0, false
@@ -385,7 +391,11 @@ func (f *Fields) Duration(key string) (time.Duration, bool) {
 		f.errorAtUse(v, f.at[key], f.sub(key), 0, "%v", err)
 		return 0, false
 	}
-	if d <= 0 {
+	switch {
+	case zeroOK && d < 0:
+		f.errorAtUse(v, f.at[key], f.sub(key), 0, "duration %q must not be negative", v.Value)
+		return 0, false
+	case !zeroOK && d <= 0:
 		f.errorAtUse(v, f.at[key], f.sub(key), 0, "duration %q must be positive", v.Value)
 		return 0, false
 	}

@@ -102,20 +102,8 @@ func (f *Fields) relative(key string) *float64 {
 func (f *Fields) valueOfKind(key string, kind Kind) (float64, bool) {
 	switch kind {
 	case KindDuration:
-		v, ok := f.scalar(key)
-		if !ok {
-			return 0, false
-		}
-		d, err := ParseDuration(v.Value)
-		if err != nil {
-			f.errorAtUse(v, f.at[key], f.sub(key), 0, "%v", err)
-			return 0, false
-		}
-		if d < 0 {
-			f.errorAtUse(v, f.at[key], f.sub(key), 0, "duration %q must not be negative", v.Value)
-			return 0, false
-		}
-		return d.Seconds(), true
+		d, ok := f.duration(key, true)
+		return d.Seconds(), ok
 	case KindSize:
 		return f.Size(key)
 	case KindShare:
