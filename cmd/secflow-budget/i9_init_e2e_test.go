@@ -188,6 +188,9 @@ func TestInitOutputFlags(t *testing.T) {
 func TestInitLive(t *testing.T) {
 	snap := filepath.Join(repo, "testdata", "snapshots", "degraded")
 	prom := promtest.StartWith(t, []promtest.Option{promtest.WithRulesFiles(filepath.Join(repo, "deploy/alerts.yaml"))}, filepath.Join(snap, "metrics.om"))
+	// Until its first evaluation a rule's health is unknown, which init
+	// rightly leaves out as unhealthy.
+	waitForRules(t, prom.URL)
 	loki := lokitest.Start(t, lokitest.WithJSONL(filepath.Join(snap, "logs.jsonl.gz")))
 	dir := t.TempDir()
 	path := filepath.Join(dir, "budgets.yaml")
