@@ -413,13 +413,20 @@ type report struct {
 
 func readReport(t *testing.T, path string) report {
 	t.Helper()
+	return readJSONFile[report](t, path)
+}
+
+// readJSONFile decodes the JSON file at path into a T (a test's own view
+// of a report).
+func readJSONFile[T any](t *testing.T, path string) T {
+	t.Helper()
 	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var r report
-	mustJSON(t, string(b), &r)
-	return r
+	var v T
+	mustJSON(t, string(b), &v)
+	return v
 }
 
 func mustJSON(t *testing.T, s string, v any) {

@@ -7,7 +7,6 @@ import (
 	"compress/gzip"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
@@ -177,15 +176,7 @@ type actionReport struct {
 
 func actionReadReport(t *testing.T, path string) actionReport {
 	t.Helper()
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var rep actionReport
-	if err := json.Unmarshal(data, &rep); err != nil {
-		t.Fatalf("%s: %v", path, err)
-	}
-	return rep
+	return readJSONFile[actionReport](t, path)
 }
 
 func actionSum(t *testing.T, path string) string {
