@@ -103,17 +103,13 @@ func (ms *memSeries) inRange(mint, maxt int64) bool {
 // value.
 func (q *querier) LabelValues(ctx context.Context, name string, hints *storage.LabelHints, ms ...*labels.Matcher) ([]string, annotations.Annotations, error) {
 	seen := map[string]struct{}{}
-	for _, ref := range q.s.candidates(ms) {
-		if err := ctx.Err(); err != nil {
-			return nil, nil, err
-		}
-		series := q.s.series[ref]
-		if !matches(series.lset, ms) || !series.inRange(q.mint, q.maxt) {
-			continue
-		}
-		if v := series.lset.Get(name); v != "" {
+	err := q.eachLabelSet(ctx, ms, func(lset labels.Labels) {
+		if v := lset.Get(name); v != "" {
 			seen[v] = struct{}{}
 		}
+	})
+	if err != nil {
+		return nil, nil, err
 	}
 	return limited(seen, hints), nil, nil
 }
@@ -122,17 +118,28 @@ func (q *querier) LabelValues(ctx context.Context, name string, hints *storage.L
 // sample in the querier's range, sorted.
 func (q *querier) LabelNames(ctx context.Context, hints *storage.LabelHints, ms ...*labels.Matcher) ([]string, annotations.Annotations, error) {
 	seen := map[string]struct{}{}
-	for _, ref := range q.s.candidates(ms) {
-		if err := ctx.Err(); err != nil {
-			return nil, nil, err
-		}
-		series := q.s.series[ref]
-		if !matches(series.lset, ms) || !series.inRange(q.mint, q.maxt) {
-			continue
-		}
-		series.lset.Range(func(l labels.Label) { seen[l.Name] = struct{}{} })
+	err := q.eachLabelSet(ctx, ms, func(lset labels.Labels) {
+		lset.Range(func(l labels.Label) { seen[l.Name] = struct{}{} })
+	})
+	if err != nil {
+		return nil, nil, err
 	}
 	return limited(seen, hints), nil, nil
+}
+
+// eachLabelSet calls fn with the labels of every series that matches ms
+// and has a sample in the querier's range.
+func (q *querier) eachLabelSet(ctx context.Context, ms []*labels.Matcher, fn func(labels.Labels)) error {
+	for _, ref := range q.s.candidates(ms) {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		series := q.s.series[ref]
+		if matches(series.lset, ms) && series.inRange(q.mint, q.maxt) {
+			fn(series.lset)
+		}
+	}
+	return nil
 }
 
 func limited(set map[string]struct{}, hints *storage.LabelHints) []string {

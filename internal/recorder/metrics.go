@@ -2,6 +2,7 @@ package recorder
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -144,15 +145,7 @@ func (m *metricSet) samples(s *series) ([]model.SamplePair, error) {
 			})
 		}
 	}
-	slices.SortStableFunc(out, func(a, b model.SamplePair) int {
-		switch {
-		case a.Timestamp < b.Timestamp:
-			return -1
-		case a.Timestamp > b.Timestamp:
-			return 1
-		}
-		return 0
-	})
+	slices.SortStableFunc(out, func(a, b model.SamplePair) int { return cmp.Compare(a.Timestamp, b.Timestamp) })
 	out = slices.CompactFunc(out, func(a, b model.SamplePair) bool { return a.Timestamp == b.Timestamp })
 	return m.applyStale(s, out), nil
 }

@@ -3,6 +3,7 @@ package recorder
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/prometheus/prometheus/model/labels"
@@ -94,15 +95,7 @@ func PlanMetrics(queries []string, at time.Time) ([]*Selector, error) {
 		slices.Sort(s.instantAt)
 		out = append(out, s)
 	}
-	slices.SortFunc(out, func(a, b *Selector) int {
-		switch {
-		case a.Text < b.Text:
-			return -1
-		case a.Text > b.Text:
-			return 1
-		}
-		return 0
-	})
+	slices.SortFunc(out, func(a, b *Selector) int { return strings.Compare(a.Text, b.Text) })
 	return out, nil
 }
 

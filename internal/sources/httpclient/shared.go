@@ -5,6 +5,10 @@ import (
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/prometheus/common/model"
+
+	"github.com/secflow/secflow-budget/internal/sources"
 )
 
 // sharedCalls are the requests in flight that callers asking the same
@@ -105,4 +109,24 @@ func (c *Client) SharedWaiters(key string) int {
 		return call.waiters
 	}
 	return 0
+}
+
+// SharedVector is what one shared instant query tells all its callers: the
+// vector and the server's warnings. Nobody alters it.
+type SharedVector struct {
+	Vector   model.Vector
+	Warnings []string
+}
+
+// ShareVector is Share for an instant query of source: budgets asking the
+// same query at the same time share one request, and each gets its own copy
+// of the vector. The server's warnings go to every caller's collector, even
+// when the answer is unusable: they may say why.
+func ShareVector(ctx context.Context, c *Client, source, key string, fn func(context.Context) (SharedVector, error)) (model.Vector, error) {
+	ans, err := Share(ctx, c, key, fn)
+	sources.AddWarnings(ctx, source, ans.Warnings...)
+	if err != nil {
+		return nil, err
+	}
+	return sources.CloneVector(ans.Vector), nil
 }

@@ -101,25 +101,13 @@ func (c *Client) BytesRead() int64 { return c.bytesRead.Load() }
 func (c *Client) Query(ctx context.Context, query string, at time.Time) (model.Vector, error) {
 	// Budgets that ask the same query at the same time share one request;
 	// each gets its own copy of the answer.
-	ans, err := httpclient.Share(ctx, c.http, httpclient.ShareKey(queryPath, query, at), func(ctx context.Context) (sharedAnswer, error) {
+	return httpclient.ShareVector(ctx, c.http, sourceName, httpclient.ShareKey(queryPath, query, at), func(ctx context.Context) (httpclient.SharedVector, error) {
 		return c.query(ctx, query, at)
 	})
-	sources.AddWarnings(ctx, sourceName, ans.warnings...)
-	if err != nil {
-		return nil, err
-	}
-	return sources.CloneVector(ans.vector), nil
-}
-
-// sharedAnswer is what one shared query request tells all its callers;
-// nobody alters it.
-type sharedAnswer struct {
-	vector   model.Vector
-	warnings []string
 }
 
 // query sends one instant query and reads its answer.
-func (c *Client) query(ctx context.Context, query string, at time.Time) (sharedAnswer, error) {
+func (c *Client) query(ctx context.Context, query string, at time.Time) (httpclient.SharedVector, error) {
 	u := *c.queryURL
 	params := url.Values{"query": {query}}
 	if !at.IsZero() {
@@ -128,13 +116,13 @@ func (c *Client) query(ctx context.Context, query string, at time.Time) (sharedA
 	u.RawQuery = params.Encode()
 	resp, body, info, err := c.get(ctx, &u, http.Header{"Accept": {"application/json"}}, c.http.RequestFailed)
 	if err != nil {
-		return sharedAnswer{}, err
+		return httpclient.SharedVector{}, err
 	}
 	if resp.StatusCode != http.StatusOK {
-		return sharedAnswer{}, httpclient.NoteAttempts(c.statusError(resp, body), info.Attempts)
+		return httpclient.SharedVector{}, httpclient.NoteAttempts(c.statusError(resp, body), info.Attempts)
 	}
 	v, warnings, err := c.decode(resp, body)
-	return sharedAnswer{vector: v, warnings: warnings}, err
+	return httpclient.SharedVector{Vector: v, Warnings: warnings}, err
 }
 
 // get sends a GET of u with header and the source's timeout, and reads

@@ -85,27 +85,14 @@ func (c *Client) Query(ctx context.Context, query string, at time.Time) (model.V
 	// Budgets that ask the same query at the same time share one request
 	// (several budgets of a file often do, e.g. a latency and an error
 	// budget over the same rate); each gets its own copy of the answer.
-	ans, err := httpclient.Share(ctx, c.http, httpclient.ShareKey("query", query, at), func(ctx context.Context) (sharedAnswer, error) {
+	return httpclient.ShareVector(ctx, c.http, sourceName, httpclient.ShareKey("query", query, at), func(ctx context.Context) (httpclient.SharedVector, error) {
 		val, warnings, err := c.instantQuery(ctx, query, at)
 		if err != nil {
-			return sharedAnswer{}, err
+			return httpclient.SharedVector{}, err
 		}
 		v, err := c.vector(val)
-		return sharedAnswer{vector: v, warnings: warnings}, err
+		return httpclient.SharedVector{Vector: v, Warnings: warnings}, err
 	})
-	// The warnings count even when the answer is unusable: they may say why.
-	sources.AddWarnings(ctx, sourceName, ans.warnings...)
-	if err != nil {
-		return nil, err
-	}
-	return sources.CloneVector(ans.vector), nil
-}
-
-// sharedAnswer is what one shared query request tells all its callers;
-// nobody alters it.
-type sharedAnswer struct {
-	vector   model.Vector
-	warnings []string
 }
 
 // instantQuery runs query at time at with the source's timeout; what it
