@@ -22,8 +22,6 @@ import (
 	"github.com/secflow/secflow-budget/internal/secret"
 	"github.com/secflow/secflow-budget/internal/sources"
 	"github.com/secflow/secflow-budget/internal/sources/endpoint"
-	"github.com/secflow/secflow-budget/internal/sources/loki"
-	"github.com/secflow/secflow-budget/internal/sources/prometheus"
 	"github.com/secflow/secflow-budget/internal/sources/snapshot"
 )
 
@@ -352,12 +350,9 @@ func (o *checkOptions) liveEnv(cfg *config.Config, plan []*checks.Planned, run *
 		if err != nil {
 			return err
 		}
-		if err := src.CheckFiles().Err(); err != nil {
-			return usageError(err)
-		}
-		client, err := prometheus.New(src)
+		client, err := newPrometheusClient(src)
 		if err != nil {
-			return usageError(fmt.Errorf("configuring the Prometheus source: %w", err))
+			return err
 		}
 		env.Prometheus, env.PromAPI = client, client
 		targets = append(targets, secret.URL(src.URL))
@@ -367,12 +362,9 @@ func (o *checkOptions) liveEnv(cfg *config.Config, plan []*checks.Planned, run *
 		if err != nil {
 			return err
 		}
-		if err := src.CheckFiles().Err(); err != nil {
-			return usageError(err)
-		}
-		client, err := loki.New(src)
+		client, err := newLokiClient(src)
 		if err != nil {
-			return usageError(fmt.Errorf("configuring the Loki source: %w", err))
+			return err
 		}
 		env.Loki, env.LokiAPI = client, client
 		targets = append(targets, secret.URL(src.URL))

@@ -18,8 +18,6 @@ import (
 	"github.com/secflow/secflow-budget/internal/config"
 	"github.com/secflow/secflow-budget/internal/secret"
 	"github.com/secflow/secflow-budget/internal/sources"
-	"github.com/secflow/secflow-budget/internal/sources/loki"
-	"github.com/secflow/secflow-budget/internal/sources/prometheus"
 	"github.com/secflow/secflow-budget/internal/sources/snapshot"
 	"github.com/secflow/secflow-budget/internal/starter"
 )
@@ -190,12 +188,9 @@ func runInit(ctx context.Context, o *initOptions) error {
 			if err != nil {
 				return err
 			}
-			if err := s.CheckFiles().Err(); err != nil {
-				return usageError(err)
-			}
-			client, err := prometheus.New(s)
+			client, err := newPrometheusClient(s)
 			if err != nil {
-				return usageError(fmt.Errorf("configuring the Prometheus source: %w", err))
+				return err
 			}
 			src.Prometheus, src.PromAPI = client, client
 			opts.PrometheusURL = plainURL(s.URL)
@@ -206,12 +201,9 @@ func runInit(ctx context.Context, o *initOptions) error {
 			if err != nil {
 				return err
 			}
-			if err := s.CheckFiles().Err(); err != nil {
-				return usageError(err)
-			}
-			client, err := loki.New(s)
+			client, err := newLokiClient(s)
 			if err != nil {
-				return usageError(fmt.Errorf("configuring the Loki source: %w", err))
+				return err
 			}
 			src.LokiAPI = client
 			src.LogQL = func(context.Context, []string) (sources.LogQL, error) { return client, nil }

@@ -11,6 +11,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/secflow/secflow-budget/internal/config"
+	"github.com/secflow/secflow-budget/internal/sources/loki"
+	"github.com/secflow/secflow-budget/internal/sources/prometheus"
 )
 
 // sourceFlags are --prometheus and --loki, which check and snapshot
@@ -43,6 +45,31 @@ func (s *sourceFlags) prometheusSource(io IO, cfg *config.Config) (*config.Sourc
 
 func (s *sourceFlags) lokiSource(io IO, cfg *config.Config) (*config.Source, error) {
 	return liveSource(io, cfg, "Loki", cfg.Sources.Loki, s.loki)
+}
+
+// newPrometheusClient checks the credential files of a resolved source
+// and returns a client for it; what is wrong is a usage error.
+func newPrometheusClient(src *config.Source) (*prometheus.Client, error) {
+	if err := src.CheckFiles().Err(); err != nil {
+		return nil, usageError(err)
+	}
+	client, err := prometheus.New(src)
+	if err != nil {
+		return nil, usageError(fmt.Errorf("configuring the Prometheus source: %w", err))
+	}
+	return client, nil
+}
+
+// newLokiClient is newPrometheusClient for Loki.
+func newLokiClient(src *config.Source) (*loki.Client, error) {
+	if err := src.CheckFiles().Err(); err != nil {
+		return nil, usageError(err)
+	}
+	client, err := loki.New(src)
+	if err != nil {
+		return nil, usageError(fmt.Errorf("configuring the Loki source: %w", err))
+	}
+	return client, nil
 }
 
 // liveSource resolves a live source: the flag's URL wins over the

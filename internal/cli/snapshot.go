@@ -18,8 +18,6 @@ import (
 	"github.com/secflow/secflow-budget/internal/secret"
 	"github.com/secflow/secflow-budget/internal/sources"
 	"github.com/secflow/secflow-budget/internal/sources/endpoint"
-	"github.com/secflow/secflow-budget/internal/sources/loki"
-	"github.com/secflow/secflow-budget/internal/sources/prometheus"
 	"github.com/secflow/secflow-budget/internal/sources/snapshot"
 )
 
@@ -151,12 +149,9 @@ func runSnapshot(ctx context.Context, o *snapshotOptions) error {
 		if err != nil {
 			return err
 		}
-		if err := src.CheckFiles().Err(); err != nil {
-			return usageError(err)
-		}
-		client, err := prometheus.New(src)
+		client, err := newPrometheusClient(src)
 		if err != nil {
-			return usageError(fmt.Errorf("configuring the Prometheus source: %w", err))
+			return err
 		}
 		opts.Prometheus, opts.State.Prometheus = client, client
 		promSrc = src
@@ -172,12 +167,9 @@ func runSnapshot(ctx context.Context, o *snapshotOptions) error {
 		case err != nil && wantLoki:
 			return err
 		case err == nil:
-			if err := src.CheckFiles().Err(); err != nil {
-				return usageError(err)
-			}
-			client, err := loki.New(src)
+			client, err := newLokiClient(src)
 			if err != nil {
-				return usageError(fmt.Errorf("configuring the Loki source: %w", err))
+				return err
 			}
 			opts.Loki, opts.State.LokiAPI = client, client
 			opts.From = append(opts.From, recorder.SourceURL{Name: "loki", URL: src.URL})
