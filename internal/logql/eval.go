@@ -42,6 +42,13 @@ type Evaluator struct {
 	// in one pass over a line; nil when there are none.
 	lits *litSet
 
+	// What PrepareLine works out (prep.go): the line filters it runs and
+	// the `| json` fields it keeps, for entries after fltAfter and
+	// jsonAfter.
+	flts                []fltStage
+	fltAfter, jsonAfter int64
+	preJSON             parseResult
+
 	// Scratch space reused for every entry.
 	entry   entryCtx
 	b       builder
@@ -72,6 +79,9 @@ type evalQuery struct {
 	// litIDs: for each stage that is a regexp line filter, the bits of
 	// its regexps' literals in the evaluator's litSet.
 	litIDs [][]int
+	// fltBits: for each stage that is a line filter, its bit in a
+	// LinePrep's flts (-1: none); nil when PrepareLine runs no filter.
+	fltBits []int
 
 	series map[string]*series
 	err    error
@@ -197,6 +207,7 @@ func NewEvaluator(at time.Time, queries ...*Query) *Evaluator {
 	e.entry.params.wantAll = true
 	e.entry.json.setWantLens()
 	e.entry.logfmtR.setWantLens()
+	e.preparePrep()
 	return e
 }
 
@@ -224,24 +235,6 @@ func (e *Evaluator) prepareLits() {
 			}
 		}
 	}
-}
-
-// LinePrep is what an evaluator works out about a line alone, before
-// its stream and time matter: PrepareLine may run on other goroutines,
-// ahead of AddPrepared.
-type LinePrep struct {
-	hash uint64
-	lits uint64
-}
-
-// PrepareLine works out what can be of line ahead of AddPrepared. It is
-// safe for concurrent use, also with AddLine and AddPrepared.
-func (e *Evaluator) PrepareLine(line []byte) LinePrep {
-	p := LinePrep{hash: maphash.Bytes(e.seed, line)}
-	if e.lits != nil {
-		p.lits = e.lits.scan(line)
-	}
-	return p
 }
 
 // parserWants is the union of the labels read by the queries that run a
@@ -375,8 +368,9 @@ func (e *Evaluator) AddLine(st *Stream, ts int64, line []byte) {
 	c.evalAll(e)
 }
 
-// AddPrepared is AddLine for a line PrepareLine(line) gave p for.
-func (e *Evaluator) AddPrepared(st *Stream, ts int64, line []byte, p LinePrep) {
+// AddPrepared is AddLine for a line PrepareLine(line, ts, ...) gave p
+// for.
+func (e *Evaluator) AddPrepared(st *Stream, ts int64, line []byte, p *LinePrep) {
 	if !e.Wants(st, ts) {
 		return
 	}
@@ -386,6 +380,7 @@ func (e *Evaluator) AddPrepared(st *Stream, ts int64, line []byte, p LinePrep) {
 	c := &e.entry
 	c.reset(st, ts, line)
 	c.lits, c.litsOK = p.lits, true
+	c.prep = p
 	c.evalAll(e)
 }
 
@@ -406,7 +401,11 @@ func (e *Evaluator) eval(q *evalQuery, c *entryCtx) {
 	for si, s := range q.stages {
 		switch s := s.(type) {
 		case *lineFilter:
-			if q.litIDs != nil && q.litIDs[si] != nil {
+			if c.prep != nil && c.prep.fltOK && q.fltBits != nil {
+				if c.prep.flts&(1<<q.fltBits[si]) == 0 {
+					return
+				}
+			} else if q.litIDs != nil && q.litIDs[si] != nil {
 				if !c.litsOK {
 					c.lits, c.litsOK = e.lits.scan(line), true
 				}
@@ -559,6 +558,7 @@ type entryCtx struct {
 
 	lits   uint64 // the literals of e.lits the line holds, once litsOK
 	litsOK bool
+	prep   *LinePrep // what PrepareLine worked out, or nil
 
 	json     parseResult
 	jsonOK   bool
@@ -568,7 +568,7 @@ type entryCtx struct {
 }
 
 func (c *entryCtx) reset(st *Stream, ts int64, line []byte) {
-	c.st, c.ts, c.line = st, ts, line
+	c.st, c.ts, c.line, c.prep = st, ts, line, nil
 	c.detectedOK, c.jsonOK, c.logfmtOK, c.litsOK = false, false, false, false
 }
 
@@ -586,7 +586,11 @@ func (c *entryCtx) detectedLevel() string {
 func (c *entryCtx) jsonAll() *parseResult {
 	if !c.jsonOK {
 		c.json.reset()
-		extractJSON(&c.json, c.st, c.line)
+		if c.prep != nil && c.prep.jsonOK {
+			jsonFromPrep(&c.json, c.st, c.prep)
+		} else {
+			extractJSON(&c.json, c.st, c.line)
+		}
 		c.jsonOK = true
 	}
 	return &c.json
