@@ -11,10 +11,13 @@ import (
 // config and service discovery packages, and with them the AWS, Azure and
 // Google Cloud SDKs and gRPC, into any program that imports it. The
 // offline PromQL path uses internal/memstore instead; these tests fail,
-// naming the import chain, when such a package comes back.
+// naming the import chain, when such a package comes back. Likewise
+// prometheus/common/config, whose HTTP client brought OAuth2, JWT and
+// connection tracing (golang.org/x/net/trace, which runs html/template):
+// internal/sources/httpclient builds the transport itself.
 
 // depsMaxPackages bounds `go list -deps ./cmd/secflow-budget`: 759 with
-// the TSDB head, 386 without it.
+// the TSDB head, 386 without it, 370 without prometheus/common/config.
 const depsMaxPackages = 400
 
 // depsAllowedTSDB are the tsdb sub-packages that Prometheus' storage and
@@ -45,6 +48,14 @@ func depsForbidden(pkg string) string {
 		return "the Google Cloud SDK"
 	case strings.HasPrefix(pkg, "google.golang.org/grpc"):
 		return "gRPC"
+	case pkg == "github.com/prometheus/common/config":
+		return "prometheus/common/config (its HTTP client brings OAuth2, JWT and connection tracing, 1 MB; internal/sources/httpclient builds our transport)"
+	case pkg == "golang.org/x/oauth2" || strings.HasPrefix(pkg, "golang.org/x/oauth2/"):
+		return "OAuth2 (no source authenticates with it)"
+	case strings.HasPrefix(pkg, "github.com/golang-jwt/"):
+		return "JWT (came with prometheus/common/config's OAuth2)"
+	case pkg == "github.com/mwitkow/go-conntrack" || pkg == "golang.org/x/net/trace":
+		return "connection tracing (x/net/trace runs html/template, which keeps every exported method in the binary)"
 	}
 	return ""
 }
@@ -172,12 +183,13 @@ example.com/cmd example.com/helper github.com/prometheus/prometheus/tsdb/chunken
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("violations:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
-	for _, ok := range []string{"github.com/prometheus/prometheus/tsdb/chunkenc", "github.com/prometheus/prometheus/promql", "google.golang.org/protobuf/proto"} {
+	for _, ok := range []string{"github.com/prometheus/prometheus/tsdb/chunkenc", "github.com/prometheus/prometheus/promql", "google.golang.org/protobuf/proto", "github.com/prometheus/common/model", "golang.org/x/net/http/httpguts"} {
 		if why := depsForbidden(ok); why != "" {
 			t.Errorf("%s refused (%s)", ok, why)
 		}
 	}
-	for _, bad := range []string{"github.com/prometheus/prometheus/tsdb/index", "google.golang.org/grpc/codes", "cloud.google.com/go/compute/metadata", "github.com/Azure/azure-sdk-for-go/sdk/azcore"} {
+	for _, bad := range []string{"github.com/prometheus/prometheus/tsdb/index", "google.golang.org/grpc/codes", "cloud.google.com/go/compute/metadata", "github.com/Azure/azure-sdk-for-go/sdk/azcore",
+		"github.com/prometheus/common/config", "golang.org/x/oauth2", "golang.org/x/oauth2/clientcredentials", "github.com/golang-jwt/jwt/v5", "github.com/mwitkow/go-conntrack", "golang.org/x/net/trace"} {
 		if why := depsForbidden(bad); why == "" {
 			t.Errorf("%s allowed", bad)
 		}
