@@ -1,6 +1,7 @@
 package logql
 
 import (
+	"bytes"
 	"encoding/binary"
 	"hash/maphash"
 	"math"
@@ -669,10 +670,12 @@ func (r *parseResult) has(name string) bool {
 	return false
 }
 
-// sanitize turns a key into a label name as Loki's parsers do: every
-// character but ASCII letters, digits and _ becomes _, and a leading
-// digit gets a _ before it (only for the first part of a nested name).
+// sanitize turns a key into a label name as Loki's parsers do: white
+// space around it is trimmed, every character but ASCII letters, digits
+// and _ becomes _, and a leading digit gets a _ before it (only for the
+// first part of a nested name).
 func (r *parseResult) sanitize(key []byte, first bool) string {
+	key = bytes.TrimSpace(key)
 	if len(key) == 0 {
 		return ""
 	}

@@ -152,6 +152,11 @@ func TestEvalJSON(t *testing.T) {
 		{name: "errors filtered", query: `sum by (level) (count_over_time({service="worker"} | json | __error__="" [1h]))`,
 			entries: []Entry{ent(-time.Minute, w, `{"level":"info"}`), ent(-2*time.Minute, w, `level=info`), ent(-3*time.Minute, w, ``)},
 			want:    "{level=\"info\"} 1\n"},
+		// Loki trims white space around keys before sanitising them
+		// (recorded: testdata/loki/structure, case J26).
+		{name: "keys are trimmed", query: `sum by (trace_id, span_id, a_b) (count_over_time({service="worker"} | json [1h]))`,
+			entries: []Entry{ent(-time.Minute, w, `{"  trace_id ":"t"," span_id":"s","\ta b\n":"x"}`)},
+			want:    "{a_b=\"x\", span_id=\"s\", trace_id=\"t\"} 1\n"},
 		{name: "errors kept fail the query", query: `sum by (level) (count_over_time({service="worker"} | json | __error__!="" [1h]))`,
 			entries: []Entry{ent(-time.Minute, w, `{"level":"info"}`), ent(-2*time.Minute, w, `level=info`)},
 			err:     "pipeline error: 'JSONParserErr'"},
