@@ -65,6 +65,10 @@ type evalQuery struct {
 	// needs no label, and Loki then skips its parsers (so `| json`
 	// cannot fail such a query).
 	skipParsers bool
+	// preserveErr: a sum whose label filters or grouping name __error__
+	// counts entries that carry an error instead of failing, as Loki's
+	// parser hints decide (its "math on errors").
+	preserveErr bool
 	// lineOnly: the stages that run only filter lines.
 	lineOnly bool
 	// needsDetected: detected_level reaches the result's labels.
@@ -151,10 +155,13 @@ func NewEvaluator(at time.Time, queries ...*Query) *Evaluator {
 			series: map[string]*series{},
 		}
 		e.after = min(e.after, eq.after)
-		labelFilters := false
+		labelFilters, errorFilter := false, false
 		for _, s := range q.stages {
-			switch s.(type) {
-			case *labelFilter, *dropStage:
+			switch s := s.(type) {
+			case *labelFilter:
+				labelFilters = true
+				errorFilter = errorFilter || s.m.Name == errorLabel
+			case *dropStage:
 				labelFilters = true
 			}
 		}
@@ -167,6 +174,7 @@ func NewEvaluator(at time.Time, queries ...*Query) *Evaluator {
 		default:
 			eq.by = sortedUnique(q.agg.labels)
 			eq.skipParsers = len(eq.by) == 0 && !labelFilters
+			eq.preserveErr = errorFilter || slices.Contains(eq.by, errorLabel)
 		}
 		eq.lineOnly = true
 		for _, s := range q.stages {
@@ -454,7 +462,7 @@ func (e *Evaluator) eval(q *evalQuery, c *entryCtx) {
 			return
 		}
 	}
-	if b.errType != "" && !b.isDropped(errorLabel) {
+	if b.errType != "" && !b.isDropped(errorLabel) && !q.preserveErr {
 		e.scratch = b.all(e.scratch[:0])
 		q.err = &PipelineError{ErrorType: b.errType, Series: cloneLabels(e.scratch)}
 		q.series = nil
