@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -62,6 +63,12 @@ func buildLogStructure(b *config.Budget, f *config.Fields) Check {
 			}
 		}
 	}
+	for _, l := range c.by {
+		if slices.Contains(fields, l) {
+			f.Errorf("by", "%q is a required field: the structured lines would be grouped by its value in each line; group by stream labels", l)
+			break
+		}
+	}
 	if v, ok := f.Share("min_share"); ok {
 		c.limits.Min = F(v)
 	}
@@ -87,10 +94,12 @@ func (c *LogStructureCheck) Queries() []Query {
 	return []Query{{Lang: "logql", Text: c.structuredQ}, {Lang: "logql", Text: c.totalQ}}
 }
 
+// structureGroup is one group's two counts, and why they cannot be judged
+// when the source sent counts no Loki sends.
 type structureGroup struct {
 	labels             model.Metric
 	count, total       float64
-	inCount, inTotal   bool
+	inTotal            bool // the total query has the group
 	countNote, totNote string
 }
 
@@ -127,7 +136,7 @@ func (c *LogStructureCheck) Evaluate(ctx context.Context, env Env) (Evaluation, 
 	}
 	for _, s := range structured {
 		g := group(s.Metric)
-		g.count, g.inCount = float64(s.Value), true
+		g.count = float64(s.Value)
 		g.countNote = countProblem(g.count, "lines", " structured")
 	}
 	if len(totals) == 0 && len(structured) == 0 {

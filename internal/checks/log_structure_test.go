@@ -184,6 +184,8 @@ func TestLogStructureValidation(t *testing.T) {
 			`label "trace_id" listed twice`},
 		{"a reserved field", head + "    min_share: 90%\n    require_fields: [__error__]\n",
 			`budgets.yaml:7:21: budgets[0].require_fields: "__error__" is a reserved label name (it starts with __): no parser extracts it`},
+		{"a group that is a required field", head + "    min_share: 90%\n    by: [service, trace_id]\n",
+			`budgets.yaml:7:9: budgets[0].by: "trace_id" is a required field: the structured lines would be grouped by its value in each line; group by stream labels`},
 		{"a bad selector", "version: 1\nbudgets:\n  - name: st\n    type: log_structure\n    selector: 'env=\"prod\"'\n    min_share: 90%\n",
 			`budgets.yaml:5:16: budgets[0].selector: invalid LogQL stream selector: parse error at line 1, col 1: syntax error: unexpected IDENTIFIER`},
 	} {
