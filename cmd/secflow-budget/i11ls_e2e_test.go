@@ -191,3 +191,26 @@ func TestI11lsStructureLiveEqualsOffline(t *testing.T) {
 		t.Errorf("Loki was asked %s, want %s", js(asked), js(want))
 	}
 }
+
+// TestI11lsStructureSnapshotRoundTrip records a snapshot from the Loki
+// test server (raw entries, and Loki's answers only) and checks it
+// offline: both give truth.json's numbers.
+func TestI11lsStructureSnapshotRoundTrip(t *testing.T) {
+	_, budgets, truth := lsSetup(t)
+	loki := lokitest.Start(t, lokitest.WithJSONL(filepath.Join(repo, lsStructureDir, "logs.jsonl")))
+	for _, mode := range []string{"raw", "aggregate"} {
+		t.Run(mode, func(t *testing.T) {
+			out := filepath.Join(t.TempDir(), "snap")
+			r := run(t, nil, "snapshot", "-c", budgets, "--out", out, "--loki", loki.URL, "--at", "2026-11-27T09:30:00Z", "--logs", mode)
+			expectCode(t, r, 0)
+			r = run(t, nil, "check", "-c", budgets, "--offline", out, "--format", "json")
+			expectCode(t, r, 1)
+			var rep report
+			mustJSON(t, r.stdout, &rep)
+			if rep.Mode != "offline" || rep.EvaluatedAt != "2026-11-27T09:30:00Z" {
+				t.Errorf("mode %s at %s", rep.Mode, rep.EvaluatedAt)
+			}
+			lsCompareTruth(t, "snapshot "+mode, rep, truth)
+		})
+	}
+}
