@@ -1,6 +1,7 @@
 package logql
 
 import (
+	"bytes"
 	"encoding/binary"
 	"hash/maphash"
 	"math"
@@ -71,6 +72,10 @@ type evalQuery struct {
 	// needs no label, and Loki then skips its parsers (so `| json`
 	// cannot fail such a query).
 	skipParsers bool
+	// preserveErr: a sum whose label filters or grouping name __error__
+	// counts entries that carry an error instead of failing, as Loki's
+	// parser hints decide (its "math on errors").
+	preserveErr bool
 	// lineOnly: the stages that run only filter lines.
 	lineOnly bool
 	// needsDetected: detected_level reaches the result's labels.
@@ -160,10 +165,13 @@ func NewEvaluator(at time.Time, queries ...*Query) *Evaluator {
 			series: map[string]*series{},
 		}
 		e.after = min(e.after, eq.after)
-		labelFilters := false
+		labelFilters, errorFilter := false, false
 		for _, s := range q.stages {
-			switch s.(type) {
-			case *labelFilter, *dropStage:
+			switch s := s.(type) {
+			case *labelFilter:
+				labelFilters = true
+				errorFilter = errorFilter || s.m.Name == errorLabel
+			case *dropStage:
 				labelFilters = true
 			}
 		}
@@ -176,6 +184,7 @@ func NewEvaluator(at time.Time, queries ...*Query) *Evaluator {
 		default:
 			eq.by = sortedUnique(q.agg.labels)
 			eq.skipParsers = len(eq.by) == 0 && !labelFilters
+			eq.preserveErr = errorFilter || slices.Contains(eq.by, errorLabel)
 		}
 		eq.lineOnly = true
 		for _, s := range q.stages {
@@ -452,7 +461,7 @@ func (e *Evaluator) eval(q *evalQuery, c *entryCtx) {
 			return
 		}
 	}
-	if b.errType != "" && !b.isDropped(errorLabel) {
+	if b.errType != "" && !b.isDropped(errorLabel) && !q.preserveErr {
 		e.scratch = b.all(e.scratch[:0])
 		q.err = &PipelineError{ErrorType: b.errType, Series: cloneLabels(e.scratch)}
 		q.series = nil
@@ -673,10 +682,12 @@ func (r *parseResult) has(name string) bool {
 	return false
 }
 
-// sanitize turns a key into a label name as Loki's parsers do: every
-// character but ASCII letters, digits and _ becomes _, and a leading
-// digit gets a _ before it (only for the first part of a nested name).
+// sanitize turns a key into a label name as Loki's parsers do: white
+// space around it is trimmed, every character but ASCII letters, digits
+// and _ becomes _, and a leading digit gets a _ before it (only for the
+// first part of a nested name).
 func (r *parseResult) sanitize(key []byte, first bool) string {
+	key = bytes.TrimSpace(key)
 	if len(key) == 0 {
 		return ""
 	}
