@@ -86,7 +86,10 @@ type evalQuery struct {
 	litIDs [][]int
 	// fltBits: for each stage that is a line filter, its bit in a
 	// LinePrep's flts (-1: none); nil when PrepareLine runs no filter.
-	fltBits []int
+	// firstFlt: the bit of the first stage, when it is a line filter,
+	// else -1.
+	fltBits  []int
+	firstFlt int
 
 	series map[string]*series
 	err    error
@@ -396,7 +399,13 @@ func (e *Evaluator) AddPrepared(st *Stream, ts int64, line []byte, p *LinePrep) 
 func (c *entryCtx) evalAll(e *Evaluator) {
 	st := c.st
 	for _, qi := range st.selected {
-		e.eval(e.queries[qi], c)
+		q := e.queries[qi]
+		// Most lines fail a query's first line filter (a redaction
+		// pattern): when PrepareLine ran it, skip the call.
+		if q.firstFlt >= 0 && c.prep != nil && c.prep.fltOK && c.prep.flts&(1<<q.firstFlt) == 0 {
+			continue
+		}
+		e.eval(q, c)
 	}
 }
 

@@ -95,6 +95,12 @@ func (e *Evaluator) preparePrep() {
 			q.fltBits = nil
 		}
 	}
+	for _, q := range e.queries {
+		q.firstFlt = -1
+		if len(q.fltBits) > 0 {
+			q.firstFlt = q.fltBits[0]
+		}
+	}
 	e.flts = flts
 	if e.jsonAfter < e.at {
 		// The names wanted as they are, and without one or two
