@@ -84,7 +84,7 @@ func indexQuoteOrBackslash(d []byte, i int) int {
 		highs = 0x8080808080808080
 	)
 	for ; i+8 <= len(d); i += 8 {
-		x := binary.LittleEndian.Uint64(d[i:])
+		x := binary.LittleEndian.Uint64(d[i : i+8 : i+8])
 		q := x ^ (ones * '"')
 		bs := x ^ (ones * '\\')
 		// The usual "has a zero byte" test: the lowest flagged byte is

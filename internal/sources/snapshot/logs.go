@@ -1108,9 +1108,9 @@ func scanJSONStringUnquote(b []byte, i int, dst []byte, qs *[]int32) (end int, t
 	dst = slices.Grow(dst, len(b)-i+8)
 	buf := dst[:cap(dst)]
 	for {
-		for i+8 <= len(b) {
-			x := binary.LittleEndian.Uint64(b[i:])
-			binary.LittleEndian.PutUint64(buf[w:], x)
+		for i+8 <= len(b) && w+8 <= len(buf) {
+			x := binary.LittleEndian.Uint64(b[i : i+8 : i+8])
+			binary.LittleEndian.PutUint64(buf[w:w+8:w+8], x)
 			q := x ^ (ones * '"')
 			bs := x ^ (ones * '\\')
 			// As in skipPlain: the lowest flagged byte is a true hit.
@@ -1211,7 +1211,7 @@ func skipPlain(b []byte, i int) int {
 		highs = 0x8080808080808080
 	)
 	for ; i+8 <= len(b); i += 8 {
-		x := binary.LittleEndian.Uint64(b[i:])
+		x := binary.LittleEndian.Uint64(b[i : i+8 : i+8])
 		q := x ^ (ones * '"')
 		bs := x ^ (ones * '\\')
 		// A byte is zero in q or bs, or below 0x20 in x, exactly when
