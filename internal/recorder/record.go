@@ -71,10 +71,19 @@ type Summary struct {
 	Logs          *LogStats
 	LogAggregates int      // queries whose answers were recorded
 	StateFiles    []string // recorded for StateBudgets
+	// Unrecorded are the budgets whose data could not be recorded: their
+	// checks failed live, and offline they will lack their data.
+	Unrecorded []Unrecorded
 	// Warnings are what the sources said beside their answers, as
 	// "SOURCE: TEXT", masked, with the queries they concern; the
 	// manifest's warnings.
 	Warnings []snapshot.RecordedWarning
+}
+
+// Unrecorded is a budget whose data a recording could not get.
+type Unrecorded struct {
+	Budget  string
+	Message string // why its check failed live, masked
 }
 
 // CheckOut reports whether out can receive a snapshot: it does not exist,
@@ -236,8 +245,8 @@ func record(ctx context.Context, dir string, o Options, sum *Summary) error {
 	}
 	if len(o.StateBudgets) > 0 {
 		run(func() error {
-			files, err := recordState(ctx, dir, o.StateBudgets, o)
-			sum.StateFiles = files
+			files, unrecorded, err := recordState(ctx, dir, o.StateBudgets, o)
+			sum.StateFiles, sum.Unrecorded = files, unrecorded
 			return err
 		})
 	}

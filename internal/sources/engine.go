@@ -118,13 +118,17 @@ func DetectEngine(h http.Header, body []byte) (Engine, bool) {
 	if !decoded {
 		return Engine{Name: EngineUnknown}, false
 	}
-	_, hasRevision := env.Data["revision"]
-	_, hasGo := env.Data["goVersion"]
 	version := str("version")
-	if !hasRevision && !hasGo {
+	_, hasVersion := env.Data["version"]
+	if len(env.Data) == 0 || len(env.Data) == 1 && hasVersion {
 		// An empty object, or a lone compatibility "version": what
 		// VictoriaMetrics answers (behind a proxy that drops its header).
 		return Engine{Name: EngineVictoriaMetrics}, true
+	}
+	_, hasRevision := env.Data["revision"]
+	_, hasGo := env.Data["goVersion"]
+	if version == "" || !hasRevision && !hasGo {
+		return Engine{Name: EngineUnknown}, false
 	}
 	if strings.HasPrefix(version, "0.") {
 		return Engine{Name: EngineThanos, Version: version}, true

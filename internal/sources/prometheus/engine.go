@@ -88,3 +88,6 @@ func (c *Client) rawGet(ctx context.Context, path string) (http.Header, []byte, 
 	}
 	return resp.Header, body, resp.StatusCode, nil
 }
+
+// URL is the source's base URL with any userinfo masked.
+func (c *Client) URL() string { return c.http.Redacted }
