@@ -178,6 +178,7 @@ func Record(ctx context.Context, out string, o Options) (*Summary, error) {
 	m.EvaluatedAt = o.At
 	m.Queries = unique(append(slices.Clone(o.PromQL), o.LogQL...))
 	m.Warnings = sum.Warnings
+	m.Engines = used.engines(m.Engines)
 	if len(o.From) > 0 {
 		m.CapturedFrom = used.capturedFrom(o.From)
 	} else {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/secflow/secflow-budget/internal/secret"
 	"github.com/secflow/secflow-budget/internal/sources/loki"
+	"github.com/secflow/secflow-budget/internal/sources/snapshot"
 )
 
 // SourceURL names a live source and its URL as configured (userinfo and
@@ -44,6 +45,18 @@ func (c *contacts) capturedFrom(from []SourceURL) string {
 		}
 	}
 	return strings.Join(parts, " ")
+}
+
+// engines keeps the engines of the contacted sources: a source the
+// recording never asked has no say in what the snapshot holds.
+func (c *contacts) engines(all []snapshot.RecordedEngine) []snapshot.RecordedEngine {
+	var out []snapshot.RecordedEngine
+	for _, e := range all {
+		if e.Source == "prometheus" && c.prometheus.Load() || e.Source == "loki" && c.loki.Load() {
+			out = append(out, e)
+		}
+	}
+	return out
 }
 
 // watch wraps the live sources of o so that each notes its first use.
