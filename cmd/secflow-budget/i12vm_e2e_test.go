@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"fmt"
 	"math"
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
@@ -533,4 +534,133 @@ func (r *vmRef) expect(t *testing.T, budget string, res map[string]any) (float64
 	}
 	t.Errorf("%s: no reference", budget)
 	return 0, false
+}
+
+// The README's measured differences between VictoriaMetrics' live values
+// and check --offline's (Prometheus' engine) on the shipped fixtures
+// (15-second samples from 10:00:00 to 12:00:00, 1h windows).
+const (
+	// At the fixtures' evaluation time, 12:00:07: every value.
+	vmDiffAtEval = 0.005
+	// At times whose whole window holds data (11:00:07 to 12:00:07):
+	// rates of counters that grow at every sample, and the latencies.
+	vmDiffDense = 0.025
+	// The same times, a counter that grows by one now and then (sandbox
+	// failures, ~10 in an hour): MetricsQL counts the step between the
+	// last sample before the window and the first inside it.
+	vmDiffSparse = 0.10
+)
+
+// vmDiffTimes are evaluation times whose 1h window the fixtures cover.
+var vmDiffTimes = []string{"2026-11-26T11:00:07Z", "2026-11-26T11:17:31Z", "2026-11-26T11:30:00Z", "2026-11-26T11:45:07Z", "2026-11-26T11:59:52Z", vmAt}
+
+// TestI12VMOfflineDifferences measures, budget by budget, how far
+// VictoriaMetrics' live values are from check --offline's on the same
+// samples: the README's numbers. Instant selectors and counts are equal;
+// rates differ as MetricsQL documents, within the bounds above while the
+// window holds data, and by far more when it does not (a window reaching
+// past the last sample), where verdicts flip.
+func TestI12VMOfflineDifferences(t *testing.T) {
+	only := strings.Join(vmMetricBudgets, ",")
+	compare := func(t *testing.T, vm *vmtest.Server, fixture, at string) (live, off vmReport) {
+		t.Helper()
+		l := run(t, nil, "check", "--prometheus", vm.URL, "--at", at, "--only", only, "--format", "json")
+		o := run(t, nil, "check", "--offline", "testdata/snapshots/"+fixture, "--at", at, "--only", only, "--format", "json")
+		mustJSON(t, l.stdout, &live)
+		mustJSON(t, o.stdout, &off)
+		if len(live.Budgets) != len(vmMetricBudgets) || len(off.Budgets) != len(vmMetricBudgets) {
+			t.Fatalf("%s: %d budgets live, %d offline", at, len(live.Budgets), len(off.Budgets))
+		}
+		return live, off
+	}
+	value := func(rep vmReport, budget string, i int) float64 {
+		for _, b := range rep.Budgets {
+			if b.Name == budget && i < len(b.Results) {
+				v, _ := b.Results[i]["value"].(float64)
+				return v
+			}
+		}
+		t.Fatalf("no result %d of %s", i, budget)
+		return 0
+	}
+	for _, fixture := range []string{"healthy", "degraded"} {
+		t.Run(fixture, func(t *testing.T) {
+			vm := vmStart(t, fixture)
+			for _, at := range vmDiffTimes {
+				live, off := compare(t, vm, fixture, at)
+				for i, lb := range live.Budgets {
+					ob := off.Budgets[i]
+					if lb.Status != ob.Status {
+						t.Errorf("%s %s: live %s, offline %s", at, lb.Name, lb.Status, ob.Status)
+					}
+					for j, res := range lb.Results {
+						lv, ov := value(live, lb.Name, j), value(off, lb.Name, j)
+						d := 0.0
+						if lv != ov {
+							d = math.Abs(lv-ov) / math.Max(math.Abs(lv), math.Abs(ov))
+						}
+						bound := vmDiffDense
+						switch {
+						case at == vmAt:
+							bound = vmDiffAtEval
+						case lb.Name == "sandbox-failure-ratio":
+							bound = vmDiffSparse
+						case lb.Name == "queue-depth" || lb.Name == "core-metrics" || lb.Name == "series-cardinality":
+							bound = 0
+						}
+						t.Logf("%s %-22s %-5v %-18v live %-12.6g offline %-12.6g %.2f%%", at, lb.Name, res["subject"], js(res["labels"]), lv, ov, 100*d)
+						if d > bound {
+							t.Errorf("%s %s %v: live %v, offline %v differ by %.2f%%, more than %.1f%%", at, lb.Name, res["subject"], lv, ov, 100*d, 100*bound)
+						}
+					}
+				}
+			}
+		})
+	}
+	// Past the last sample (12:00:00), Prometheus divides what it sees by
+	// the whole window, MetricsQL by the time its samples span: the
+	// throughput of the healthy fixture at 12:45 is 18.27 tasks/min live
+	// and 4.53 offline, which fails the budget's min 5.
+	vm := vmStart(t, "healthy")
+	live, off := compare(t, vm, "healthy", "2026-11-26T12:45:00Z")
+	lv, ov := value(live, "task-throughput", 0), value(off, "task-throughput", 0)
+	if math.Abs(lv-18.2667) > 0.001 || math.Abs(ov-4.529) > 0.001 {
+		t.Errorf("task-throughput at 12:45: live %v, offline %v; the README says 18.27 and 4.53", lv, ov)
+	}
+	for i, b := range live.Budgets {
+		if b.Name == "task-throughput" && (b.Status != "pass" || off.Budgets[i].Status != "fail") {
+			t.Errorf("task-throughput at 12:45: live %s, offline %s; the README says pass and fail", b.Status, off.Budgets[i].Status)
+		}
+	}
+	// Before the first sample (10:00:00), MetricsQL's rate spans only the
+	// samples there are: throughput 20.4 live, 10.2 offline; the degraded
+	// fixture's sandbox failure ratio 2.6% live (fail), 1.2% offline (warn).
+	live, off = compare(t, vm, "healthy", "2026-11-26T10:30:00Z")
+	if lv, ov := value(live, "task-throughput", 0), value(off, "task-throughput", 0); math.Abs(lv-20.4) > 0.01 || math.Abs(ov-10.24) > 0.01 {
+		t.Errorf("task-throughput at 10:30: live %v, offline %v; the README says 20.4 and 10.2", lv, ov)
+	}
+	degraded := vmStart(t, "degraded")
+	live, off = compare(t, degraded, "degraded", "2026-11-26T10:30:00Z")
+	lv, ov = value(live, "sandbox-failure-ratio", 0), value(off, "sandbox-failure-ratio", 0)
+	if math.Abs(lv-0.0263) > 0.0005 || math.Abs(ov-0.0123) > 0.0005 {
+		t.Errorf("degraded sandbox-failure-ratio at 10:30: live %v, offline %v; the README says 2.6%% and 1.2%%", lv, ov)
+	}
+	for i, b := range live.Budgets {
+		if b.Name == "sandbox-failure-ratio" && (b.Status != "fail" || off.Budgets[i].Status != "warn") {
+			t.Errorf("degraded sandbox-failure-ratio at 10:30: live %s, offline %s; the README says fail and warn", b.Status, off.Budgets[i].Status)
+		}
+	}
+}
+
+// vmEngineProbe answers, for a test's fake server, the engine detection
+// that check and snapshot send each live source once (GET
+// /api/v1/status/buildinfo, /loki/api/v1/status/buildinfo) with a 404, as
+// a server without buildinfo does, so that fakes counting or vetting
+// requests see only the budgets'. It reports whether it answered.
+func vmEngineProbe(w http.ResponseWriter, r *http.Request) bool {
+	if r.URL.Path != "/api/v1/status/buildinfo" && r.URL.Path != "/loki/api/v1/status/buildinfo" {
+		return false
+	}
+	http.NotFound(w, r)
+	return true
 }

@@ -221,8 +221,7 @@ func runCheck(ctx context.Context, o *checkOptions) error {
 
 	run := &report.Run{ToolName: "secflow-budget", Version: toolVersion(), FailOn: o.failAt}
 	env := checks.Env{At: o.atTime}
-	var engines func() []report.SourceInfo // live: the sources' engines
-	var recorded *snapshot.Manifest        // offline: the snapshot's manifest
+	var recorded *snapshot.Manifest // offline: the snapshot's manifest
 	if o.offline != "" {
 		snap, err := o.offlineEnv(ctx, plan, run, &env)
 		if err != nil {
@@ -242,14 +241,12 @@ func runCheck(ctx context.Context, o *checkOptions) error {
 		}()
 	} else if err := o.liveEnv(cfg, plan, run, &env); err != nil {
 		return err
-	} else {
-		engines = probeEngines(ctx, env)
 	}
 	run.EvaluatedAt = env.At
 
 	outcomes, timedOut := checks.Run(ctx, plan, env, o.concurrency, o.io.Now)
-	if engines != nil {
-		run.Sources = engines()
+	if o.offline == "" {
+		run.Sources = liveEngines(ctx, env)
 	}
 	if recorded != nil {
 		noteOfflineParity(*recorded, plan, outcomes)

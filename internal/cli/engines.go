@@ -3,9 +3,9 @@ package cli
 import (
 	"context"
 	"fmt"
-	"io"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/secflow/secflow-budget/internal/checks"
 	"github.com/secflow/secflow-budget/internal/recorder"
@@ -20,38 +20,38 @@ type engineSource interface {
 	Engine(ctx context.Context) (sources.Engine, string)
 }
 
-// probeEngines asks each live source of env, concurrently with the
-// budgets, which engine it runs; wait returns what they said, in source
-// order. A source that cannot say is "unknown" with the reason in Note.
-func probeEngines(ctx context.Context, env checks.Env) (wait func() []report.SourceInfo) {
-	var named []struct {
-		name string
-		src  engineSource
-	}
+// engineTimeout bounds each source's engine detection: it runs after the
+// budgets, and a source that hung for them is not waited for again.
+const engineTimeout = 5 * time.Second
+
+// liveEngines asks each live source of env which engine it runs, once the
+// budgets are decided, so that the request never takes the place of a
+// budget's (in a retry, a rate limit, a fault). A run cut short asks
+// nothing: its sources are "unknown", the Note says why.
+func liveEngines(ctx context.Context, env checks.Env) []report.SourceInfo {
+	var srcs []namedEngineSource
 	if s, ok := env.Prometheus.(engineSource); ok {
-		named = append(named, struct {
-			name string
-			src  engineSource
-		}{"prometheus", s})
+		srcs = append(srcs, namedEngineSource{"prometheus", s})
 	}
 	if s, ok := env.Loki.(engineSource); ok {
-		named = append(named, struct {
-			name string
-			src  engineSource
-		}{"loki", s})
+		srcs = append(srcs, namedEngineSource{"loki", s})
 	}
-	infos := make([]report.SourceInfo, len(named))
+	infos := make([]report.SourceInfo, len(srcs))
 	var wg sync.WaitGroup
-	for i, n := range named {
+	for i, n := range srcs {
+		infos[i] = report.SourceInfo{Name: n.name, URL: n.src.URL(), Engine: sources.EngineUnknown, Note: "not asked: the run was cut short"}
+		if ctx.Err() != nil {
+			continue
+		}
 		wg.Go(func() {
+			ctx, cancel := context.WithTimeout(ctx, engineTimeout)
+			defer cancel()
 			e, why := n.src.Engine(ctx)
-			infos[i] = report.SourceInfo{Name: n.name, URL: n.src.URL(), Engine: e.Name, Version: e.Version, Note: why}
+			infos[i].Engine, infos[i].Version, infos[i].Note = e.Name, e.Version, why
 		})
 	}
-	return func() []report.SourceInfo {
-		wg.Wait()
-		return infos
-	}
+	wg.Wait()
+	return infos
 }
 
 // recordedEngines are the engines a snapshot's manifest recorded, for the
@@ -95,30 +95,23 @@ func noteOfflineParity(m snapshot.Manifest, plan []*checks.Planned, outcomes []c
 	}
 }
 
-// warnEngines tells stderr about live sources whose engine snapshots and
-// offline checks cannot reproduce.
-func warnEngines(w io.Writer, engines []snapshot.RecordedEngine) {
-	for _, e := range engines {
-		if why := (sources.Engine{Name: e.Engine, Version: e.Version}).OfflineDiffers(); why != "" {
-			fmt.Fprintf(w, "warning: %s is %s: %s (check --offline on this snapshot notes it in each PromQL budget)\n",
-				e.Source, sources.Engine{Name: e.Engine, Version: e.Version}, why)
-		}
-	}
-}
-
 // namedEngineSource is a live source of a recording and its name.
 type namedEngineSource struct {
 	name string
 	src  engineSource
 }
 
-// detectEngines asks each source which engine it runs, for the snapshot's
-// manifest.
-func detectEngines(ctx context.Context, srcs []namedEngineSource) []snapshot.RecordedEngine {
-	var out []snapshot.RecordedEngine
+// detectEngines is how the recorder asks each source which engine it
+// runs, for the snapshot's manifest.
+func detectEngines(srcs []namedEngineSource) []recorder.EngineSource {
+	var out []recorder.EngineSource
 	for _, s := range srcs {
-		e, _ := s.src.Engine(ctx)
-		out = append(out, snapshot.RecordedEngine{Source: s.name, Engine: e.Name, Version: e.Version, OfflineParity: e.OfflineDiffers()})
+		out = append(out, recorder.EngineSource{Name: s.name, Engine: func(ctx context.Context) sources.Engine {
+			ctx, cancel := context.WithTimeout(ctx, engineTimeout)
+			defer cancel()
+			e, _ := s.src.Engine(ctx)
+			return e
+		}})
 	}
 	return out
 }

@@ -203,8 +203,7 @@ func runSnapshot(ctx context.Context, o *snapshotOptions) error {
 	ctx, cancel := withRunTimeout(ctx, o.timeout)
 	defer cancel()
 	opts.Manifest.CapturedAt = o.io.Now().UTC()
-	opts.Manifest.Engines = detectEngines(ctx, engineSources)
-	warnEngines(o.io.Err, opts.Manifest.Engines)
+	opts.Engines = detectEngines(engineSources)
 	res, err := recorder.Record(ctx, o.out, opts)
 	if err != nil {
 		return snapshotError(ctx, o, err)

@@ -61,6 +61,18 @@ type Options struct {
 	From []SourceURL
 	// Warn receives what the snapshot may not reproduce; nil drops it.
 	Warn func(string)
+	// Engines ask the live sources which engines they run, once the data
+	// is recorded (so that a detection request never takes the place of
+	// a recording one), and only the sources the recording asked: the
+	// manifest's engines. An engine whose PromQL offline evaluation
+	// cannot reproduce is reported to Warn.
+	Engines []EngineSource
+}
+
+// EngineSource is a live source that can say which engine it runs.
+type EngineSource struct {
+	Name   string // "prometheus", "loki"
+	Engine func(context.Context) sources.Engine
 }
 
 // Summary says what was recorded.
@@ -178,7 +190,15 @@ func Record(ctx context.Context, out string, o Options) (*Summary, error) {
 	m.EvaluatedAt = o.At
 	m.Queries = unique(append(slices.Clone(o.PromQL), o.LogQL...))
 	m.Warnings = sum.Warnings
-	m.Engines = used.engines(m.Engines)
+	if len(o.Engines) > 0 {
+		m.Engines = used.engines(ctx, o.Engines)
+		for _, e := range m.Engines {
+			if e.OfflineParity != "" {
+				o.Warn(fmt.Sprintf("%s is %s: %s (check --offline on this snapshot notes it in each PromQL budget)",
+					e.Source, sources.Engine{Name: e.Engine, Version: e.Version}, e.OfflineParity))
+			}
+		}
+	}
 	if len(o.From) > 0 {
 		m.CapturedFrom = used.capturedFrom(o.From)
 	} else {

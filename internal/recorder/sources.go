@@ -47,13 +47,15 @@ func (c *contacts) capturedFrom(from []SourceURL) string {
 	return strings.Join(parts, " ")
 }
 
-// engines keeps the engines of the contacted sources: a source the
-// recording never asked has no say in what the snapshot holds.
-func (c *contacts) engines(all []snapshot.RecordedEngine) []snapshot.RecordedEngine {
+// engines asks the contacted sources which engines they run: a source
+// the recording never asked is not asked now either, and has no say in
+// what the snapshot holds.
+func (c *contacts) engines(ctx context.Context, srcs []EngineSource) []snapshot.RecordedEngine {
 	var out []snapshot.RecordedEngine
-	for _, e := range all {
-		if e.Source == "prometheus" && c.prometheus.Load() || e.Source == "loki" && c.loki.Load() {
-			out = append(out, e)
+	for _, s := range srcs {
+		if s.Name == "prometheus" && c.prometheus.Load() || s.Name == "loki" && c.loki.Load() {
+			e := s.Engine(ctx)
+			out = append(out, snapshot.RecordedEngine{Source: s.Name, Engine: e.Name, Version: e.Version, OfflineParity: e.OfflineDiffers()})
 		}
 	}
 	return out

@@ -22,9 +22,10 @@ const maxEngineBody = 1 << 20
 
 // Engine says which engine answers this source, asking
 // /api/v1/status/buildinfo the first time and remembering the answer (see
-// sources.DetectEngine). When buildinfo tells nothing (a 404 from a server
-// without it, no X-Server-Hostname), /api/v1/status/tsdb is asked: only
-// VictoriaMetrics' has totalLabelValuePairs. A source that cannot be
+// sources.DetectEngine). When buildinfo answers but tells nothing (no
+// X-Server-Hostname, data of no known shape), /api/v1/status/tsdb is
+// asked: only VictoriaMetrics' has totalLabelValuePairs. A server that
+// does not serve buildinfo is asked nothing more. A source that cannot be
 // reached gives sources.EngineUnknown and the reason, which the budgets'
 // own requests will report in full; detection never fails a run.
 func (c *Client) Engine(ctx context.Context) (sources.Engine, string) {
@@ -46,10 +47,10 @@ func (c *Client) detectEngine(ctx context.Context) (sources.Engine, string) {
 		e.Version = truncate(c.scrub(e.Version), 64)
 		return e, ""
 	}
-	why := fmt.Sprintf("GET %s answered HTTP %d %s", buildinfoPath, status, http.StatusText(status))
-	if status/100 == 2 {
-		why = "GET " + buildinfoPath + " answered no build information"
+	if status/100 != 2 {
+		return sources.Engine{Name: sources.EngineUnknown}, fmt.Sprintf("GET %s answered HTTP %d %s", buildinfoPath, status, http.StatusText(status))
 	}
+	why := "GET " + buildinfoPath + " answered no build information"
 	_, body, status, err = c.rawGet(ctx, tsdbPath)
 	if err == nil && status/100 == 2 {
 		var env struct {

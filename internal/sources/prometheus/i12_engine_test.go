@@ -60,26 +60,39 @@ func TestEngineAskedOnce(t *testing.T) {
 	}
 }
 
-func TestEngineUnknownFallsBackToTSDBStatus(t *testing.T) {
+func TestEngineUnrecognisedFallsBackToTSDBStatus(t *testing.T) {
 	for _, tc := range []struct {
 		tsdb string
 		want sources.Engine
 		why  string
 	}{
 		{`{"status":"success","data":{"totalSeries":3,"totalLabelValuePairs":9,"seriesCountByMetricName":[]}}`, sources.Engine{Name: sources.EngineVictoriaMetrics}, ""},
-		{`{"status":"success","data":{"headStats":{"numSeries":3}}}`, sources.Engine{Name: sources.EngineUnknown}, "GET /api/v1/status/buildinfo answered HTTP 404 Not Found"},
+		{`{"status":"success","data":{"headStats":{"numSeries":3}}}`, sources.Engine{Name: sources.EngineUnknown}, "GET /api/v1/status/buildinfo answered no build information"},
 	} {
 		srv := newFakeProm(t, func(w http.ResponseWriter, r *http.Request) {
 			if r.URL.Path == "/api/v1/status/tsdb" {
 				jsonAnswer(200, tc.tsdb)(w, r)
 				return
 			}
-			http.NotFound(w, r)
+			// Build information of no shape we know.
+			jsonAnswer(200, `{"status":"success","data":{"build":"x"}}`)(w, r)
 		})
 		c := mustNew(t, &config.Source{URL: srv.URL})
 		e, why := c.Engine(context.Background())
 		if e != tc.want || why != tc.why {
 			t.Errorf("Engine = %+v, %q; want %+v, %q", e, why, tc.want, tc.why)
 		}
+	}
+}
+
+func TestEngineNoBuildinfoAsksNothingMore(t *testing.T) {
+	srv := newFakeProm(t, http.NotFound)
+	c := mustNew(t, &config.Source{URL: srv.URL})
+	e, why := c.Engine(context.Background())
+	if e.Name != sources.EngineUnknown || why != "GET /api/v1/status/buildinfo answered HTTP 404 Not Found" {
+		t.Errorf("Engine = %+v, %q", e, why)
+	}
+	if len(srv.reqs) != 1 {
+		t.Errorf("%d requests, want only buildinfo: %+v", len(srv.reqs), srv.reqs)
 	}
 }

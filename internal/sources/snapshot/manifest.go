@@ -74,7 +74,7 @@ type RecordedWarning struct {
 
 // manifestKeys are the keys manifest.yaml may hold, in the order
 // WriteManifest writes them.
-var manifestKeys = []string{"version", "evaluated_at", "captured_from", "captured_at", "config_sha256", "tool_version", "description", "queries", "warnings", "engines"}
+var manifestKeys = []string{"version", "evaluated_at", "captured_from", "captured_at", "config_sha256", "tool_version", "description", "engines", "queries", "warnings"}
 
 // readManifest reads and validates dir/manifest.yaml. Unknown keys are
 // errors: a typo in evaluated_at must not silently become "now".
@@ -307,6 +307,7 @@ func WriteManifest(dir string, m Manifest) error {
 	if m.Description != "" {
 		fmt.Fprintf(&b, "description: %s\n", yamlString(m.Description))
 	}
+	writeEngines(&b, m.Engines)
 	if len(m.Queries) > 0 {
 		b.WriteString("queries:\n")
 		for _, q := range m.Queries {
@@ -326,7 +327,6 @@ func WriteManifest(dir string, m Manifest) error {
 			}
 		}
 	}
-	writeEngines(&b, m.Engines)
 	// Validate what we are about to write with the reader's own rules.
 	if _, err := parseManifest(ManifestFile, b.Bytes()); err != nil {
 		return fmt.Errorf("writing snapshot manifest: %w", err)
