@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/secflow/secflow-budget/internal/promtest"
 	"github.com/secflow/secflow-budget/internal/vmtest"
 )
 
@@ -663,4 +664,35 @@ func vmEngineProbe(w http.ResponseWriter, r *http.Request) bool {
 	}
 	http.NotFound(w, r)
 	return true
+}
+
+// TestI12PrometheusEngine: against Prometheus, the JSON report names it
+// with the version its buildinfo reports (Debian's 2.42.0+ds), and a
+// snapshot recorded from it carries no parity warning.
+func TestI12PrometheusEngine(t *testing.T) {
+	srv := promtest.Start(t, filepath.Join(repo, "testdata", "snapshots", "healthy", "metrics.om"))
+	r := run(t, nil, "check", "--prometheus", srv.URL, "--at", vmAt, "--only", "queue-depth", "--format", "json")
+	expectCode(t, r, 0)
+	var rep vmReport
+	mustJSON(t, r.stdout, &rep)
+	if len(rep.Sources) != 1 || rep.Sources[0].Engine != "prometheus" || !strings.HasPrefix(rep.Sources[0].Version, "2.42.0") || rep.Sources[0].Note != "" {
+		t.Errorf("sources %+v, want prometheus 2.42.0", rep.Sources)
+	}
+	dir := filepath.Join(t.TempDir(), "snap")
+	s := run(t, nil, "snapshot", "--out", dir, "--prometheus", srv.URL, "--at", vmAt, "--only", "queue-depth")
+	expectCode(t, s, 0)
+	if strings.Contains(s.stderr, "warning") {
+		t.Errorf("a snapshot from Prometheus warns:\n%s", s.stderr)
+	}
+	manifest, _ := os.ReadFile(filepath.Join(dir, "manifest.yaml"))
+	if want := "engines:\n  - source: \"prometheus\"\n    engine: \"prometheus\"\n    version: \"2.42.0"; !strings.Contains(string(manifest), want) || strings.Contains(string(manifest), "offline_parity") {
+		t.Errorf("manifest.yaml lacks %q or has a parity note:\n%s", want, manifest)
+	}
+	off := run(t, nil, "check", "--offline", dir, "--only", "queue-depth", "--format", "json")
+	expectCode(t, off, 0)
+	var offRep vmReport
+	mustJSON(t, off.stdout, &offRep)
+	if len(offRep.Sources) != 1 || !offRep.Sources[0].Recorded || offRep.Sources[0].Engine != "prometheus" || len(offRep.Budgets[0].Notes) != 0 {
+		t.Errorf("offline sources %+v, notes %q; want the recorded Prometheus and no note", offRep.Sources, offRep.Budgets[0].Notes)
+	}
 }
