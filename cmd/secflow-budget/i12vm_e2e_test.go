@@ -177,6 +177,27 @@ func TestI12VMAlertRules(t *testing.T) {
 			t.Errorf("with vmalert, the report says the server evaluates no rules:\n%s", r.stdout)
 		}
 	})
+	t.Run("vmalert without its datasource", func(t *testing.T) {
+		// Every rule fails with vmalert's long "error getting response
+		// from http://...?query=<its own query>..." text: shown once.
+		vm := vmStart(t, "healthy", vmtest.WithVMAlert(filepath.Join(repo, "deploy", "alerts.yaml")), vmtest.WithVMAlertDatasource("http://127.0.0.1:1"))
+		var r result
+		for deadline := time.Now().Add(20 * time.Second); ; {
+			r = run(t, nil, "check", "-c", cfg, "--prometheus", vm.URL, "--format", "console", "--no-emoji")
+			if strings.Contains(r.stdout, "connection refused") || time.Now().After(deadline) {
+				break
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
+		expectCode(t, r, 1)
+		if n := strings.Count(r.stdout, "connection refused"); n != 1 {
+			t.Errorf("vmalert's error shows %d times, want once:\n%s", n, r.stdout)
+		}
+		want := "group secflow-budgets: 6 rules fail with: error getting response from http://127.0.0.1:1/api/v1/query: Post \"http://127.0.0.1:1/api/v1/query\": dial tcp 127.0.0.1:1: connect: connection refused"
+		if !strings.Contains(r.stdout, want) || strings.Contains(r.stdout, "query=") {
+			t.Errorf("the report lacks %q, or quotes a rule's query URL:\n%s", want, r.stdout)
+		}
+	})
 }
 
 // vmRulesBudget writes a budgets file with one alert_rules budget that

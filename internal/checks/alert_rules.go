@@ -537,7 +537,7 @@ func (c *AlertRulesCheck) Evaluate(ctx context.Context, env Env) (Evaluation, er
 		for _, r := range g.Rules {
 			switch r := r.(type) {
 			case v1.AlertingRule:
-				if shared[key][r.LastError] > 1 {
+				if isSharedError(shared, key, r.LastError) {
 					r.LastError = sharedErrorRef(g.Name)
 				}
 				loaded[r.Name] = append(loaded[r.Name], loadedRule{group: key, name: g.Name, rule: r})
@@ -545,7 +545,7 @@ func (c *AlertRulesCheck) Evaluate(ctx context.Context, env Env) (Evaluation, er
 					sick = append(sick, sickRule{key, fmt.Sprintf("alert %s: %s", r.Name, d)})
 				}
 			case v1.RecordingRule:
-				if shared[key][r.LastError] > 1 {
+				if isSharedError(shared, key, r.LastError) {
 					r.LastError = sharedErrorRef(g.Name)
 				}
 				if d := ruleSickness(r.Health, r.LastError); d != "" {

@@ -2,6 +2,8 @@ package checks
 
 import (
 	"fmt"
+	"regexp"
+	"strings"
 
 	v1 "github.com/prometheus/client_golang/api/prometheus/v1"
 )
@@ -13,9 +15,10 @@ import (
 const NoRulerMessage = "this server evaluates no rules (VictoriaMetrics: point `-vmalert.proxyURL` at vmalert; Prometheus: list the rule files under rule_files)"
 
 // sharedGroupErrors counts, per group (file and name), how many rules
-// report each last error. vmalert gives every rule of a group the same
-// long error when its datasource fails; such a text is shown once per
-// group (sharedErrorNotes), the rules refer to it.
+// report each last error, by its shape (errorShape). vmalert gives every
+// rule of a group the same long error when its datasource fails, each
+// with its own query in the URLs; such a text is shown once per group
+// (sharedErrorNotes), the rules refer to it.
 func sharedGroupErrors(groups []v1.RuleGroup) map[string]map[string]int {
 	shared := map[string]map[string]int{}
 	for _, g := range groups {
@@ -34,7 +37,7 @@ func sharedGroupErrors(groups []v1.RuleGroup) map[string]map[string]int {
 			if shared[key] == nil {
 				shared[key] = map[string]int{}
 			}
-			shared[key][lastError]++
+			shared[key][errorShape(lastError)]++
 		}
 	}
 	return shared
@@ -62,11 +65,35 @@ func sharedErrorNotes(groups []v1.RuleGroup, shared map[string]map[string]int, r
 			case v1.RecordingRule:
 				lastError = r.LastError
 			}
-			if n := shared[key][lastError]; n > 1 {
-				notes = append(notes, fmt.Sprintf("group %s: %d rules fail with: %s", g.Name, n, lastError))
-				delete(shared[key], lastError) // once per group and text
+			shape := errorShape(lastError)
+			if n := shared[key][shape]; n > 1 && lastError != "" {
+				notes = append(notes, fmt.Sprintf("group %s: %d rules fail with: %s", g.Name, n, shape))
+				delete(shared[key], shape) // once per group and text
 			}
 		}
 	}
 	return notes
+}
+
+// urlQueryRE matches the query string of a URL in an error text.
+var urlQueryRE = regexp.MustCompile(`(https?://[^\s"?]+)\?[^\s"]*`)
+
+// errorShape is an error text without the query strings of its URLs:
+// vmalert's "error getting response from http://vm/api/v1/query?query=
+// ...&time=...: ..." reads the same for every rule of a group, and the
+// query it carries is the rule's own expression (and may hold what the
+// URL should not show).
+func errorShape(s string) string {
+	return urlQueryRE.ReplaceAllStringFunc(s, func(m string) string {
+		base, query, _ := strings.Cut(m, "?")
+		// A colon or comma that ends the match ends the sentence, not the
+		// query: "...&time=1796623542: Post ...".
+		return base + query[len(strings.TrimRight(query, ":,;.")):]
+	})
+}
+
+// isSharedError says whether lastError is one the rules of its group
+// share (and so is shown once, in a note of the group).
+func isSharedError(shared map[string]map[string]int, key, lastError string) bool {
+	return lastError != "" && shared[key][errorShape(lastError)] > 1
 }

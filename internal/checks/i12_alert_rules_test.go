@@ -1,6 +1,8 @@
 package checks
 
 import (
+	"fmt"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -32,10 +34,14 @@ func TestAlertRulesNoRuler(t *testing.T) {
 func TestAlertRulesSharedGroupErrorShownOnce(t *testing.T) {
 	// vmalert without its datasource: every rule of the group carries the
 	// same long error.
-	long := `failed to execute query "sum(rate(secflow_sandbox_failures_total[15m]))": error getting response from http://127.0.0.1:1/api/v1/query?query=...: Post "http://127.0.0.1:1/api/v1/query": dial tcp 127.0.0.1:1: connect: connection refused`
+	// As vmalert 1.79 words it: each rule's own query in the URLs.
+	vmalertError := func(query string) string {
+		return fmt.Sprintf(`error getting response from http://127.0.0.1:1/api/v1/query?query=%s&step=300s&time=1796623542: Post "http://127.0.0.1:1/api/v1/query?query=%s&step=300s&time=1796623542": dial tcp 127.0.0.1:1: connect: connection refused`, query, query)
+	}
+	long := `error getting response from http://127.0.0.1:1/api/v1/query: Post "http://127.0.0.1:1/api/v1/query": dial tcp 127.0.0.1:1: connect: connection refused`
 	sick := func(name string) v1.AlertingRule {
 		r := okRule(name)
-		r.Health, r.LastError = v1.RuleHealthBad, long
+		r.Health, r.LastError = v1.RuleHealthBad, vmalertError(url.QueryEscape("sum("+name+") > 0"))
 		return r
 	}
 	other := sick("SecflowC")

@@ -44,8 +44,9 @@ type Server struct {
 }
 
 type settings struct {
-	rules []string // vmalert -rule files; nil: no vmalert
-	flags []string
+	rules      []string // vmalert -rule files; nil: no vmalert
+	datasource string   // vmalert's -datasource.url; "": VictoriaMetrics
+	flags      []string
 }
 
 // Option changes how Start configures VictoriaMetrics.
@@ -56,6 +57,13 @@ type Option func(*settings)
 // makes VictoriaMetrics proxy the rules API to it.
 func WithVMAlert(ruleFiles ...string) Option {
 	return func(s *settings) { s.rules = append(s.rules, ruleFiles...) }
+}
+
+// WithVMAlertDatasource points vmalert at url instead of VictoriaMetrics,
+// e.g. a closed port, so that every rule fails as it does when vmalert
+// loses its datasource.
+func WithVMAlertDatasource(url string) Option {
+	return func(s *settings) { s.datasource = url }
 }
 
 // WithFlags passes extra flags to victoria-metrics.
@@ -129,7 +137,11 @@ func StartWith(t testing.TB, opts []Option, omFiles ...string) *Server {
 	}
 	imported := time.Now()
 	if alertBin != "" {
-		if err := srv.startVMAlert(t, alertBin, dir, s.rules); err != nil {
+		datasource := s.datasource
+		if datasource == "" {
+			datasource = srv.URL
+		}
+		if err := srv.startVMAlert(t, alertBin, datasource, s.rules); err != nil {
 			t.Fatalf("vmtest: %v", err)
 		}
 	}
@@ -140,13 +152,13 @@ func StartWith(t testing.TB, opts []Option, omFiles ...string) *Server {
 // startVMAlert starts vmalert on the rule files, VictoriaMetrics as its
 // datasource and a notifier that accepts and drops every alert (vmalert
 // 1.79 refuses to start alerting rules without one).
-func (srv *Server) startVMAlert(t testing.TB, bin, dir string, rules []string) error {
+func (srv *Server) startVMAlert(t testing.TB, bin, datasource string, rules []string) error {
 	notifier := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.Copy(io.Discard, r.Body)
 	}))
 	t.Cleanup(notifier.Close)
 	args := []string{
-		"-datasource.url=" + srv.URL,
+		"-datasource.url=" + datasource,
 		"-httpListenAddr=" + strings.TrimPrefix(srv.VMAlertURL, "http://"),
 		"-notifier.url=" + notifier.URL,
 		"-evaluationInterval=1s",
