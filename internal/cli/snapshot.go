@@ -55,7 +55,11 @@ hash and the queries recorded).
 
 'check --offline DIR' then gives the verdicts and values the live check gives
 at the same time, without network access. A budget whose query changed since
-the recording is reported as an error (exit 3), not as "no data".
+the recording is reported as an error (exit 3), not as "no data". A budget
+whose data could not be recorded (its check failed live) makes snapshot exit
+3, the snapshot written all the same, unless --allow-partial. The manifest
+records each source's engine; offline evaluation runs Prometheus' engine, so
+a snapshot from VictoriaMetrics (MetricsQL) says that live values may differ.
 
 DIR is replaced as a whole when it already holds a snapshot; the new one is
 written next to it and moved into place only when complete.`,
