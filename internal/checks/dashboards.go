@@ -132,8 +132,13 @@ func buildDashboards(b *config.Budget, f *config.Fields) Check {
 // Problems are recorded at item i of files, the glob that matched it.
 func (c *DashboardsCheck) readDashboard(f *config.Fields, i int, b *config.Budget, path, shown string) {
 	fi, err := os.Stat(path)
-	if err == nil && fi.IsDir() {
+	switch {
+	case err == nil && fi.IsDir():
 		f.ErrorfItem("files", i, "%s is a directory, not a dashboard JSON file", shown)
+		return
+	case err == nil && !fi.Mode().IsRegular():
+		// A FIFO or a device would block or never end.
+		f.ErrorfItem("files", i, "%s is not a regular file", shown)
 		return
 	}
 	data, err := readAtMost(path, maxDashboardBytes+1)
@@ -303,7 +308,7 @@ func (c *DashboardsCheck) Queries() []Query {
 		for _, p := range t.probes {
 			if !seen[t.lang+p.query] {
 				seen[t.lang+p.query] = true
-				probes = append(probes, Query{Lang: t.lang, Text: p.query, Note: "only for a panel target that returns no series: which of its selectors has no data"})
+				probes = append(probes, Query{Lang: t.lang, Text: p.query, Note: "only when a panel target returns no series"})
 			}
 		}
 	}

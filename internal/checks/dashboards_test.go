@@ -247,6 +247,9 @@ func TestDashboardsRequireDataFalse(t *testing.T) {
 func TestDashboardsConfigErrors(t *testing.T) {
 	dir := t.TempDir()
 	dashWrite(t, dir, "rules.yaml", "groups: []\n")
+	if err := os.Mkdir(filepath.Join(dir, "grafana"), 0o755); err != nil {
+		t.Fatal(err)
+	}
 	dashWrite(t, dir, "notdash.json", `{"title": "x"}`)
 	dashWrite(t, dir, "broken.json", "{\n  \"panels\": [\n    oops\n  ]\n}")
 	tests := []struct{ budget, want string }{
@@ -257,6 +260,9 @@ func TestDashboardsConfigErrors(t *testing.T) {
 		{"files: ['[']", `budgets.yaml:5:13: budgets[0].files[0]: "[" is not a valid glob: syntax error in pattern`},
 		{"files: []", `budgets[0].files: no files: list the dashboard JSON files (globs) to check`},
 		{"files: [notdash.json]\nrequire_data: maybe", `budgets[0].require_data`},
+		{"files: ['/dev/null']", `budgets.yaml:5:13: budgets[0].files[0]: /dev/null is not a regular file`},
+		{"files: [grafana, notdash.json]", `budgets.yaml:5:13: budgets[0].files[0]: grafana is a directory, not a dashboard JSON file`},
+		{"files: [grafana, notdash.json]", `budgets.yaml:5:22: budgets[0].files[1]: notdash.json: not a Grafana dashboard`},
 	}
 	for _, tt := range tests {
 		dashWrite(t, dir, "budgets.yaml", dashBudgets("name: dash\ntype: dashboards\n"+tt.budget))
