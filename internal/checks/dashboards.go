@@ -232,17 +232,32 @@ func (t *dashTarget) planPromQL(expr string) {
 
 // planLogQL parses a Loki target: a metric query as it is, a log query
 // (a stream selector and pipeline) as the count of its lines over the
-// dashboard's range.
+// dashboard's range. What internal/logql refuses as outside its subset
+// ("unsupported: ...") only a live Loki can judge; any other error is one
+// Loki gives too, and fails the target.
 func (t *dashTarget) planLogQL(expr string, rng time.Duration) {
 	q, err := logql.Parse(expr)
 	query := expr
 	if err != nil && strings.HasPrefix(strings.TrimSpace(expr), "{") {
-		query = "count_over_time(" + strings.TrimSpace(expr) + " [" + promDuration(rng) + "])"
+		const prefix = "count_over_time("
+		query = prefix + expr + " [" + promDuration(rng) + "])"
 		q, err = logql.Parse(query)
+		var pe *logql.ParseError
+		if errors.As(err, &pe) && pe.Line == 1 && pe.Col > len(prefix) {
+			// Where in the expression as the dashboard has it.
+			moved := *pe
+			moved.Col -= len(prefix)
+			err = &moved
+		}
 	}
 	t.query = query
 	if err != nil {
-		t.liveOnly = "unsupported by the offline evaluator (" + cutQuoted(err.Error()) + ")"
+		var pe *logql.ParseError
+		if errors.As(err, &pe) && strings.HasPrefix(pe.Msg, "unsupported") {
+			t.liveOnly = "unsupported by the offline evaluator (" + cutQuoted(err.Error()) + ")"
+		} else {
+			t.problem = "invalid LogQL: " + cutQuoted(err.Error())
+		}
 		return
 	}
 	sel := streamSelector(q.Matchers())

@@ -37,7 +37,9 @@ const dashTestDashboard = `{
     {"id": 3, "type": "row", "title": "Logs", "collapsed": true, "panels": [
       {"id": 4, "title": "API logs", "datasource": "$loki", "targets": [
         {"refId": "A", "expr": "{service=\"api\"} |= \"error\""},
-        {"refId": "B", "expr": "sum by (service) (rate({service=\"api\"}[5m]))"}
+        {"refId": "B", "expr": "sum by (service) (rate({service=\"api\"}[5m]))"},
+        {"refId": "C", "expr": "sum(count_over_time({service=\"api\"}[5m]"},
+        {"refId": "D", "expr": "{service=\"api\"} | json | level=~"}
       ]}
     ]}
   ]
@@ -156,6 +158,8 @@ func TestDashboardsEvaluate(t *testing.T) {
 			"Shop / Errors / A":   {Fail, 0, 0, "no data: no series for http_errors_total"},
 			"Shop / API logs / A": {Pass, 1, 1, ""},
 			"Shop / API logs / B": {Pass, 1, 1, ""},
+			"Shop / API logs / C": {Fail, 0, -1, "invalid LogQL: parse error at line 1, col 40: syntax error: unexpected $end"},
+			"Shop / API logs / D": {Fail, 0, -1, "invalid LogQL: parse error at line 1, col 34: syntax error: unexpected RANGE"},
 		}
 		if offline {
 			wants["Shop / API logs / B"] = want{Error, -1, -1, "LogQL unsupported by the offline evaluator (parse error at line 1, col 19: unsupported: rate (offline LogQL evaluates sum [by|without] of count_over_time and bytes_over_time, with line filters, json, logfmt, drop and string label filters)): check it against a live Loki"}
@@ -181,9 +185,9 @@ func TestDashboardsEvaluate(t *testing.T) {
 				t.Errorf("offline=%t: %s: %s value %g series %g note %q file %v\nwant %s value %g series %g note %q", offline, subj, r.Status, v, s, r.Note, dashExtra(r, "file"), w.status, w.value, w.series, w.note)
 			}
 		}
-		wantMsg := "3/6 panel targets parse and have data; Shop / Requests / B (grafana/shop.json): invalid PromQL: 1:33: parse error: unclosed left parenthesis (and 2 more)"
+		wantMsg := "3/8 panel targets parse and have data; Shop / Requests / B (grafana/shop.json): invalid PromQL: 1:33: parse error: unclosed left parenthesis (and 4 more)"
 		if offline {
-			wantMsg = "2/6 panel targets parse and have data, 1 not decided; Shop / Requests / B (grafana/shop.json): invalid PromQL: 1:33: parse error: unclosed left parenthesis (and 2 more)"
+			wantMsg = "2/8 panel targets parse and have data, 1 not decided; Shop / Requests / B (grafana/shop.json): invalid PromQL: 1:33: parse error: unclosed left parenthesis (and 4 more)"
 		}
 		if o.Message != wantMsg {
 			t.Errorf("offline=%t: message\n %s\nwant\n %s", offline, o.Message, wantMsg)
@@ -234,12 +238,13 @@ func TestDashboardsRequireDataFalse(t *testing.T) {
 	for subj, st := range map[string]Status{
 		"Shop / Requests / A": Pass, "Shop / Requests / B": Fail, "Shop / Requests / C": Fail,
 		"Shop / Errors / A": Pass, "Shop / API logs / A": Pass, "Shop / API logs / B": Error,
+		"Shop / API logs / C": Fail, "Shop / API logs / D": Fail,
 	} {
 		if rs[subj].Status != st {
 			t.Errorf("%s: %s, want %s (%s)", subj, rs[subj].Status, st, rs[subj].Note)
 		}
 	}
-	if out[0].Message != "3/6 panel targets parse, 1 not decided; Shop / Requests / B (grafana/shop.json): invalid PromQL: 1:33: parse error: unclosed left parenthesis (and 1 more)" {
+	if out[0].Message != "3/8 panel targets parse, 1 not decided; Shop / Requests / B (grafana/shop.json): invalid PromQL: 1:33: parse error: unclosed left parenthesis (and 3 more)" {
 		t.Errorf("message %q", out[0].Message)
 	}
 }

@@ -19,6 +19,7 @@ const varsDashboard = `{
     {"name": "svc", "type": "query", "includeAll": true, "allValue": "api|worker", "current": {"text": ["All"], "value": ["$__all"]}},
     {"name": "win", "type": "interval", "query": "5m,10m,1h"},
     {"name": "env", "type": "constant", "query": "prod"},
+    {"name": "path", "type": "textbox", "current": {"text": "C:\\tmp\\o'k", "value": "C:\\tmp\\o'k"}},
     {"name": "empty", "type": "query", "current": {}},
     {"name": "ds", "type": "datasource", "query": "prometheus", "current": {"text": "Prom", "value": "P1"}}
   ]},
@@ -51,6 +52,8 @@ func TestInterpolate(t *testing.T) {
 		{`rate(x[$win]) and on() vector($env == 1)`, `rate(x[5m]) and on() vector(prod == 1)`},
 		{`label_replace(x, "dst", "$1", "src", "(.*)")`, `label_replace(x, "dst", "$1", "src", "(.*)")`},
 		{`x{a=~"foo$"}`, `x{a=~"foo$"}`},
+		{`x{path="$path"}`, `x{path="C:\\tmp\\o\\'k"}`},
+		{`${path:raw}`, `C:\tmp\o'k`},
 	}
 	for _, tt := range tests {
 		got, err := d.Interpolate(tt.in, iv)

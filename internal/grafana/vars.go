@@ -174,7 +174,7 @@ func (v Variable) format(format string) (string, error) {
 	switch format {
 	case "":
 		if !v.Multi && !v.IncludeAll {
-			return strings.Join(vals, ","), nil
+			return promRegularEscape(strings.Join(vals, ",")), nil
 		}
 		return alternation(vals, promRegexEscape), nil
 	case "regex":
@@ -233,6 +233,13 @@ func alternation(vals []string, escape func(string) string) string {
 		return parts[0]
 	}
 	return "(" + strings.Join(parts, "|") + ")"
+}
+
+// promRegularEscape escapes a single value as Grafana's Prometheus
+// datasource does: a backslash is doubled, a single quote gets one (for
+// a value inside a PromQL string).
+func promRegularEscape(s string) string {
+	return strings.ReplaceAll(strings.ReplaceAll(s, `\`, `\\`), `'`, `\\'`)
 }
 
 // promRegexEscape escapes a value for a regular expression inside a
