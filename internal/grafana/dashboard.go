@@ -242,8 +242,7 @@ func strs(v any) []string {
 }
 
 type walker struct {
-	d      *Dashboard
-	nextID int
+	d *Dashboard
 }
 
 // panels appends the targets of panels (and of panels nested in them:
