@@ -293,3 +293,21 @@ func TestDashboardsDuplicateSubjects(t *testing.T) {
 		t.Errorf("subjects %v", subjects)
 	}
 }
+
+func TestDashboardsNoTargets(t *testing.T) {
+	dir := t.TempDir()
+	dashWrite(t, dir, "empty.json", `{"panels": [{"title": "Text", "type": "text"}, {"title": "Expr", "targets": [{"refId": "A", "datasource": {"type": "__expr__"}, "expr": "$A * 2"}]}]}`)
+	dashWrite(t, dir, "untitled.json", `{"panels": [{"targets": [{"expr": "up"}]}]}`)
+	p := dashLoad(t, dir, "name: dash\ntype: dashboards\nfiles: [empty.json]\n")
+	out, _ := Run(context.Background(), []*Planned{p}, Env{}, 1, time.Now)
+	if o := out[0]; o.Status != Fail || o.Message != "no data: the dashboards have no Prometheus or Loki panel target with an expression (on_missing: fail)" {
+		t.Errorf("%s %q", o.Status, o.Message)
+	}
+	// A dashboard without a title is named by its file, a panel without
+	// one by its id (none here), a target without a refId by Grafana's letter.
+	p = dashLoad(t, dir, "name: dash\ntype: dashboards\nfiles: [untitled.json]\nrequire_data: false\n")
+	out, _ = Run(context.Background(), []*Planned{p}, Env{}, 1, time.Now)
+	if o := out[0]; o.Status != Pass || len(o.Results) != 1 || o.Results[0].Subject != "untitled / untitled panel / A" {
+		t.Errorf("%s %+v", o.Status, o.Results)
+	}
+}
