@@ -126,8 +126,8 @@ func TestJSONReportAndFiles(t *testing.T) {
 	if rep.EvaluatedAt != "2026-11-26T12:00:07Z" {
 		t.Errorf("evaluated_at = %s", rep.EvaluatedAt)
 	}
-	if rep.Summary["total"] != 15 || rep.Summary["pass"] != 6 || rep.Summary["warn"] != 1 || rep.Summary["fail"] != 8 || rep.Summary["error"] != 0 || rep.Summary["skip"] != 0 {
-		t.Errorf("summary = %v, want total 15: pass 6, warn 1, fail 8", rep.Summary)
+	if rep.Summary["total"] != 16 || rep.Summary["pass"] != 6 || rep.Summary["warn"] != 1 || rep.Summary["fail"] != 9 || rep.Summary["error"] != 0 || rep.Summary["skip"] != 0 {
+		t.Errorf("summary = %v, want total 16: pass 6, warn 1, fail 9", rep.Summary)
 	}
 	// Every budget of budgets.yaml, in file order, with its verdict on the
 	// degraded fixture; failures with their headline.
@@ -147,6 +147,7 @@ func TestJSONReportAndFiles(t *testing.T) {
 		{"budget-alerts", "alerting", "fail", "SecflowTaskDurationP99High firing; SecflowErrorShareHigh firing"},
 		{"prometheus-retention", "retention", "pass", ""},
 		{"loki-retention", "retention", "pass", ""},
+		{"secflow-dashboards", "dashboards", "fail", "11/13 panel targets parse and have data; SecFlow / Bytes reclaimed per GC run / A (deploy/grafana/secflow.json): no data: no series for secflow_gc_reclaimed_bytes_total (and 1 more)"},
 	}
 	if len(rep.Budgets) != len(want) {
 		t.Errorf("JSON report holds %d budgets, want %d", len(rep.Budgets), len(want))
@@ -165,15 +166,15 @@ func TestJSONReportAndFiles(t *testing.T) {
 	if err := xml.Unmarshal(b, &junit); err != nil {
 		t.Fatalf("junit report is not XML: %v\n%s", err, b)
 	}
-	if junit.Tests != 15 || junit.Failures != 8 || junit.Errors != 0 || junit.Skipped != 0 || len(junit.Suites) != 1 {
-		t.Errorf("<testsuites> tests=%d failures=%d errors=%d skipped=%d with %d suites, want 15, 8, 0, 0 and one suite", junit.Tests, junit.Failures, junit.Errors, junit.Skipped, len(junit.Suites))
+	if junit.Tests != 16 || junit.Failures != 9 || junit.Errors != 0 || junit.Skipped != 0 || len(junit.Suites) != 1 {
+		t.Errorf("<testsuites> tests=%d failures=%d errors=%d skipped=%d with %d suites, want 16, 9, 0, 0 and one suite", junit.Tests, junit.Failures, junit.Errors, junit.Skipped, len(junit.Suites))
 	}
 	if len(junit.Suites) == 0 {
 		t.Fatalf("junit report has no <testsuite>:\n%s", b)
 	}
 	suite := junit.Suites[0]
-	if suite.Tests != 15 || suite.Failures != 8 || suite.Errors != 0 || suite.Skipped != 0 || suite.Timestamp != "2026-11-26T12:00:07" {
-		t.Errorf("<testsuite> tests=%d failures=%d errors=%d skipped=%d timestamp=%s, want 15, 8, 0, 0, 2026-11-26T12:00:07", suite.Tests, suite.Failures, suite.Errors, suite.Skipped, suite.Timestamp)
+	if suite.Tests != 16 || suite.Failures != 9 || suite.Errors != 0 || suite.Skipped != 0 || suite.Timestamp != "2026-11-26T12:00:07" {
+		t.Errorf("<testsuite> tests=%d failures=%d errors=%d skipped=%d timestamp=%s, want 16, 9, 0, 0, 2026-11-26T12:00:07", suite.Tests, suite.Failures, suite.Errors, suite.Skipped, suite.Timestamp)
 	}
 	if len(suite.Cases) != len(want) {
 		t.Errorf("junit report holds %d testcases, want %d", len(suite.Cases), len(want))
@@ -237,7 +238,7 @@ func TestFailOnWarn(t *testing.T) {
 }
 
 func TestSelection(t *testing.T) {
-	r := run(t, nil, "check", "--offline", "testdata/snapshots/degraded", "--skip", "metrics,logs,alerting,retention,task-duration", "--format", "json")
+	r := run(t, nil, "check", "--offline", "testdata/snapshots/degraded", "--skip", "metrics,logs,alerting,retention,dashboards,task-duration", "--format", "json")
 	expectCode(t, r, 0)
 	var rep report
 	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
@@ -511,6 +512,7 @@ func TestLokiTenant(t *testing.T) {
 	}
 	os.Mkdir(filepath.Join(dir, "deploy"), 0o755)
 	os.WriteFile(filepath.Join(dir, "deploy/alerts.yaml"), rules, 0o644)
+	dashCopyGrafana(t, dir) // and deploy/grafana, for the dashboards budget
 	noTenant := filepath.Join(dir, "no-tenant.yaml")
 	withTenant := filepath.Join(dir, "tenant.yaml")
 	text := strings.Replace(string(budgets), "    tenant: secflow\n", "", 1)

@@ -218,6 +218,7 @@ func TestBaseHealthyToDegraded(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	dashCopyGrafana(t, dir) // deploy/grafana, for the dashboards budget
 	baseline := baseReportOf(t, cfg, "healthy")
 	r, rep := baseRun(t, cfg, "degraded", baseline)
 	expectCode(t, r, 1)
@@ -227,6 +228,7 @@ func TestBaseHealthyToDegraded(t *testing.T) {
 		"log-volume": "fail", "log-levels": "fail", "log-redaction": "pass",
 		"task-duration": "fail", "request-latency": "pass", "task-throughput": "pass", "sandbox-failure-ratio": "fail", "queue-depth": "fail",
 		"budget-alerts": "pass", "prometheus-retention": "pass", "loki-retention": "pass",
+		"secflow-dashboards": "pass",
 	}
 	if got := baseRegStatus(rep); fmt.Sprint(got) != fmt.Sprint(wantStatus) {
 		t.Errorf("regression status:\n got %v\nwant %v", got, wantStatus)
@@ -270,7 +272,7 @@ func TestBaseHealthyToDegraded(t *testing.T) {
 			t.Errorf("%s: %s %q", name, b.Status, b.Message)
 		}
 	}
-	if s := rep.Summary; s["pass"] != 4 || s["fail"] != 11 {
+	if s := rep.Summary; s["pass"] != 4 || s["fail"] != 12 {
 		t.Errorf("summary %v", s)
 	}
 	for _, want := range []string{

@@ -81,6 +81,7 @@ func localBudgets(t *testing.T, exposition string) string {
 	if err := os.WriteFile(filepath.Join(dir, "deploy", "alerts.yaml"), rules, 0o644); err != nil {
 		t.Fatal(err)
 	}
+	dashCopyGrafana(t, dir) // and deploy/grafana, for the dashboards budget
 	path := filepath.Join(dir, "budgets.yaml")
 	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
 		t.Fatal(err)
@@ -341,6 +342,7 @@ var testsRepoBudgets = []string{
 	"log-volume", "log-levels", "log-redaction",
 	"task-duration", "request-latency", "task-throughput", "sandbox-failure-ratio", "queue-depth",
 	"budget-alerts", "prometheus-retention", "loki-retention",
+	"secflow-dashboards",
 }
 
 // testsExpectBudgets fails unless rep holds exactly the budgets names, in

@@ -66,7 +66,7 @@ func TestLoadErrors(t *testing.T) {
 		{
 			name: "unknown type",
 			text: head + "  - name: m\n    type: histogram\n",
-			want: `budgets.yaml:4:11: budgets[0].type: unknown budget type "histogram" (known: alert_rules, cardinality, endpoint, latency, log_levels, log_redaction, log_structure, log_volume, metric, metrics_present, retention, scrape)`,
+			want: `budgets.yaml:4:11: budgets[0].type: unknown budget type "histogram" (known: alert_rules, cardinality, dashboards, endpoint, latency, log_levels, log_redaction, log_structure, log_volume, metric, metrics_present, retention, scrape)`,
 		},
 		{
 			name: "bad name",
@@ -139,6 +139,7 @@ func TestLoadRepoBudgets(t *testing.T) {
 		"budget-alerts alert_rules area=alerting needs=prometheus tags=[alerting] window=1h0m0s on_missing=fail severity=error | files=[deploy/alerts.yaml] require=[SecflowTaskDurationP95High SecflowTaskDurationP99High SecflowLogVolumeHigh SecflowErrorShareHigh SecflowSandboxFailuresHigh SecflowCardinalityHigh] firing=fail labels=[severity] annotations=[summary runbook_url] | 2 queries, first http: GET /api/v1/rules",
 		"prometheus-retention retention area=retention needs=prometheus tags=[retention] window=1h0m0s on_missing=fail severity=error | source=prometheus min=1.296e+06 max=- warn_min=- warn_max=- | 1 queries, first http: GET /api/v1/status/runtimeinfo",
 		"loki-retention retention area=retention needs=loki tags=[retention] window=1h0m0s on_missing=fail severity=error | source=loki min=604800 max=- warn_min=- warn_max=- | 1 queries, first http: GET /config",
+		"secflow-dashboards dashboards area=dashboards needs=prometheus tags=[dashboards] window=1h0m0s on_missing=fail severity=error | require_data=true targets=13 | 24 queries, first promql: sum by (job, status) (rate(secflow_requests_total[5m]))",
 	}
 	var got []string
 	for i, p := range plan {
@@ -215,6 +216,8 @@ func describePlanned(p *Planned) string {
 		fmt.Fprintf(&sb, " files=%v require=%v firing=%s labels=%v annotations=%v", c.files, c.require, c.firing, c.labels, c.annotations)
 	case *RetentionCheck:
 		fmt.Fprintf(&sb, " source=%s %s", c.source, lim(c.limits))
+	case *DashboardsCheck:
+		fmt.Fprintf(&sb, " require_data=%t targets=%d", c.requireData, len(c.targets))
 	default:
 		fmt.Fprintf(&sb, " check %T", c)
 	}

@@ -38,6 +38,8 @@ type Env struct {
 	LokiAPI    sources.LokiAPI
 	Endpoints  sources.Endpoints
 	At         time.Time
+	// Offline says that the sources are a snapshot's (check --offline).
+	Offline bool
 }
 
 // builder reads a budget's type-specific fields and returns its check.
@@ -69,6 +71,7 @@ func types() map[string]budgetType {
 		"scrape":          {build: buildScrape, category: "metrics", fields: scrapeFields, needs: "prometheus"},
 		"endpoint":        {build: buildEndpoint, category: "metrics", fields: endpointFields, needs: "endpoint"},
 		"alert_rules":     {build: buildAlertRules, category: "alerting", fields: alertRulesFields, needs: "prometheus"},
+		"dashboards":      {build: buildDashboards, category: "dashboards", fields: dashboardsFields, needs: "prometheus"},
 		"retention":       {build: buildRetention, category: "retention", fields: retentionFields, needs: "prometheus", valueKind: config.KindDuration},
 	}
 }

@@ -302,6 +302,7 @@ func (o *checkOptions) offlineEnv(ctx context.Context, plan []*checks.Planned, r
 		}
 	}()
 	run.Mode, run.Target = "offline", o.offline
+	env.Offline = true
 	if o.at == "" {
 		env.At = snap.EvaluatedAt()
 	}
@@ -427,7 +428,8 @@ func queriesOf(plan []*checks.Planned, lang string) []string {
 
 func needs(plan []*checks.Planned, source string) bool {
 	for _, p := range plan {
-		if p.Needs == source {
+		// A dashboards budget may read both: "prometheus,loki".
+		if slices.Contains(strings.Split(p.Needs, ","), source) {
 			return true
 		}
 	}

@@ -146,6 +146,6 @@ func (b *Budget) HasTag(t string) bool {
 }
 
 // Categories are the report areas, in display order.
-var Categories = []string{"metrics", "logs", "performance", "alerting", "retention"}
+var Categories = []string{"metrics", "logs", "performance", "alerting", "retention", "dashboards"}
 
 var nameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]*$`)

@@ -41,6 +41,7 @@ var areaEmoji = map[string]string{
 	"performance": "⚡",
 	"alerting":    "🚨",
 	"retention":   "🗄️",
+	"dashboards":  "📈",
 }
 
 // otherArea holds outcomes without a category; checks should always set one.
