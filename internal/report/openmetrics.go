@@ -37,11 +37,14 @@ var metricHelp = []struct{ name, help string }{
 	{MetricRunExitCode, "The exit code of the run."},
 }
 
-// ownLabels are the labels the metrics set themselves; a result label of the
-// same name is renamed result_<name>. job and instance are the labels a
-// scrape (and the Pushgateway's grouping) sets, so a result's job label
-// would be lost or refused there.
-var ownLabels = []string{"budget", "type", "category", "subject", "status", "job", "instance"}
+// MetricLabels are the labels the metrics set themselves; a result label
+// of the same name is renamed result_<name>.
+var MetricLabels = []string{"budget", "type", "category", "subject", "status"}
+
+// targetLabels are the labels a scrape (and the Pushgateway's grouping)
+// sets: a result's job label would be lost or refused there, so it is
+// renamed too.
+var targetLabels = []string{"job", "instance"}
 
 // metricStatuses are the statuses a budget may have, one
 // secflow_budget_status series each.
@@ -85,7 +88,7 @@ func MetricFamilies(run *Run, opts Options) []*dto.MetricFamily {
 		seen[key] = true
 		series[name] = append(series[name], &dto.Metric{Label: labels, Gauge: &dto.Gauge{Value: ptrTo(v)}})
 	}
-	reserved := append(slices.Clone(ownLabels), opts.PushLabels...)
+	reserved := slices.Concat(MetricLabels, targetLabels, opts.PushLabels)
 	for i := range run.Outcomes {
 		o := &run.Outcomes[i]
 		for _, s := range metricStatuses {
