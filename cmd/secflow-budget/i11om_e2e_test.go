@@ -250,10 +250,21 @@ func omDeadURL(t *testing.T) (url, addr string) {
 // Pushgateway, which a real Prometheus scrapes (honor_labels): the value of
 // task-duration's p99 is queryable with its labels, the grouping labels
 // and job="secflow_budget"; a result label named job arrives as
-// result_job. A second push replaces the group.
+// result_job. The README's alerting rules, loaded into that Prometheus,
+// fire for the failing budget. A second push replaces the group.
 func TestI11omPushScrapedByPrometheus(t *testing.T) {
+	rules := filepath.Join(t.TempDir(), "secflow-budget.rules.yml")
+	if err := os.WriteFile(rules, []byte(docsBlock(t, docsReadme(t), "om-alerts")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command(promtest.Promtool(t), "check", "rules", rules).CombinedOutput(); err != nil {
+		t.Fatalf("promtool check rules on the README's rules: %v\n%s", err, out)
+	}
 	pg := promtest.StartPushgateway(t)
-	prom := promtest.StartWith(t, []promtest.Option{promtest.WithScrapeConfig(pg.ScrapeJob("pushgateway", 500*time.Millisecond))})
+	prom := promtest.StartWith(t, []promtest.Option{
+		promtest.WithScrapeConfig(pg.ScrapeJob("pushgateway", 500*time.Millisecond)),
+		promtest.WithRulesFiles(rules),
+	})
 
 	r := run(t, nil, "check", "--offline", "testdata/snapshots/degraded", "--only", omBudgets,
 		"--push", pg.URL, "--push-label", "branch=main", "--push-label", "pipeline=1234", "-q")
@@ -293,6 +304,24 @@ func TestI11omPushScrapedByPrometheus(t *testing.T) {
 		if v := prom.QueryValue(t, q, time.Now()); v != want {
 			t.Errorf("%s = %v, want %v", q, v, want)
 		}
+	}
+
+	// The README's first alert fires for the failing budgets, on the
+	// pushed branch, and not for the passing ones.
+	const alerts = `ALERTS{alertname="SecflowBudgetFailing",alertstate="firing"}`
+	var firing []promtest.Sample
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+		if firing = prom.Query(t, alerts, time.Now()); len(firing) == 2 {
+			break
+		}
+	}
+	var fired []string
+	for _, s := range firing {
+		fired = append(fired, s.Labels["budget"]+"@"+s.Labels["branch"]+"/"+s.Labels["severity"])
+	}
+	slices.Sort(fired)
+	if strings.Join(fired, ",") != "log-volume@main/warning,task-duration@main/warning" {
+		t.Errorf("%s: %v, want log-volume and task-duration on main", alerts, firing)
 	}
 
 	// PUT replaces the group: after a push of one passing budget, the
