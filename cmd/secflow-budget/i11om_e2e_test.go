@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -411,6 +412,86 @@ func TestI11omPushFlagErrors(t *testing.T) {
 		r := run(t, nil, args...)
 		if r.code != 2 || r.stderr != tc.want+"\n" {
 			t.Errorf("%v: exit %d, stderr %q; want 2, %q", tc.args, r.code, r.stderr, tc.want)
+		}
+	}
+}
+
+// TestI11omPushAfterTimeout: a run whose --timeout expired (a Prometheus
+// that never answers) is still pushed, with exit code 4 and its budgets
+// as errors: --timeout bounds the evaluation, not the push.
+func TestI11omPushAfterTimeout(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	go func() {
+		var conns []net.Conn
+		defer func() {
+			for _, c := range conns {
+				c.Close()
+			}
+		}()
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			conns = append(conns, c) // accept and never answer
+		}
+	}()
+	pg := promtest.StartPushgateway(t)
+	r := run(t, nil, "check", "--prometheus", "http://"+l.Addr().String(), "--only", "task-duration",
+		"--timeout", "1s", "--push", pg.URL, "--push-label", "branch=main", "-q")
+	expectCode(t, r, 4)
+	resp, err := http.Get(pg.URL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{
+		`secflow_budget_run_exit_code{branch="main",instance="",job="secflow_budget"} 4`,
+		`secflow_budget_status{branch="main",budget="task-duration",category="performance",instance="",job="secflow_budget",status="error",type="latency"} 1`,
+	} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("the Pushgateway lacks %s:\n%s", want, body)
+		}
+	}
+	if strings.Contains(string(body), "secflow_budget_value{") {
+		t.Errorf("a budget that timed out has a value on the Pushgateway:\n%s", body)
+	}
+}
+
+// TestI11omPushAfterSignal: a run stopped by SIGINT while waiting on
+// Prometheus writes its reports and still pushes them (exit code 130, the
+// undecided budget as an error) within its second.
+func TestI11omPushAfterSignal(t *testing.T) {
+	pg := promtest.StartPushgateway(t)
+	srv, hits := cliHangingServer(t)
+	p := cliStart(t, nil, "check", "-c", cliWriteBudgets(t, srv.URL), "--at", faultAt, "--push", pg.URL, "-q")
+	cliWaitFor(t, "the query to reach the server", func() bool { return hits.Load() > 0 })
+	if err := p.cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	r, took := p.wait(t, 10*time.Second)
+	t.Logf("exited %s after the signal", took.Round(time.Millisecond))
+	expectCode(t, r, 130)
+	if strings.Contains(r.stderr, "push") {
+		t.Errorf("the push after the signal failed: %s", r.stderr)
+	}
+	resp, err := http.Get(pg.URL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{
+		`secflow_budget_run_exit_code{instance="",job="secflow_budget"} 130`,
+		`secflow_budget_status{budget="queue-depth",category="metrics",instance="",job="secflow_budget",status="error",type="metric"} 1`,
+	} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("the Pushgateway lacks %s:\n%s", want, body)
 		}
 	}
 }
