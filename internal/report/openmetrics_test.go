@@ -6,6 +6,7 @@ import (
 	"io"
 	"math"
 	"os/exec"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -240,4 +241,28 @@ func parseOpenMetrics(t *testing.T, text string) []string {
 		out = append(out, series+" "+strconv.FormatFloat(v, 'g', -1, 64))
 	}
 	return out
+}
+
+// TestOpenMetricsPushLabelsRenamed: a result label named like a grouping
+// label of the push is renamed in the report too, so that the file and
+// the push hold the same series.
+func TestOpenMetricsPushLabelsRenamed(t *testing.T) {
+	run := &Run{ExitCode: 0, Outcomes: []checks.Outcome{{
+		Name: "queue", Type: "metric", Category: "performance", Status: checks.Pass,
+		Results: []checks.Result{{Subject: "queue", Labels: map[string]string{"branch": "feature", "queue": "batch"}, Value: f(3), Status: checks.Pass}},
+	}}}
+	got := parseOpenMetrics(t, render(t, "openmetrics", run, Options{PushLabels: []string{"branch"}}))
+	const want = `secflow_budget_value{budget="queue",category="performance",queue="batch",result_branch="feature",subject="queue",type="metric"} 3`
+	if !slices.Contains(got, want) {
+		t.Errorf("series:\n%s\nwant among them:\n%s", strings.Join(got, "\n"), want)
+	}
+	got = parseOpenMetrics(t, render(t, "openmetrics", run, Options{}))
+	const without = `secflow_budget_value{branch="feature",budget="queue",category="performance",queue="batch",subject="queue",type="metric"} 3`
+	if !slices.Contains(got, without) {
+		t.Errorf("without --push-label, series:\n%s\nwant among them:\n%s", strings.Join(got, "\n"), without)
+	}
+	// A run without an evaluation time (no budget ran) has no timestamp.
+	if slices.ContainsFunc(got, func(s string) bool { return strings.HasPrefix(s, MetricRunTimestamp) }) {
+		t.Errorf("a run without evaluation time has %s:\n%s", MetricRunTimestamp, strings.Join(got, "\n"))
+	}
 }
