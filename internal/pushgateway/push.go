@@ -57,7 +57,7 @@ func CheckURL(raw string) error {
 	shown := secret.URL(raw)
 	switch {
 	case err != nil:
-		return fmt.Errorf("invalid URL %s", shown)
+		return fmt.Errorf("invalid URL %q", shown)
 	case u.Scheme != "http" && u.Scheme != "https":
 		return fmt.Errorf("%s: want an http:// or https:// URL of the Pushgateway, e.g. http://pushgateway:9091", shown)
 	case u.Host == "":
@@ -153,7 +153,7 @@ func Push(ctx context.Context, t Target, mfs []*dto.MetricFamily) error {
 	case err == nil:
 		return nil
 	case doer.status != "":
-		return &Error{URL: shown, Status: doer.status, Text: oneLine(secrets.Scrub(doer.body))}
+		return &Error{URL: shown, Status: oneLine(secrets.Scrub(doer.status)), Text: oneLine(secrets.Scrub(doer.body))}
 	case errors.Is(err, context.DeadlineExceeded) && t.Timeout > 0:
 		return fail(fmt.Sprintf("no answer within %s", t.Timeout))
 	case errors.Is(err, context.Canceled):

@@ -144,7 +144,7 @@ func TestCheckURL(t *testing.T) {
 		"http:///path":                    "http:///path: no host",
 		"http://pg:9091/?token=abcdef":    "http://pg:9091/?token=xxxxx: want the Pushgateway's base URL without a query or fragment",
 		"http://pg:9091/#x":               "http://pg:9091/#x: want the Pushgateway's base URL without a query or fragment",
-		"http://u:pw@pg:9091/\x7f":        "invalid URL http://xxxxx@pg:9091/\x7f",
+		"http://u:pw@pg:9091/\x7f":        `invalid URL "http://xxxxx@pg:9091/\x7f"`,
 	} {
 		err := CheckURL(raw)
 		got := ""
