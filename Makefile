@@ -10,9 +10,10 @@ LDFLAGS := -X $(PKG)/internal/cli.version=$(VERSION) -X $(PKG)/internal/cli.comm
 build:
 	$(GO) build -ldflags '$(LDFLAGS)' -o bin/secflow-budget ./cmd/secflow-budget
 
-# The tests start a real Prometheus: scripts/ensure-prometheus.sh installs
-# Debian's package when it is missing (as root), and the tests fail rather
-# than skip when it is still not there.
+# The tests start a real Prometheus and VictoriaMetrics:
+# scripts/ensure-prometheus.sh installs Debian's packages when they are
+# missing (as root), and the tests fail rather than skip when they are still
+# not there.
 test:
 	scripts/ensure-prometheus.sh
 	$(GO) test ./...

@@ -25,6 +25,9 @@ func fanoutStartStub(t testing.TB, latency time.Duration) *fanoutStub {
 	t.Helper()
 	s := &fanoutStub{queries: map[string]int{}}
 	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if vmEngineProbe(w, r) {
+			return
+		}
 		q := r.FormValue("query")
 		s.mu.Lock()
 		s.queries[r.URL.Path+" "+q]++

@@ -86,6 +86,9 @@ func newFaultServer(t *testing.T, fault func(source string, n int, w http.Respon
 }
 
 func (f *faultServer) serve(w http.ResponseWriter, r *http.Request) {
+	if vmEngineProbe(w, r) {
+		return
+	}
 	source, good := "prometheus", promAnswer
 	if strings.HasPrefix(r.URL.Path, "/loki/") {
 		source, good = "loki", lokiAnswer

@@ -71,6 +71,9 @@ type hostileReport struct {
 func httpServer(t *testing.T, prom, loki http.HandlerFunc) *httptest.Server {
 	t.Helper()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if vmEngineProbe(w, r) {
+			return
+		}
 		switch r.URL.Path {
 		case "/api/v1/query":
 			prom(w, r)

@@ -214,6 +214,9 @@ type verdictsSource struct {
 }
 
 func (s *verdictsSource) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if vmEngineProbe(w, r) {
+		return
+	}
 	_ = r.ParseForm()
 	q := r.Form.Get("query")
 	v, ok := s.answers[q]

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"os"
 	"os/exec"
 	"slices"
 	"strings"
@@ -11,10 +12,20 @@ import (
 // config and service discovery packages, and with them the AWS, Azure and
 // Google Cloud SDKs and gRPC, into any program that imports it. The
 // offline PromQL path uses internal/memstore instead; these tests fail,
-// naming the import chain, when such a package comes back.
+// naming the import chain, when such a package comes back. Likewise
+// prometheus/common/config, whose HTTP client brought OAuth2, JWT and
+// connection tracing (golang.org/x/net/trace, which runs html/template):
+// internal/sources/httpclient builds the transport itself.
+//
+// html/template itself stays in the import graph (model/rulefmt imports
+// prometheus/template to check rule templates) and costs little as long as
+// no template is ever executed: what makes a template costly is that
+// executing one calls methods by name through reflection, and the linker
+// then keeps every exported method of every type.
+// TestI10BinaryCallsNoMethodByName guards that.
 
 // depsMaxPackages bounds `go list -deps ./cmd/secflow-budget`: 759 with
-// the TSDB head, 386 without it.
+// the TSDB head, 386 without it, 370 without prometheus/common/config.
 const depsMaxPackages = 400
 
 // depsAllowedTSDB are the tsdb sub-packages that Prometheus' storage and
@@ -45,6 +56,14 @@ func depsForbidden(pkg string) string {
 		return "the Google Cloud SDK"
 	case strings.HasPrefix(pkg, "google.golang.org/grpc"):
 		return "gRPC"
+	case pkg == "github.com/prometheus/common/config":
+		return "prometheus/common/config (its HTTP client brings OAuth2, JWT and connection tracing, 1 MB; internal/sources/httpclient builds our transport)"
+	case pkg == "golang.org/x/oauth2" || strings.HasPrefix(pkg, "golang.org/x/oauth2/"):
+		return "OAuth2 (no source authenticates with it)"
+	case strings.HasPrefix(pkg, "github.com/golang-jwt/"):
+		return "JWT (came with prometheus/common/config's OAuth2)"
+	case pkg == "github.com/mwitkow/go-conntrack" || pkg == "golang.org/x/net/trace":
+		return "connection tracing (x/net/trace runs html/template, which keeps every exported method in the binary)"
 	}
 	return ""
 }
@@ -172,14 +191,98 @@ example.com/cmd example.com/helper github.com/prometheus/prometheus/tsdb/chunken
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("violations:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
-	for _, ok := range []string{"github.com/prometheus/prometheus/tsdb/chunkenc", "github.com/prometheus/prometheus/promql", "google.golang.org/protobuf/proto"} {
+	for _, ok := range []string{"github.com/prometheus/prometheus/tsdb/chunkenc", "github.com/prometheus/prometheus/promql", "google.golang.org/protobuf/proto", "github.com/prometheus/common/model", "golang.org/x/net/http/httpguts"} {
 		if why := depsForbidden(ok); why != "" {
 			t.Errorf("%s refused (%s)", ok, why)
 		}
 	}
-	for _, bad := range []string{"github.com/prometheus/prometheus/tsdb/index", "google.golang.org/grpc/codes", "cloud.google.com/go/compute/metadata", "github.com/Azure/azure-sdk-for-go/sdk/azcore"} {
+	for _, bad := range []string{"github.com/prometheus/prometheus/tsdb/index", "google.golang.org/grpc/codes", "cloud.google.com/go/compute/metadata", "github.com/Azure/azure-sdk-for-go/sdk/azcore",
+		"github.com/prometheus/common/config", "golang.org/x/oauth2", "golang.org/x/oauth2/clientcredentials", "github.com/golang-jwt/jwt/v5", "github.com/mwitkow/go-conntrack", "golang.org/x/net/trace"} {
 		if why := depsForbidden(bad); why == "" {
 			t.Errorf("%s allowed", bad)
 		}
+	}
+}
+
+// TestI10BinaryCallsNoMethodByName links the command with the linker's
+// dependency dump (-dumpdep) and fails when a function that calls methods
+// by name through reflection (reflect.Value.MethodByName: text/template
+// and html/template executing a template) is reachable: the linker then
+// keeps every exported method of every type in the binary, 5 MB of 28.
+// Cobra runs a help, usage or version template with text/template; so
+// did golang.org/x/net/trace, which prometheus/common/config brought.
+func TestI10BinaryCallsNoMethodByName(t *testing.T) {
+	if testing.Short() {
+		t.Skip("links the binary")
+	}
+	out, err := exec.Command("go", "build", "-o", os.DevNull, "-ldflags=-dumpdep", ".").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go build -ldflags=-dumpdep: %v\n%.2000s", err, out)
+	}
+	if chain := depsReflectMethodChain(string(out)); chain != "" {
+		t.Errorf("the binary keeps every exported method: a call of methods by name through reflection is reachable (a template executed?): %s", chain)
+	}
+}
+
+// depsReflectMethodChain reads the linker's -dumpdep output ("from -> to",
+// each symbol reached once, flags such as <ReflectMethod> after its name)
+// and returns how the first symbol flagged <ReflectMethod> is reached,
+// "main.main -> ... -> sym", or "" when none is.
+func depsReflectMethodChain(dump string) string {
+	parent := map[string]string{}
+	flagged := ""
+	for line := range strings.Lines(dump) {
+		from, to, ok := strings.Cut(strings.TrimSpace(line), " -> ")
+		if !ok {
+			continue
+		}
+		fromName, fromFlags, _ := strings.Cut(from, " <")
+		toName, toFlags, _ := strings.Cut(to, " <")
+		if _, seen := parent[toName]; !seen {
+			parent[toName] = fromName
+		}
+		if flagged == "" {
+			switch {
+			case strings.Contains(fromFlags, "ReflectMethod>"):
+				flagged = fromName
+			case strings.Contains(toFlags, "ReflectMethod>"):
+				flagged = toName
+			}
+		}
+	}
+	if flagged == "" {
+		return ""
+	}
+	path := []string{flagged}
+	for p := parent[flagged]; p != "" && p != "_" && len(path) < 100; p = parent[p] {
+		path = append(path, p)
+	}
+	// From main.main on: what the runtime reaches before it is no news.
+	if i := slices.Index(path, "main.main"); i >= 0 {
+		path = path[:i+1]
+	}
+	slices.Reverse(path)
+	return strings.Join(path, " -> ")
+}
+
+// TestI10ReflectMethodChainNamed feeds the guard a dump in which cobra's
+// version template is reached: it must name the way there.
+func TestI10ReflectMethodChainNamed(t *testing.T) {
+	dump := `# github.com/secflow/secflow-budget/cmd/secflow-budget
+_ -> _rt0_amd64_linux
+_rt0_amd64_linux -> runtime.main
+runtime.main -> main.main
+main.main -> cli.Main
+cli.Main -> cli.versionFlag
+cli.versionFlag -> text/template.(*Template).Execute <UsedInIface>
+text/template.(*Template).Execute <UsedInIface> -> text/template.(*state).evalField <ReflectMethod>
+text/template.(*state).evalField <ReflectMethod> -> reflect.Value.MethodByName
+`
+	want := "main.main -> cli.Main -> cli.versionFlag -> text/template.(*Template).Execute -> text/template.(*state).evalField"
+	if got := depsReflectMethodChain(dump); got != want {
+		t.Errorf("chain:\n got: %s\nwant: %s", got, want)
+	}
+	if got := depsReflectMethodChain(strings.ReplaceAll(dump, " <ReflectMethod>", "")); got != "" {
+		t.Errorf("without a flagged symbol: %q", got)
 	}
 }

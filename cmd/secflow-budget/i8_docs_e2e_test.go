@@ -253,7 +253,7 @@ func TestDocsGettingStarted(t *testing.T) {
 	if liveBody != wantBody {
 		t.Errorf("live Prometheus gives:\n%s\nthe README shows (offline):\n%s", liveBody, wantBody)
 	}
-	if want := "secflow-budget dev · live · " + srv.URL + " · evaluated at 2026-11-26T12:00:07Z\n"; !strings.HasPrefix(docsHeaderVersion.ReplaceAllString(live, "secflow-budget dev · "), want) {
+	if want := "secflow-budget dev · live · " + srv.URL + " · prometheus: Prometheus 2.42.0+ds · evaluated at 2026-11-26T12:00:07Z\n"; !strings.HasPrefix(docsHeaderVersion.ReplaceAllString(live, "secflow-budget dev · "), want) {
 		t.Errorf("live header: %q, want %q", strings.SplitN(live, "\n", 2)[0], want)
 	}
 }

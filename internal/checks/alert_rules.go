@@ -531,16 +531,23 @@ func (c *AlertRulesCheck) Evaluate(ctx context.Context, env Env) (Evaluation, er
 	// alerts beside them.
 	type sickRule struct{ group, text string }
 	var sick []sickRule
+	shared := sharedGroupErrors(rules.Groups)
 	for _, g := range rules.Groups {
 		key := g.File + "\x00" + g.Name
 		for _, r := range g.Rules {
 			switch r := r.(type) {
 			case v1.AlertingRule:
+				if isSharedError(shared, key, r.LastError) {
+					r.LastError = sharedErrorRef(g.Name)
+				}
 				loaded[r.Name] = append(loaded[r.Name], loadedRule{group: key, name: g.Name, rule: r})
 				if d := ruleSickness(r.Health, r.LastError); d != "" && !slices.Contains(c.require, r.Name) {
 					sick = append(sick, sickRule{key, fmt.Sprintf("alert %s: %s", r.Name, d)})
 				}
 			case v1.RecordingRule:
+				if isSharedError(shared, key, r.LastError) {
+					r.LastError = sharedErrorRef(g.Name)
+				}
 				if d := ruleSickness(r.Health, r.LastError); d != "" {
 					sick = append(sick, sickRule{key, fmt.Sprintf("recording rule %s: %s", r.Name, d)})
 				}
@@ -560,6 +567,7 @@ func (c *AlertRulesCheck) Evaluate(ctx context.Context, env Env) (Evaluation, er
 			siblings = append(siblings, fmt.Sprintf("group %s: %s", gname, s.text))
 		}
 	}
+	ev.Notes = append(ev.Notes, sharedErrorNotes(rules.Groups, shared, requiredGroups)...)
 	if len(siblings) > 0 {
 		ev.Notes = append(ev.Notes, "unhealthy rules beside the required alerts, which this budget does not require (they fail only a budget that requires them): "+strings.Join(siblings, "; "))
 	}
@@ -590,6 +598,16 @@ func (c *AlertRulesCheck) Evaluate(ctx context.Context, env Env) (Evaluation, er
 		}
 	}
 	ev.Message = c.message(len(c.require), problems, counts)
+	if len(rules.Groups) == 0 {
+		// Not one group: the server evaluates no rules at all, rather
+		// than lacking these.
+		for i := range ev.Results {
+			if st, _ := extraString(ev.Results[i], "state"); st == "not_loaded" {
+				ev.Results[i].Note = NoRulerMessage
+			}
+		}
+		ev.Message = NoRulerMessage
+	}
 	return ev, nil
 }
 

@@ -22,6 +22,7 @@ budgets:
   - {name: ll, type: log_levels, selector: '{env="prod"}', by: [service], level_label: lvl, max_share: {ERROR: 10%}, min_share: {INFO: 1%}, warn_max_share: {ERROR: 5%}, warn_min_share: {INFO: 2%}}
   - {name: lj, type: log_levels, selector: '{env="prod"}', parser: json, level_field: level, max_share: {error: 10%}}
   - {name: r, type: log_redaction, selector: '{env="prod"}', by: [service], presets: [jwt], patterns: [{name: t, regex: 'sf_[a-f0-9]{32}'}], max_matches: 0}
+  - {name: st, type: log_structure, selector: '{env="prod"}', by: [service], parser: logfmt, require_fields: [trace_id], min_share: 90%, warn_min_share: 95%}
   - {name: s, type: scrape, job: [api], interval: 15s, max_samples: 100, max_body_bytes: 1MB, up: 90%}
   - {name: s2, type: scrape, job: api, max_interval: 30s, up: true}
   - {name: e, type: endpoint, url: 'http://api:8080/metrics', max_bytes: 1MB, max_series: 10, require_auth: true, lint: true}

@@ -83,7 +83,7 @@ func TestHostileLimits(t *testing.T) {
 		{"empty metrics", head + "  - name: p\n    type: metrics_present\n    metrics: []\n",
 			`budgets.yaml:5:14: budgets[0].metrics: the list is empty: name at least one metric`},
 		{"null type (found by FuzzLoadBudgets: the budget loaded with no check)", head + "  - name: n\n    type:\n",
-			`budgets.yaml:4:10: budgets[0].type: unknown budget type "" (known: alert_rules, cardinality, endpoint, latency, log_levels, log_redaction, log_volume, metric, metrics_present, retention, scrape)`},
+			`budgets.yaml:4:10: budgets[0].type: unknown budget type "" (known: alert_rules, cardinality, endpoint, latency, log_levels, log_redaction, log_structure, log_volume, metric, metrics_present, retention, scrape)`},
 		{"empty require", head + "  - name: a\n    type: alert_rules\n    require: []\n",
 			`budgets.yaml:5:14: budgets[0].require: no alerts: name at least one`},
 	} {

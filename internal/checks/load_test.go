@@ -66,7 +66,7 @@ func TestLoadErrors(t *testing.T) {
 		{
 			name: "unknown type",
 			text: head + "  - name: m\n    type: histogram\n",
-			want: `budgets.yaml:4:11: budgets[0].type: unknown budget type "histogram" (known: alert_rules, cardinality, endpoint, latency, log_levels, log_redaction, log_volume, metric, metrics_present, retention, scrape)`,
+			want: `budgets.yaml:4:11: budgets[0].type: unknown budget type "histogram" (known: alert_rules, cardinality, endpoint, latency, log_levels, log_redaction, log_structure, log_volume, metric, metrics_present, retention, scrape)`,
 		},
 		{
 			name: "bad name",

@@ -65,6 +65,7 @@ func types() map[string]budgetType {
 		"log_volume":      {build: buildLogVolume, category: "logs", fields: logVolumeFields, needs: "loki", valueKind: config.KindSize},
 		"log_levels":      {build: buildLogLevels, category: "logs", fields: logLevelsFields, needs: "loki", valueKind: config.KindShare},
 		"log_redaction":   {build: buildLogRedaction, category: "logs", fields: logRedactionFields, needs: "loki"},
+		"log_structure":   {build: buildLogStructure, category: "logs", fields: logStructureFields, needs: "loki", valueKind: config.KindShare},
 		"scrape":          {build: buildScrape, category: "metrics", fields: scrapeFields, needs: "prometheus"},
 		"endpoint":        {build: buildEndpoint, category: "metrics", fields: endpointFields, needs: "endpoint"},
 		"alert_rules":     {build: buildAlertRules, category: "alerting", fields: alertRulesFields, needs: "prometheus"},

@@ -226,11 +226,14 @@ func runCheck(ctx context.Context, o *checkOptions) error {
 
 	run := &report.Run{ToolName: "secflow-budget", Version: toolVersion(), FailOn: o.failAt}
 	env := checks.Env{At: o.atTime}
+	var recorded *snapshot.Manifest // offline: the snapshot's manifest
 	if o.offline != "" {
 		snap, err := o.offlineEnv(ctx, plan, run, &env)
 		if err != nil {
 			return onField("--offline", o.offline, err)
 		}
+		m := snap.Manifest()
+		recorded, run.Sources = &m, recordedEngines(m)
 		defer func() {
 			if ctx.Err() != nil {
 				// A check cut short may still be reading it: the
@@ -247,6 +250,12 @@ func runCheck(ctx context.Context, o *checkOptions) error {
 	run.EvaluatedAt = env.At
 
 	outcomes, timedOut := checks.Run(ctx, plan, env, o.concurrency, o.io.Now)
+	if o.offline == "" {
+		run.Sources = liveEngines(ctx, env)
+	}
+	if recorded != nil {
+		noteOfflineParity(*recorded, plan, outcomes)
+	}
 	o.judgeBeyondLimits(cfg, plan, outcomes, base, env.At, run)
 	run.Outcomes = outcomes
 	for _, oc := range outcomes {

@@ -32,6 +32,9 @@ type snapshotOptions struct {
 	logs        string
 	timeout     time.Duration
 	description string
+	// allowPartial: a budget whose data could not be recorded is a
+	// warning, not exit 3.
+	allowPartial bool
 
 	atTime time.Time // resolved from --at
 }
@@ -52,7 +55,11 @@ hash and the queries recorded).
 
 'check --offline DIR' then gives the verdicts and values the live check gives
 at the same time, without network access. A budget whose query changed since
-the recording is reported as an error (exit 3), not as "no data".
+the recording is reported as an error (exit 3), not as "no data". A budget
+whose data could not be recorded (its check failed live) makes snapshot exit
+3, the snapshot written all the same, unless --allow-partial. The manifest
+records each source's engine; offline evaluation runs Prometheus' engine, so
+a snapshot from VictoriaMetrics (MetricsQL) says that live values may differ.
 
 DIR is replaced as a whole when it already holds a snapshot; the new one is
 written next to it and moved into place only when complete.`,
@@ -78,6 +85,7 @@ written next to it and moved into place only when complete.`,
 	f.DurationVar(&opts.timeout, "timeout", DefaultRunTimeout, "time limit for the whole recording (`DURATION`, 0 for none)")
 	f.StringVar(&opts.description, "description", "", "what the snapshot shows, for the manifest (`TEXT`)")
 	_ = f.SetAnnotation("description", mayBeEmpty, []string{"true"})
+	f.BoolVar(&opts.allowPartial, "allow-partial", false, "exit 0 even when the data of some budgets could not be recorded (check --offline reports them as errors)")
 	return c
 }
 
@@ -142,6 +150,7 @@ func runSnapshot(ctx context.Context, o *snapshotOptions) error {
 			opts.StateBudgets = append(opts.StateBudgets, p)
 		}
 	}
+	var engineSources []namedEngineSource
 	// The sources resolve as for check: flag, then environment, then file.
 	promSrc := cfg.Sources.Prometheus
 	if len(opts.PromQL) > 0 || needs(opts.StateBudgets, "prometheus") {
@@ -154,6 +163,7 @@ func runSnapshot(ctx context.Context, o *snapshotOptions) error {
 			return err
 		}
 		opts.Prometheus, opts.State.Prometheus = client, client
+		engineSources = append(engineSources, namedEngineSource{"prometheus", client})
 		promSrc = src
 		opts.From = append(opts.From, recorder.SourceURL{Name: "prometheus", URL: src.URL})
 	}
@@ -172,6 +182,7 @@ func runSnapshot(ctx context.Context, o *snapshotOptions) error {
 				return err
 			}
 			opts.Loki, opts.State.LokiAPI = client, client
+			engineSources = append(engineSources, namedEngineSource{"loki", client})
 			opts.From = append(opts.From, recorder.SourceURL{Name: "loki", URL: src.URL})
 		}
 	}
@@ -196,12 +207,13 @@ func runSnapshot(ctx context.Context, o *snapshotOptions) error {
 	ctx, cancel := withRunTimeout(ctx, o.timeout)
 	defer cancel()
 	opts.Manifest.CapturedAt = o.io.Now().UTC()
+	opts.Engines = detectEngines(engineSources)
 	res, err := recorder.Record(ctx, o.out, opts)
 	if err != nil {
 		return snapshotError(ctx, o, err)
 	}
 	o.printSummary(res, len(plan), at)
-	return nil
+	return o.partial(res)
 }
 
 // snapshotError maps a failed recording to its exit code: a signal 130 or

@@ -29,11 +29,35 @@ func newVersionCmd(io IO) *cobra.Command {
 	}
 }
 
-// versionFlag gives the root command --version, printing what `version`
+// versionFlag gives the root command -v/--version, printing what `version`
 // prints.
+//
+// Not through cobra's Version and SetVersionTemplate: cobra runs a version
+// template with text/template, which calls methods by name through
+// reflection, and a reachable call of that kind makes the linker keep
+// every exported method of every type in the binary: 5 MB of 28 (issue
+// 10). Cobra's own help and usage are plain functions. So the flag is
+// declared here as cobra declares it, and answered from the help
+// function, which cobra calls when the root command (which does nothing
+// itself) is run without --help.
 func versionFlag(root *cobra.Command) {
-	root.Version = currentBuild().String()
-	root.SetVersionTemplate("{{.Version}}\n")
+	root.Flags().BoolP("version", "v", false, "version for "+root.Name())
+	// Marked as cobra marks its own: shell completion stops after it.
+	_ = root.Flags().SetAnnotation("version", cobra.FlagSetByCobraAnnotation, []string{"true"})
+	help := root.HelpFunc()
+	root.SetHelpFunc(func(c *cobra.Command, args []string) {
+		if c == root && flagSet(c, "version") && !flagSet(c, "help") {
+			fmt.Fprintln(c.OutOrStdout(), currentBuild())
+			return
+		}
+		help(c, args)
+	})
+}
+
+// flagSet reports whether c's boolean flag name is true.
+func flagSet(c *cobra.Command, name string) bool {
+	v, err := c.Flags().GetBool(name)
+	return err == nil && v
 }
 
 // build is what this binary knows about where it came from.

@@ -11,8 +11,6 @@ import (
 	"sort"
 	"strings"
 	"unicode/utf8"
-
-	promconfig "github.com/prometheus/common/config"
 )
 
 // readHeaders reads a source's custom headers. Names must be HTTP tokens
@@ -59,12 +57,41 @@ func readHeaders(f *Fields) map[string]string {
 func isControl(r rune) bool { return (r < 0x20 && r != '\t') || r == 0x7F }
 
 func isReservedHeader(canonical string) bool {
-	_, ok := promconfig.ReservedHeaders[canonical]
+	_, ok := ReservedHeaders[canonical]
 	return ok || hopByHopHeaders[canonical]
 }
 
+// ReservedHeaders are the headers (canonical names) that a source's
+// headers may not set: they change the connection, the client sets them
+// itself, or they have fields of their own. Copied from
+// prometheus/common/config v0.73.1 (headers.go, ReservedHeaders), whose
+// client we used before writing our own (internal/sources/httpclient), so
+// that the same budgets files are accepted and refused.
+var ReservedHeaders = map[string]struct{}{
+	"Authorization":                       {},
+	"Host":                                {},
+	"Content-Encoding":                    {},
+	"Content-Length":                      {},
+	"Content-Type":                        {},
+	"User-Agent":                          {},
+	"Connection":                          {},
+	"Keep-Alive":                          {},
+	"Proxy-Authenticate":                  {},
+	"Proxy-Authorization":                 {},
+	"Www-Authenticate":                    {},
+	"Accept-Encoding":                     {},
+	"X-Prometheus-Remote-Write-Version":   {},
+	"X-Prometheus-Remote-Read-Version":    {},
+	"X-Prometheus-Scrape-Timeout-Seconds": {},
+
+	// Added by SigV4.
+	"X-Amz-Date":           {},
+	"X-Amz-Security-Token": {},
+	"X-Amz-Content-Sha256": {},
+}
+
 // hopByHopHeaders are the connection's own (RFC 9110, 7.6.1), which
-// common/config's ReservedHeaders does not list: Go's client drops or
+// ReservedHeaders does not list: Go's client drops or
 // rewrites them, so a value set here would never be sent as written.
 var hopByHopHeaders = map[string]bool{
 	"Transfer-Encoding": true,
@@ -172,13 +199,12 @@ func (s *Source) checkFiles() Errors {
 		return errs
 	}
 	// The files are there: do they hold a CA and a certificate with its
-	// key? common/config would say so at the first request.
+	// key? The client would say so when it is built.
 	for _, r := range s.files {
 		if r.kind != tlsSettings {
 			continue
 		}
-		_, err := promconfig.NewTLSConfig(&promconfig.TLSConfig{CAFile: s.TLS.CAFile, CertFile: s.TLS.CertFile, KeyFile: s.TLS.KeyFile, ServerName: s.TLS.ServerName})
-		if err != nil {
+		if _, err := s.TLS.ClientConfig(); err != nil {
 			errs = append(errs, &Error{File: s.file, Line: r.line, Col: r.col, Path: r.path, Msg: err.Error()})
 		}
 	}
@@ -201,7 +227,7 @@ func checkCredentialFile(r fileRef) string {
 		return fmt.Sprintf("%s is a directory, not a file", r.name)
 	}
 	if r.kind == credentialOther {
-		return "" // common/config parses certificates and says what is wrong
+		return "" // TLS.ClientConfig parses certificates and says what is wrong
 	}
 	data, err := io.ReadAll(io.LimitReader(fh, maxCredentialBytes+1))
 	if err != nil {

@@ -19,7 +19,9 @@
 // [W] at T counts entries with T-W < ts <= T to the nanosecond;
 // bytes_over_time counts the UTF-8 bytes of the line as pushed; an entry
 // with the same stream, timestamp and line as another is counted once; a
-// group with no entries is absent, never 0.
+// group with no entries is absent, never 0; an entry that keeps a parse
+// error (__error__) fails the query, unless a sum names __error__ in a
+// label filter or its grouping (testdata/loki/structure/README.md).
 //
 // It does not read files (the snapshot source does) and knows nothing of
 // budgets. Written from Loki's documented and observed behaviour; no code

@@ -1,6 +1,7 @@
 package logql
 
 import (
+	"bytes"
 	"encoding/binary"
 	"hash/maphash"
 	"math"
@@ -42,6 +43,13 @@ type Evaluator struct {
 	// in one pass over a line; nil when there are none.
 	lits *litSet
 
+	// What PrepareLine works out (prep.go): the line filters it runs and
+	// the `| json` fields it keeps, for entries after fltAfter and
+	// jsonAfter.
+	flts                []fltStage
+	fltAfter, jsonAfter int64
+	preJSON             parseResult
+
 	// Scratch space reused for every entry.
 	entry   entryCtx
 	b       builder
@@ -64,6 +72,10 @@ type evalQuery struct {
 	// needs no label, and Loki then skips its parsers (so `| json`
 	// cannot fail such a query).
 	skipParsers bool
+	// preserveErr: a sum whose label filters or grouping name __error__
+	// counts entries that carry an error instead of failing, as Loki's
+	// parser hints decide (its "math on errors").
+	preserveErr bool
 	// lineOnly: the stages that run only filter lines.
 	lineOnly bool
 	// needsDetected: detected_level reaches the result's labels.
@@ -72,6 +84,12 @@ type evalQuery struct {
 	// litIDs: for each stage that is a regexp line filter, the bits of
 	// its regexps' literals in the evaluator's litSet.
 	litIDs [][]int
+	// fltBits: for each stage that is a line filter, its bit in a
+	// LinePrep's flts (-1: none); nil when PrepareLine runs no filter.
+	// firstFlt: the bit of the first stage, when it is a line filter,
+	// else -1.
+	fltBits  []int
+	firstFlt int
 
 	series map[string]*series
 	err    error
@@ -150,10 +168,13 @@ func NewEvaluator(at time.Time, queries ...*Query) *Evaluator {
 			series: map[string]*series{},
 		}
 		e.after = min(e.after, eq.after)
-		labelFilters := false
+		labelFilters, errorFilter := false, false
 		for _, s := range q.stages {
-			switch s.(type) {
-			case *labelFilter, *dropStage:
+			switch s := s.(type) {
+			case *labelFilter:
+				labelFilters = true
+				errorFilter = errorFilter || s.m.Name == errorLabel
+			case *dropStage:
 				labelFilters = true
 			}
 		}
@@ -166,6 +187,7 @@ func NewEvaluator(at time.Time, queries ...*Query) *Evaluator {
 		default:
 			eq.by = sortedUnique(q.agg.labels)
 			eq.skipParsers = len(eq.by) == 0 && !labelFilters
+			eq.preserveErr = errorFilter || slices.Contains(eq.by, errorLabel)
 		}
 		eq.lineOnly = true
 		for _, s := range q.stages {
@@ -197,6 +219,7 @@ func NewEvaluator(at time.Time, queries ...*Query) *Evaluator {
 	e.entry.params.wantAll = true
 	e.entry.json.setWantLens()
 	e.entry.logfmtR.setWantLens()
+	e.preparePrep()
 	return e
 }
 
@@ -224,24 +247,6 @@ func (e *Evaluator) prepareLits() {
 			}
 		}
 	}
-}
-
-// LinePrep is what an evaluator works out about a line alone, before
-// its stream and time matter: PrepareLine may run on other goroutines,
-// ahead of AddPrepared.
-type LinePrep struct {
-	hash uint64
-	lits uint64
-}
-
-// PrepareLine works out what can be of line ahead of AddPrepared. It is
-// safe for concurrent use, also with AddLine and AddPrepared.
-func (e *Evaluator) PrepareLine(line []byte) LinePrep {
-	p := LinePrep{hash: maphash.Bytes(e.seed, line)}
-	if e.lits != nil {
-		p.lits = e.lits.scan(line)
-	}
-	return p
 }
 
 // parserWants is the union of the labels read by the queries that run a
@@ -375,8 +380,9 @@ func (e *Evaluator) AddLine(st *Stream, ts int64, line []byte) {
 	c.evalAll(e)
 }
 
-// AddPrepared is AddLine for a line PrepareLine(line) gave p for.
-func (e *Evaluator) AddPrepared(st *Stream, ts int64, line []byte, p LinePrep) {
+// AddPrepared is AddLine for a line PrepareLine(line, ts, ...) gave p
+// for.
+func (e *Evaluator) AddPrepared(st *Stream, ts int64, line []byte, p *LinePrep) {
 	if !e.Wants(st, ts) {
 		return
 	}
@@ -386,13 +392,20 @@ func (e *Evaluator) AddPrepared(st *Stream, ts int64, line []byte, p LinePrep) {
 	c := &e.entry
 	c.reset(st, ts, line)
 	c.lits, c.litsOK = p.lits, true
+	c.prep = p
 	c.evalAll(e)
 }
 
 func (c *entryCtx) evalAll(e *Evaluator) {
 	st := c.st
 	for _, qi := range st.selected {
-		e.eval(e.queries[qi], c)
+		q := e.queries[qi]
+		// Most lines fail a query's first line filter (a redaction
+		// pattern): when PrepareLine ran it, skip the call.
+		if q.firstFlt >= 0 && c.prep != nil && c.prep.fltOK && c.prep.flts&(1<<q.firstFlt) == 0 {
+			continue
+		}
+		e.eval(q, c)
 	}
 }
 
@@ -406,7 +419,11 @@ func (e *Evaluator) eval(q *evalQuery, c *entryCtx) {
 	for si, s := range q.stages {
 		switch s := s.(type) {
 		case *lineFilter:
-			if q.litIDs != nil && q.litIDs[si] != nil {
+			if c.prep != nil && c.prep.fltOK && q.fltBits != nil {
+				if c.prep.flts&(1<<q.fltBits[si]) == 0 {
+					return
+				}
+			} else if q.litIDs != nil && q.litIDs[si] != nil {
 				if !c.litsOK {
 					c.lits, c.litsOK = e.lits.scan(line), true
 				}
@@ -453,7 +470,7 @@ func (e *Evaluator) eval(q *evalQuery, c *entryCtx) {
 			return
 		}
 	}
-	if b.errType != "" && !b.isDropped(errorLabel) {
+	if b.errType != "" && !b.isDropped(errorLabel) && !q.preserveErr {
 		e.scratch = b.all(e.scratch[:0])
 		q.err = &PipelineError{ErrorType: b.errType, Series: cloneLabels(e.scratch)}
 		q.series = nil
@@ -559,6 +576,7 @@ type entryCtx struct {
 
 	lits   uint64 // the literals of e.lits the line holds, once litsOK
 	litsOK bool
+	prep   *LinePrep // what PrepareLine worked out, or nil
 
 	json     parseResult
 	jsonOK   bool
@@ -568,7 +586,7 @@ type entryCtx struct {
 }
 
 func (c *entryCtx) reset(st *Stream, ts int64, line []byte) {
-	c.st, c.ts, c.line = st, ts, line
+	c.st, c.ts, c.line, c.prep = st, ts, line, nil
 	c.detectedOK, c.jsonOK, c.logfmtOK, c.litsOK = false, false, false, false
 }
 
@@ -586,7 +604,11 @@ func (c *entryCtx) detectedLevel() string {
 func (c *entryCtx) jsonAll() *parseResult {
 	if !c.jsonOK {
 		c.json.reset()
-		extractJSON(&c.json, c.st, c.line)
+		if c.prep != nil && c.prep.jsonOK {
+			jsonFromPrep(&c.json, c.st, c.prep)
+		} else {
+			extractJSON(&c.json, c.st, c.line)
+		}
 		c.jsonOK = true
 	}
 	return &c.json
@@ -669,10 +691,12 @@ func (r *parseResult) has(name string) bool {
 	return false
 }
 
-// sanitize turns a key into a label name as Loki's parsers do: every
-// character but ASCII letters, digits and _ becomes _, and a leading
-// digit gets a _ before it (only for the first part of a nested name).
+// sanitize turns a key into a label name as Loki's parsers do: white
+// space around it is trimmed, every character but ASCII letters, digits
+// and _ becomes _, and a leading digit gets a _ before it (only for the
+// first part of a nested name).
 func (r *parseResult) sanitize(key []byte, first bool) string {
+	key = bytes.TrimSpace(key)
 	if len(key) == 0 {
 		return ""
 	}

@@ -152,8 +152,25 @@ func TestEvalJSON(t *testing.T) {
 		{name: "errors filtered", query: `sum by (level) (count_over_time({service="worker"} | json | __error__="" [1h]))`,
 			entries: []Entry{ent(-time.Minute, w, `{"level":"info"}`), ent(-2*time.Minute, w, `level=info`), ent(-3*time.Minute, w, ``)},
 			want:    "{level=\"info\"} 1\n"},
-		{name: "errors kept fail the query", query: `sum by (level) (count_over_time({service="worker"} | json | __error__!="" [1h]))`,
+		// Loki trims white space around keys before sanitising them
+		// (recorded: testdata/loki/structure, case J26).
+		{name: "keys are trimmed", query: `sum by (trace_id, span_id, a_b) (count_over_time({service="worker"} | json [1h]))`,
+			entries: []Entry{ent(-time.Minute, w, `{"  trace_id ":"t"," span_id":"s","\ta b\n":"x"}`)},
+			want:    "{a_b=\"x\", span_id=\"s\", trace_id=\"t\"} 1\n"},
+		// A sum that names __error__ (a filter or its grouping) counts
+		// errors: Loki's parser hints preserve them ("math on errors";
+		// recorded for sum in testdata/loki/structure, J12_json_errors).
+		{name: "errors kept are counted by a sum that names __error__", query: `sum by (level) (count_over_time({service="worker"} | json | __error__!="" [1h]))`,
+			entries: []Entry{ent(-time.Minute, w, `{"level":"info"}`), ent(-2*time.Minute, w, `level=info`), ent(-3*time.Minute, w, `plain`)},
+			want:    "{} 2\n"},
+		{name: "errors kept are counted by sum by __error__", query: `sum by (__error__) (count_over_time({service="worker"} | json [1h]))`,
 			entries: []Entry{ent(-time.Minute, w, `{"level":"info"}`), ent(-2*time.Minute, w, `level=info`)},
+			want:    "{} 1\n{__error__=\"JSONParserErr\"} 1\n"},
+		{name: "errors kept fail a query without sum", query: `count_over_time({service="worker"} | json | __error__!="" [1h])`,
+			entries: []Entry{ent(-time.Minute, w, `{"level":"info"}`), ent(-2*time.Minute, w, `level=info`)},
+			err:     "pipeline error: 'JSONParserErr'"},
+		{name: "errors kept fail a sum without", query: `sum without (level) (count_over_time({service="worker"} | json | __error__!="" [1h]))`,
+			entries: []Entry{ent(-2*time.Minute, w, `level=info`)},
 			err:     "pipeline error: 'JSONParserErr'"},
 		{name: "other label filters keep errors", query: `sum by (level) (count_over_time({service="worker"} | json | level="info" [1h]))`,
 			entries: []Entry{ent(-2*time.Minute, w, `level=info`)}, err: "pipeline error: 'JSONParserErr'"},

@@ -84,7 +84,7 @@ func indexQuoteOrBackslash(d []byte, i int) int {
 		highs = 0x8080808080808080
 	)
 	for ; i+8 <= len(d); i += 8 {
-		x := binary.LittleEndian.Uint64(d[i:])
+		x := binary.LittleEndian.Uint64(d[i : i+8 : i+8])
 		q := x ^ (ones * '"')
 		bs := x ^ (ones * '\\')
 		// The usual "has a zero byte" test: the lowest flagged byte is
@@ -575,4 +575,129 @@ func (f *jsonLevelFinder) member(key, val []byte, t jsonType) error {
 		}
 	}
 	return nil
+}
+
+// extractJSONQuoted is extractJSON for a line that holds no backslash
+// and whose every '"' is at an offset in quotes (ascending), as the
+// snapshot reader finds them while unescaping the line: a string's end
+// is the next quote, found without reading the string. It takes a flat
+// object of scalar members, which most log lines are, and reports false
+// for anything else (a nested object or array, or any irregularity,
+// malformed lines included), having left res as it found it: the caller
+// then runs extractJSON, whose walk gives Loki's errors. On the lines it
+// takes, it gives what extractJSON gives (the same member callback).
+func extractJSONQuoted(res *parseResult, st *Stream, line []byte, quotes []int32) bool {
+	x := &res.jx
+	x.res, x.base, x.prefix = res, st, x.prefix[:0]
+	pairs, arena := len(res.pairs), len(res.arena)
+	if jsonWalkQuoted(line, quotes, x) {
+		return true
+	}
+	res.pairs, res.arena = res.pairs[:pairs], res.arena[:arena]
+	return false
+}
+
+// jsonWalkQuoted walks a flat object for extractJSONQuoted. Blanks are
+// rare between members: each skip tests one byte before it loops.
+func jsonWalkQuoted(d []byte, quotes []int32, x *jsonExtractor) bool {
+	res := x.res
+	k := 0
+	off := 0
+	if off < len(d) && d[off] <= ' ' {
+		off = jsonSkipBlank(d, off)
+	}
+	if off >= len(d) || d[off] != '{' {
+		return false
+	}
+	if off++; off < len(d) && d[off] <= ' ' {
+		off = jsonSkipBlank(d, off)
+	}
+	if off < len(d) && d[off] == '}' {
+		return true
+	}
+	for {
+		// The key: its quotes are the next two.
+		if off >= len(d) || d[off] != '"' || k+1 >= len(quotes) || int(quotes[k]) != off {
+			return false
+		}
+		end := int(quotes[k+1])
+		key := d[off+1 : end]
+		k += 2
+		if off = end + 1; off < len(d) && d[off] <= ' ' {
+			off = jsonSkipBlank(d, off)
+		}
+		if off >= len(d) || d[off] != ':' {
+			return false
+		}
+		if off++; off < len(d) && d[off] <= ' ' {
+			off = jsonSkipBlank(d, off)
+		}
+		if off >= len(d) {
+			return false
+		}
+		var val []byte
+		var t jsonType
+		switch c := d[off]; c {
+		case '"':
+			if k+1 >= len(quotes) || int(quotes[k]) != off {
+				return false
+			}
+			end := int(quotes[k+1])
+			val, t, off = d[off+1:end], jsonString, end+1
+			k += 2
+		case '{', '[':
+			return false
+		default:
+			n := jsonTokenEnd(d[off:])
+			val = d[off : off+n]
+			switch {
+			case c >= '0' && c <= '9' || c == '-':
+				t = jsonNumber
+			case string(val) == "true" || string(val) == "false":
+				t = jsonBoolean
+			case string(val) == "null":
+				t = jsonNull
+			default:
+				return false
+			}
+			off += n
+		}
+		// A top-level field no query reads, as member would skip it,
+		// without the call.
+		if res.wantAll || (len(key) < 64 && res.wantLens&(1<<len(key)) != 0) || !isLabelName(key) {
+			if x.member(key, val, t) != nil {
+				return false
+			}
+		}
+		if off < len(d) && d[off] <= ' ' {
+			off = jsonSkipBlank(d, off)
+		}
+		if off >= len(d) {
+			return false
+		}
+		switch d[off] {
+		case '}':
+			return true
+		case ',':
+			if off++; off < len(d) && d[off] <= ' ' {
+				off = jsonSkipBlank(d, off)
+			}
+		default:
+			return false
+		}
+	}
+}
+
+// jsonSkipBlank returns the offset of the first byte at or after i that
+// is not JSON whitespace, or len(d).
+func jsonSkipBlank(d []byte, i int) int {
+	for i < len(d) {
+		switch d[i] {
+		case ' ', '\n', '\r', '\t':
+			i++
+		default:
+			return i
+		}
+	}
+	return i
 }

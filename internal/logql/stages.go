@@ -29,6 +29,7 @@ type lineFilter struct {
 	lits [][]byte         // |= and !=: the values as bytes
 	res  []*regexp.Regexp // |~ and !~
 	pres []prefilter      // for each regexp, a cheap necessary condition
+	nars []narrowing      // for each regexp, where in a line it is run
 }
 
 func (f *lineFilter) String() string {
@@ -45,7 +46,7 @@ func (f *lineFilter) String() string {
 }
 
 func (f *lineFilter) compile() error {
-	f.lits, f.res, f.pres = nil, nil, nil
+	f.lits, f.res, f.pres, f.nars = nil, nil, nil, nil
 	for _, v := range f.values {
 		if f.op == tPipeExact || f.op == tNeq {
 			f.lits = append(f.lits, []byte(v))
@@ -57,8 +58,10 @@ func (f *lineFilter) compile() error {
 		if err != nil {
 			return err
 		}
+		pre := newPrefilter(v)
 		f.res = append(f.res, re)
-		f.pres = append(f.pres, newPrefilter(v))
+		f.pres = append(f.pres, pre)
+		f.nars = append(f.nars, newNarrowing(v, pre))
 	}
 	return nil
 }
@@ -88,7 +91,7 @@ func (f *lineFilter) matchesLits(line []byte, ids []int, litsFound uint64) bool 
 			} else if !f.pres[i].mayMatch(line) {
 				continue
 			}
-			if re.Match(line) {
+			if f.nars[i].match(re, &f.pres[i], line) {
 				found = true
 				break
 			}

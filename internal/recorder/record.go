@@ -61,6 +61,18 @@ type Options struct {
 	From []SourceURL
 	// Warn receives what the snapshot may not reproduce; nil drops it.
 	Warn func(string)
+	// Engines ask the live sources which engines they run, once the data
+	// is recorded (so that a detection request never takes the place of
+	// a recording one), and only the sources the recording asked: the
+	// manifest's engines. An engine whose PromQL offline evaluation
+	// cannot reproduce is reported to Warn.
+	Engines []EngineSource
+}
+
+// EngineSource is a live source that can say which engine it runs.
+type EngineSource struct {
+	Name   string // "prometheus", "loki"
+	Engine func(context.Context) sources.Engine
 }
 
 // Summary says what was recorded.
@@ -71,10 +83,19 @@ type Summary struct {
 	Logs          *LogStats
 	LogAggregates int      // queries whose answers were recorded
 	StateFiles    []string // recorded for StateBudgets
+	// Unrecorded are the budgets whose data could not be recorded: their
+	// checks failed live, and offline they will lack their data.
+	Unrecorded []Unrecorded
 	// Warnings are what the sources said beside their answers, as
 	// "SOURCE: TEXT", masked, with the queries they concern; the
 	// manifest's warnings.
 	Warnings []snapshot.RecordedWarning
+}
+
+// Unrecorded is a budget whose data a recording could not get.
+type Unrecorded struct {
+	Budget  string
+	Message string // why its check failed live, masked
 }
 
 // CheckOut reports whether out can receive a snapshot: it does not exist,
@@ -169,6 +190,15 @@ func Record(ctx context.Context, out string, o Options) (*Summary, error) {
 	m.EvaluatedAt = o.At
 	m.Queries = unique(append(slices.Clone(o.PromQL), o.LogQL...))
 	m.Warnings = sum.Warnings
+	if len(o.Engines) > 0 {
+		m.Engines = used.engines(ctx, o.Engines)
+		for _, e := range m.Engines {
+			if e.OfflineParity != "" {
+				o.Warn(fmt.Sprintf("%s is %s: %s (check --offline on this snapshot notes it in each PromQL budget)",
+					e.Source, sources.Engine{Name: e.Engine, Version: e.Version}, e.OfflineParity))
+			}
+		}
+	}
 	if len(o.From) > 0 {
 		m.CapturedFrom = used.capturedFrom(o.From)
 	} else {
@@ -236,8 +266,8 @@ func record(ctx context.Context, dir string, o Options, sum *Summary) error {
 	}
 	if len(o.StateBudgets) > 0 {
 		run(func() error {
-			files, err := recordState(ctx, dir, o.StateBudgets, o)
-			sum.StateFiles = files
+			files, unrecorded, err := recordState(ctx, dir, o.StateBudgets, o)
+			sum.StateFiles, sum.Unrecorded = files, unrecorded
 			return err
 		})
 	}

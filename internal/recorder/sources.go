@@ -12,6 +12,7 @@ import (
 
 	"github.com/secflow/secflow-budget/internal/secret"
 	"github.com/secflow/secflow-budget/internal/sources/loki"
+	"github.com/secflow/secflow-budget/internal/sources/snapshot"
 )
 
 // SourceURL names a live source and its URL as configured (userinfo and
@@ -44,6 +45,20 @@ func (c *contacts) capturedFrom(from []SourceURL) string {
 		}
 	}
 	return strings.Join(parts, " ")
+}
+
+// engines asks the contacted sources which engines they run: a source
+// the recording never asked is not asked now either, and has no say in
+// what the snapshot holds.
+func (c *contacts) engines(ctx context.Context, srcs []EngineSource) []snapshot.RecordedEngine {
+	var out []snapshot.RecordedEngine
+	for _, s := range srcs {
+		if s.Name == "prometheus" && c.prometheus.Load() || s.Name == "loki" && c.loki.Load() {
+			e := s.Engine(ctx)
+			out = append(out, snapshot.RecordedEngine{Source: s.Name, Engine: e.Name, Version: e.Version, OfflineParity: e.OfflineDiffers()})
+		}
+	}
+	return out
 }
 
 // watch wraps the live sources of o so that each notes its first use.

@@ -91,7 +91,7 @@ type endpointRecord struct {
 // sources and recording state sources, and writes the state files into
 // dir. Failures of single requests become warnings: the budget errs live
 // as it will offline (its file is missing). It returns the files written.
-func recordState(ctx context.Context, dir string, plan []*checks.Planned, o Options) ([]string, error) {
+func recordState(ctx context.Context, dir string, plan []*checks.Planned, o Options) ([]string, []Unrecorded, error) {
 	r := &stateRecorder{
 		src: o.State, warn: o.Warn,
 		bodies: map[string][]byte{}, errs: map[string]error{}, endpoints: map[string]*endpointRecord{},
@@ -108,17 +108,20 @@ func recordState(ctx context.Context, dir string, plan []*checks.Planned, o Opti
 	}
 	outcomes, _ := checks.Run(ctx, plan, env, 4, time.Now)
 	if err := ctx.Err(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
+	var unrecorded []Unrecorded
 	for _, oc := range outcomes {
 		// checks.Run collected each budget's warnings apart: charge them
 		// to its queries.
 		charge(ctx, oc.Queries, oc.Warnings)
 		if oc.Err != nil && oc.Err.Kind != sources.Missing.String() {
 			o.Warn(fmt.Sprintf("budget %s failed live while recording its data (%s); the snapshot lacks what it could not get", oc.Name, oc.Err.Message))
+			unrecorded = append(unrecorded, Unrecorded{Budget: oc.Name, Message: oc.Err.Message})
 		}
 	}
-	return r.write(dir)
+	files, err := r.write(dir)
+	return files, unrecorded, err
 }
 
 // body fetches path once, however many checks ask for it.

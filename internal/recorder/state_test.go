@@ -104,9 +104,12 @@ func TestRecordState(t *testing.T) {
 	dir := t.TempDir()
 	prom := &fakeState{}
 	o := Options{At: planAt, State: StateSources{Prometheus: prom, LokiAPI: fakeLokiAPI{}, Endpoints: fakeEndpoints{}}, Warn: func(s string) { t.Error(s) }}
-	files, err := recordState(context.Background(), dir, plan, o)
+	files, unrecorded, err := recordState(context.Background(), dir, plan, o)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if len(unrecorded) != 0 {
+		t.Errorf("unrecorded budgets %v, want none", unrecorded)
 	}
 	want := []string{"alerts.json", "endpoints/api-metrics.prom", "rules.json", "runtime.json", "targets.json"}
 	if !reflect.DeepEqual(files, want) {

@@ -483,6 +483,9 @@ func runHeader(run *Run, sym symbols) string {
 	if run.Target != "" {
 		parts = append(parts, run.Target)
 	}
+	if e := enginesText(run); e != "" {
+		parts = append(parts, e)
+	}
 	if at := evaluatedAt(run.EvaluatedAt); at != "" {
 		parts = append(parts, "evaluated at "+at)
 	}

@@ -90,6 +90,9 @@ func WriteGitHub(w io.Writer, run *Run, opts Options) error {
 	if warningsFail(run) {
 		summary += "; warnings fail this run"
 	}
+	if e := enginesText(run); e != "" {
+		summary += "; " + e
+	}
 	if left["error"]+left["warning"]+left["notice"] > 0 {
 		var parts []string
 		for _, kind := range []string{"error", "warning", "notice"} {

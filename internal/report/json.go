@@ -41,6 +41,7 @@ type jsonReport struct {
 	Errors        []RunError    `json:"errors,omitempty"`
 	Summary       Summary       `json:"summary"`
 	Notes         []string      `json:"notes,omitempty"`
+	Sources       []SourceInfo  `json:"sources,omitempty"`
 	Budgets       []jsonBudget  `json:"budgets"`
 }
 
@@ -109,6 +110,7 @@ func newJSONReport(run *Run) jsonReport {
 		Errors:        run.Errors,
 		Summary:       run.Summarize(),
 		Notes:         run.Notes,
+		Sources:       run.Sources,
 		Budgets:       make([]jsonBudget, 0, len(run.Outcomes)),
 	}
 	for _, o := range run.Outcomes {

@@ -38,7 +38,7 @@ func WriteJUnit(w io.Writer, run *Run, opts Options) error {
 	}
 	for _, p := range []struct{ name, value string }{
 		{"tool", toolName(run)}, {"version", run.Version}, {"mode", run.Mode},
-		{"target", run.Target}, {"evaluated_at", evaluatedAt(run.EvaluatedAt)},
+		{"target", run.Target}, {"engines", enginesText(run)}, {"evaluated_at", evaluatedAt(run.EvaluatedAt)},
 	} {
 		if p.value != "" {
 			suite.Properties = append(suite.Properties, junitProperty{Name: p.name, Value: p.value})

@@ -25,6 +25,9 @@ type Run struct {
 	// Notes are remarks about the run as a whole, e.g. a waiver that
 	// matched nothing and can be removed.
 	Notes []string
+	// Sources are the engines that computed the numbers, one per source
+	// the run asked (or the snapshot recorded).
+	Sources []SourceInfo
 }
 
 // FailsRun says whether a budget of status s makes the run fail: a

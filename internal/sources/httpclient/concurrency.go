@@ -6,7 +6,7 @@ import (
 	"sync"
 )
 
-// Connections: the transport that common/config builds keeps up to 1000
+// Connections: the transport that newTransport builds keeps up to 1000
 // idle connections per host (MaxIdleConnsPerHost), well above any
 // --concurrency, so concurrent budgets reuse their connections instead of
 // reconnecting as net/http's default of 2 would make them.

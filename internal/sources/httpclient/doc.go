@@ -24,6 +24,13 @@
 // max_concurrency caps its requests in flight (the transport holds a slot
 // until the body is read or closed).
 //
+// The transport is our own (roundtrip.go), not prometheus/common/config's
+// HTTP client, which it reproduces for the settings we have: that package
+// brought OAuth2, JWT and connection tracing (which executes html/template
+// templates) into the binary (roundtrip.go says what that cost). The TLS settings are turned into a
+// *tls.Config by config.TLS.ClientConfig, which loading budgets.yaml uses
+// to name the line of a CA or certificate the client could not use.
+//
 // It knows nothing about any query language or API: prometheus/ and loki/
 // build their requests and read their answers themselves. It never reads
 // budgets.yaml and never decides what a failure means for a budget.

@@ -12,7 +12,7 @@ import (
 	"github.com/secflow/secflow-budget/internal/sources"
 )
 
-// Our transports never ask for a compressed answer: common/config sets
+// Our transports never ask for a compressed answer: newTransport sets
 // DisableCompression, so no Accept-Encoding is sent and net/http decodes
 // nothing. A server or proxy that compresses anyway sends bytes no JSON
 // decoder can read ("invalid character '\x1f' looking for beginning of

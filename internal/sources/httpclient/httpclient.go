@@ -3,6 +3,7 @@ package httpclient
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
 	"os"
@@ -10,8 +11,6 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
-
-	promconfig "github.com/prometheus/common/config"
 
 	"github.com/secflow/secflow-budget/internal/config"
 	"github.com/secflow/secflow-budget/internal/secret"
@@ -98,39 +97,33 @@ func New(src *config.Source, opts Options) (*Client, error) {
 	c.URL = u
 	c.secrets.AddURL(u)
 
-	cfg := promconfig.HTTPClientConfig{
-		FollowRedirects: true,
-		EnableHTTP2:     true,
-		TLSConfig:       tlsConfig(src.TLS),
-	}
+	var proxy *url.URL
 	if src.ProxyURL != "" {
 		pu, err := url.Parse(src.ProxyURL)
 		if err != nil || pu.Host == "" {
 			return nil, fmt.Errorf("%s proxy_url %s: not a valid URL", name, secret.URL(src.ProxyURL))
 		}
 		c.secrets.AddURL(pu)
-		cfg.ProxyURL = promconfig.URL{URL: pu}
+		proxy = pu
 	}
 	if err := checkHeaders(src.Headers); err != nil {
 		return nil, fmt.Errorf("%s source: %w", name, err)
 	}
-	if hs := headers(src); len(hs) > 0 {
-		cfg.HTTPHeaders = &promconfig.Headers{Headers: hs}
-		for hname, h := range hs {
-			// A custom header may be an API key; a tenant or a media
-			// type is not, and masking it would garble messages.
-			if !plainHeaders[http.CanonicalHeaderKey(hname)] {
-				for _, v := range h.Values {
-					c.secrets.Add(v)
-				}
+	hs := headers(src)
+	for hname, h := range hs {
+		// A custom header may be an API key; a tenant or a media type is
+		// not, and masking it would garble messages.
+		if !plainHeaders[hname] {
+			for _, v := range h.Values {
+				c.secrets.Add(v)
 			}
 		}
 	}
 
-	// Credentials that live in files stay in files: common/config re-reads
-	// them per request. Credentials from the environment are read once here
-	// and wrapped below, around the round tripper common/config builds.
-	var envAuth func(http.RoundTripper) http.RoundTripper
+	// Credentials that live in files stay in files: they are checked now
+	// and re-read at every request. Credentials from the environment are
+	// read once, here.
+	var auth credential
 	if src.BearerTokenFile != "" && src.BearerTokenEnv != "" {
 		return nil, fmt.Errorf("%s source: set only one of bearer_token_file and bearer_token_env", name)
 	}
@@ -144,16 +137,14 @@ func New(src *config.Source, opts Options) (*Client, error) {
 			return nil, err
 		}
 		c.secrets.Add(tok)
-		cfg.Authorization = &promconfig.Authorization{Type: "Bearer", CredentialsFile: src.BearerTokenFile}
+		auth = bearerFile(src.BearerTokenFile)
 	case src.BearerTokenEnv != "":
 		tok, err := c.readSecretEnv("bearer_token_env", src.BearerTokenEnv)
 		if err != nil {
 			return nil, err
 		}
 		c.secrets.Add(tok)
-		envAuth = func(rt http.RoundTripper) http.RoundTripper {
-			return promconfig.NewAuthorizationCredentialsRoundTripper("Bearer", promconfig.NewInlineSecret(tok), rt)
-		}
+		auth = bearer(tok)
 	case src.BasicAuth != nil:
 		ba := src.BasicAuth
 		if ba.PasswordFile != "" && ba.PasswordEnv != "" {
@@ -167,32 +158,32 @@ func New(src *config.Source, opts Options) (*Client, error) {
 				return nil, err
 			}
 			c.secrets.AddBasic(ba.Username, pw)
-			cfg.BasicAuth = &promconfig.BasicAuth{Username: ba.Username, PasswordFile: ba.PasswordFile}
+			auth = basic(ba.Username, "", ba.PasswordFile)
 		case ba.PasswordEnv != "":
 			pw, err := c.readSecretEnv("basic_auth.password_env", ba.PasswordEnv)
 			if err != nil {
 				return nil, err
 			}
 			c.secrets.AddBasic(ba.Username, pw)
-			envAuth = func(rt http.RoundTripper) http.RoundTripper {
-				return promconfig.NewBasicAuthRoundTripper(promconfig.NewInlineSecret(ba.Username), promconfig.NewInlineSecret(pw), rt)
-			}
+			auth = basic(ba.Username, pw, "")
 		default:
-			cfg.BasicAuth = &promconfig.BasicAuth{Username: ba.Username}
+			auth = basic(ba.Username, "", "")
 		}
 	}
 
-	if err := cfg.Validate(); err != nil {
-		return nil, fmt.Errorf("%s source: %s", name, c.Scrub(err.Error()))
+	for _, hname := range slices.Sorted(maps.Keys(hs)) {
+		if _, ok := config.ReservedHeaders[hname]; ok {
+			// budgets.yaml refuses them too, naming the line.
+			return nil, fmt.Errorf("%s source: setting header %q is not allowed", name, hname)
+		}
 	}
-	rt, err := promconfig.NewRoundTripperFromConfig(cfg, name, promconfig.WithUserAgent(UserAgent))
+	tlsConfig, err := src.TLS.ClientConfig()
 	if err != nil {
-		// Typically an unreadable CA, certificate or key file.
+		// Typically a CA, certificate or key file that is unreadable or
+		// holds none: the text names the file, never its content.
 		return nil, fmt.Errorf("%s source: setting up HTTP client: %s", name, c.Scrub(err.Error()))
 	}
-	if envAuth != nil {
-		rt = envAuth(rt)
-	}
+	rt := &sourceTransport{next: newTransport(tlsConfig, proxy), headers: hs, auth: auth}
 	policy := DefaultRetryPolicy()
 	if src.Retries != nil {
 		policy.Retries = *src.Retries
@@ -306,32 +297,19 @@ func TransportCause(err error) error {
 	return err
 }
 
-func tlsConfig(t *config.TLS) promconfig.TLSConfig {
-	if t == nil {
-		return promconfig.TLSConfig{}
-	}
-	return promconfig.TLSConfig{
-		CAFile:             t.CAFile,
-		CertFile:           t.CertFile,
-		KeyFile:            t.KeyFile,
-		ServerName:         t.ServerName,
-		InsecureSkipVerify: t.InsecureSkipVerify,
-	}
-}
-
 // headers merges the extra headers and the tenant. The tenant wins over an
 // X-Scope-OrgID header of any spelling: sending both would make Mimir or
 // Loki see two tenants.
-func headers(src *config.Source) map[string]promconfig.Header {
-	hs := make(map[string]promconfig.Header, len(src.Headers)+1)
+func headers(src *config.Source) map[string]header {
+	hs := make(map[string]header, len(src.Headers)+1)
 	for name, value := range src.Headers {
 		if src.Tenant != "" && http.CanonicalHeaderKey(name) == http.CanonicalHeaderKey(TenantHeader) {
 			continue
 		}
-		hs[http.CanonicalHeaderKey(name)] = promconfig.Header{Values: []string{value}}
+		hs[http.CanonicalHeaderKey(name)] = header{Values: []string{value}}
 	}
 	if src.Tenant != "" {
-		hs[TenantHeader] = promconfig.Header{Values: []string{src.Tenant}}
+		hs[TenantHeader] = header{Values: []string{src.Tenant}}
 	}
 	return hs
 }

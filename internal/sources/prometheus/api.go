@@ -4,9 +4,12 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strconv"
+	"strings"
 
 	v1 "github.com/prometheus/client_golang/api/prometheus/v1"
 
+	"github.com/secflow/secflow-budget/internal/secret"
 	"github.com/secflow/secflow-budget/internal/sources"
 	"github.com/secflow/secflow-budget/internal/sources/httpclient"
 )
@@ -78,5 +81,39 @@ func (c *Client) classifyState(ctx, reqCtx context.Context, info *httpclient.Res
 			"%s answered HTTP %d %s to %s: is this the base URL of a Prometheus-compatible API, and does it serve %s?",
 			c.http.Redacted, info.Status, http.StatusText(info.Status), path, path)
 	}
+	if errors.As(err, &apiErr) && info.Status/100 == 4 && !stateStatusOwnMessage(info.Status) {
+		// A status endpoint the server refuses (VictoriaMetrics: 400
+		// "unsupported path requested"): its own words say why.
+		return c.fail(sources.BadResponse, &v1.Error{Type: apiErr.Type, Msg: c.scrub(apiErr.Msg)},
+			"%s answered HTTP %d %s to %s%s", c.http.Redacted, info.Status, http.StatusText(info.Status), path, c.serverText(apiErr))
+	}
 	return c.classify(ctx, reqCtx, info, err)
+}
+
+// stateStatusOwnMessage: statuses whose classify message is better than
+// the server's text (credentials, rate limits), and whose body a gateway
+// may fill with what we sent.
+func stateStatusOwnMessage(status int) bool {
+	return status == http.StatusUnauthorized || status == http.StatusForbidden ||
+		status == http.StatusTooManyRequests || status == http.StatusProxyAuthRequired
+}
+
+// maxServerText bounds how much of a server's error text a message quotes.
+const maxServerText = 200
+
+// serverText is `: "TEXT"`, the server's own error text (the JSON error
+// envelope's error, else the body) on one line, cut at maxServerText and
+// masked; "" when the server said nothing.
+func (c *Client) serverText(apiErr *v1.Error) string {
+	text := apiErr.Detail
+	if body, ok := decodeErrorBody(text); ok && body.Error != "" {
+		text = body.Error
+	} else if apiErr.Type != v1.ErrClient && apiErr.Type != v1.ErrServer && apiErr.Msg != "" {
+		text = apiErr.Msg // decoded from a JSON error body already
+	}
+	text = sources.OneLine(text)
+	if text == "" || strings.HasPrefix(strings.TrimSpace(text), "<") {
+		return "" // nothing, or an HTML error page
+	}
+	return ": " + strconv.Quote(truncate(secret.Text(c.scrub(text)), maxServerText))
 }

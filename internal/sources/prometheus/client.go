@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/api"
@@ -33,6 +34,11 @@ type Client struct {
 	// sendsTenant is whether requests carry X-Scope-OrgID (tenant, or a
 	// header of that name): without it, Mimir's "no org id" gets a hint.
 	sendsTenant bool
+
+	// The engine behind the URL, asked once (Engine).
+	engineOnce sync.Once
+	engine     sources.Engine
+	engineWhy  string
 }
 
 var _ sources.PromQL = (*Client)(nil)

@@ -170,9 +170,12 @@ func (a *logAnswers) Query(ctx context.Context, query string, at time.Time) (mod
 // logReader feeds the entries of log files to an evaluator. The work
 // is spread over goroutines: one reads the files, in chunks of whole
 // lines, workers (one a core) decode the chunks and work out what
-// depends on a line alone (its hash, which patterns' literals it holds:
-// logql.Evaluator.PrepareLine), and the caller's goroutine takes the
-// decoded batches in file order to look up streams and evaluate. A
+// depends on a line alone (logql.Evaluator.PrepareLine: its hash, the
+// line filters' verdicts, the `| json` fields, helped by the quote
+// offsets found while unescaping the line), and the caller's goroutine
+// takes the decoded batches in file order to look up streams, drop
+// duplicates and count: a small share of the work, so that the workers
+// keep both cores busy. A
 // gzipped file is decoded as it is read, by the reading goroutine.
 // Batches are recycled: memory stays at a few of them whatever the size
 // of the files.
@@ -229,12 +232,14 @@ type logBatch struct {
 	ents []batchEntry
 	err  error // what stopped the reading after these entries, if anything
 
-	raw     []byte // whole lines to decode (the last may lack its '\n'), or nil
-	rawMode bool   // line numbers (entries', err's) count from the batch's first line
-	lines   int    // rawMode: the lines of raw
+	quotes  []int32 // the quotes of the kept lines (batchEntry.quotesFrom)
+	raw     []byte  // whole lines to decode (the last may lack its '\n'), or nil
+	rawMode bool    // line numbers (entries', err's) count from the batch's first line
+	lines   int     // rawMode: the lines of raw
 
 	firstSum [sha256.Size]byte // the hash of the line of ents[0]
 	preps    []logql.LinePrep  // by entry (a kept line): what PrepareLine gave
+	scratch  logql.LineScratch // what PrepareLine extracted for preps
 	ready    chan struct{}     // a worker is done with the batch
 }
 
@@ -245,14 +250,17 @@ type batchEntry struct {
 	labelEnd   int
 	textStart  int
 	textEnd    int // -1: outside every window, the line was not kept
+	// plain: the line holds no backslash, and its quotes are at the
+	// offsets quotes[quotesFrom:quotesTo] of the batch (logql.LineHint).
+	quotesFrom, quotesTo int32
+	plain                bool
 }
 
 func (r *logReader) readAll(ctx context.Context, files []string) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	after, until := r.ev.Window()
-	// The evaluator takes about a third of the work: more than a few
-	// workers would only hold more batches in memory.
+	// A worker a core: more would only hold more batches in memory.
 	workers := min(max(runtime.GOMAXPROCS(0), 1), maxLogWorkers)
 	ordered := make(chan *logBatch, batchesAhead)
 	work := make(chan *logBatch, workers)
@@ -315,11 +323,16 @@ func (r *logReader) readAll(ctx context.Context, files []string) error {
 // prepare works out, for each kept line of b, what depends on it alone.
 func (r *logReader) prepare(b *logBatch) {
 	b.preps = b.preps[:0]
+	b.scratch.Reset()
 	for i := range b.ents {
 		e := &b.ents[i]
 		var p logql.LinePrep
 		if e.textEnd >= 0 {
-			p = r.ev.PrepareLine(b.buf[e.textStart:e.textEnd])
+			var hint logql.LineHint
+			if e.plain {
+				hint = logql.LineHint{Quotes: b.quotes[e.quotesFrom:e.quotesTo], QuotesKnown: true}
+			}
+			p = r.ev.PrepareLine(b.buf[e.textStart:e.textEnd], e.ts, &b.scratch, hint)
 		}
 		b.preps = append(b.preps, p)
 	}
@@ -391,7 +404,7 @@ func (r *logReader) consume(b *logBatch) error {
 			} else if e.ts == tr.refTS && tr.lastTS != e.ts && maphash.Bytes(r.seed, text) == tr.refHash {
 				return r.twiceInFile(b.file, lineNo, tr)
 			}
-			r.ev.AddPrepared(ref.st, e.ts, text, b.preps[i])
+			r.ev.AddPrepared(ref.st, e.ts, text, &b.preps[i])
 		}
 		tr.lastTS = e.ts
 	}
@@ -437,6 +450,7 @@ func (d *logDecoder) newBatch(file string) *logBatch {
 	select {
 	case b = <-d.free:
 		b.buf, b.ents, b.err, b.raw, b.rawMode, b.lines = b.buf[:0], b.ents[:0], nil, b.raw[:0], false, 0
+		b.quotes = b.quotes[:0]
 	default:
 		b = &logBatch{buf: make([]byte, 0, batchBytes+64<<10), ents: make([]batchEntry, 0, batchEntries),
 			ready: make(chan struct{}, 1)}
@@ -550,7 +564,7 @@ func decodeChunk(b *logBatch, after, until int64) {
 			line = line[:len(line)-1] // as bufio.ScanLines
 		}
 		start := len(b.buf)
-		e, msg := decodeEntry(line, &b.buf, after, until)
+		e, msg := decodeEntry(line, &b.buf, &b.quotes, after, until)
 		if msg != "" {
 			b.buf = b.buf[:start]
 			b.err = &CorruptError{File: b.file, Line: n, Msg: msg}
@@ -570,7 +584,8 @@ func decodeChunk(b *logBatch, after, until int64) {
 // keepEntry is the batch entry of e, line n, its labels (and line, when
 // its time came after it) copied to *buf.
 func keepEntry(e rawEntry, n int, buf *[]byte, after, until int64) batchEntry {
-	be := batchEntry{ts: e.ts, lineNo: n, textStart: e.textStart, textEnd: e.textEnd}
+	be := batchEntry{ts: e.ts, lineNo: n, textStart: e.textStart, textEnd: e.textEnd,
+		quotesFrom: int32(e.quotesFrom), quotesTo: int32(e.quotesTo), plain: e.plain}
 	if be.textEnd < 0 && e.ts > after && e.ts <= until {
 		// The line came before the time: unescape it now.
 		be.textStart = len(*buf)
@@ -627,7 +642,7 @@ func (d *logDecoder) readFile(file string) bool {
 			return false
 		}
 		start := len(b.buf)
-		e, msg := decodeEntry(sc.Bytes(), &b.buf, d.after, d.until)
+		e, msg := decodeEntry(sc.Bytes(), &b.buf, &b.quotes, d.after, d.until)
 		if msg != "" {
 			b.buf = b.buf[:start]
 			return corrupt(n, msg)
@@ -741,11 +756,17 @@ type rawEntry struct {
 	// and line is the JSON string body, still escaped.
 	textStart, textEnd int
 	line               []byte
+	// plain: the unescaped line holds no backslash, and its quotes are
+	// at the offsets (*qs)[quotesFrom:quotesTo] (see decodeEntry).
+	quotesFrom, quotesTo int
+	plain                bool
 }
 
 // decodeEntry decodes one line of a log file, or says what is wrong
-// with it. Label names and values are checked by decodeLabels.
-func decodeEntry(b []byte, dst *[]byte, after, until int64) (rawEntry, string) {
+// with it. Label names and values are checked by decodeLabels. The
+// entry's line, when it is unescaped, goes to *dst, and the offsets of
+// its quotes to *qs.
+func decodeEntry(b []byte, dst *[]byte, qs *[]int32, after, until int64) (rawEntry, string) {
 	e := rawEntry{textEnd: -1}
 	var tsMsg string
 	i := skipBlank(b, 0)
@@ -835,12 +856,12 @@ func decodeEntry(b []byte, dst *[]byte, after, until int64) (rawEntry, string) {
 				e.line = b[i+1 : end-1]
 				break
 			}
-			e.textStart = len(*dst)
-			if end, *dst, msg = scanJSONStringUnquote(b, i, *dst); msg != "" {
-				*dst = (*dst)[:e.textStart]
+			e.textStart, e.quotesFrom = len(*dst), len(*qs)
+			if end, *dst, e.plain, msg = scanJSONStringUnquote(b, i, *dst, qs); msg != "" {
+				*dst, *qs = (*dst)[:e.textStart], (*qs)[:e.quotesFrom]
 				return e, "line: " + msg
 			}
-			e.textEnd = len(*dst)
+			e.textEnd, e.quotesTo = len(*dst), len(*qs)
 		default:
 			// Keys we do not know are skipped: later versions may add some.
 			if end, msg = skipJSONValue(b, i, 0); msg != "" {
@@ -1070,19 +1091,26 @@ func scanJSONString(b []byte, i int) (int, bool, string) {
 // surrogate U+FFFD. Plain bytes are copied eight at a time, whole words
 // written ahead of the check: the text is never longer than its escaped
 // form, so room for the rest of b and a word more is enough.
-func scanJSONStringUnquote(b []byte, i int, dst []byte) (int, []byte, string) {
+//
+// With qs not nil, the offset in the text of every '"' that a \" escape
+// gives is appended to *qs, and plain says whether those are all the
+// quotes and backslashes of the text (no \\ and no \u escape): what
+// logql.LineHint wants.
+func scanJSONStringUnquote(b []byte, i int, dst []byte, qs *[]int32) (end int, text []byte, plain bool, msg string) {
 	const (
 		ones  = 0x0101010101010101
 		highs = 0x8080808080808080
 	)
 	i++
 	w := len(dst)
+	base := w
+	plain = true
 	dst = slices.Grow(dst, len(b)-i+8)
 	buf := dst[:cap(dst)]
 	for {
-		for i+8 <= len(b) {
-			x := binary.LittleEndian.Uint64(b[i:])
-			binary.LittleEndian.PutUint64(buf[w:], x)
+		for i+8 <= len(b) && w+8 <= len(buf) {
+			x := binary.LittleEndian.Uint64(b[i : i+8 : i+8])
+			binary.LittleEndian.PutUint64(buf[w:w+8:w+8], x)
 			q := x ^ (ones * '"')
 			bs := x ^ (ones * '\\')
 			// As in skipPlain: the lowest flagged byte is a true hit.
@@ -1098,20 +1126,26 @@ func scanJSONStringUnquote(b []byte, i int, dst []byte) (int, []byte, string) {
 			i, w = i+1, w+1
 		}
 		if i >= len(b) {
-			return 0, buf[:w], "invalid JSON: unterminated string"
+			return 0, buf[:w], false, "invalid JSON: unterminated string"
 		}
 	special:
 		j := i
 		switch c := b[j]; {
 		case c == '"':
-			return j + 1, buf[:w], ""
+			return j + 1, buf[:w], plain, ""
 		case c == '\\':
 			if j+1 >= len(b) {
-				return 0, buf[:w], "invalid JSON: unterminated string"
+				return 0, buf[:w], false, "invalid JSON: unterminated string"
 			}
 			e := b[j+1]
 			switch e {
-			case '"', '\\', '/':
+			case '"':
+				if qs != nil {
+					*qs = append(*qs, int32(w-base))
+				}
+			case '\\':
+				plain = false
+			case '/':
 			case 'b':
 				e = '\b'
 			case 'f':
@@ -1123,8 +1157,9 @@ func scanJSONStringUnquote(b []byte, i int, dst []byte) (int, []byte, string) {
 			case 't':
 				e = '\t'
 			case 'u':
+				plain = false
 				if j+6 > len(b) || !isHex4(b[j+2:j+6]) {
-					return 0, buf[:w], fmt.Sprintf("invalid JSON: bad \\u escape at byte %d", j+1)
+					return 0, buf[:w], false, fmt.Sprintf("invalid JSON: bad \\u escape at byte %d", j+1)
 				}
 				r := hexRune(b[j+2 : j+6])
 				if r >= 0xD800 && r < 0xDC00 && j+12 <= len(b) && b[j+6] == '\\' && b[j+7] == 'u' && isHex4(b[j+8:j+12]) {
@@ -1141,12 +1176,12 @@ func scanJSONStringUnquote(b []byte, i int, dst []byte) (int, []byte, string) {
 				i = j + 6
 				continue
 			default:
-				return 0, buf[:w], fmt.Sprintf("invalid JSON: bad escape at byte %d", j+1)
+				return 0, buf[:w], false, fmt.Sprintf("invalid JSON: bad escape at byte %d", j+1)
 			}
 			buf[w] = e
 			i, w = j+2, w+1
 		default:
-			return 0, buf[:w], fmt.Sprintf("invalid JSON: control character %#02x in a string at byte %d (escape it)", c, j+1)
+			return 0, buf[:w], false, fmt.Sprintf("invalid JSON: control character %#02x in a string at byte %d (escape it)", c, j+1)
 		}
 	}
 }
@@ -1176,7 +1211,7 @@ func skipPlain(b []byte, i int) int {
 		highs = 0x8080808080808080
 	)
 	for ; i+8 <= len(b); i += 8 {
-		x := binary.LittleEndian.Uint64(b[i:])
+		x := binary.LittleEndian.Uint64(b[i : i+8 : i+8])
 		q := x ^ (ones * '"')
 		bs := x ^ (ones * '\\')
 		// A byte is zero in q or bs, or below 0x20 in x, exactly when

@@ -1,6 +1,7 @@
 package snapshot
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -181,9 +182,28 @@ func TestScanJSONStringUnquote(t *testing.T) {
 		}
 		pre := make([]byte, 3, 3+rng.IntN(64)) // with room to spare, or none
 		copy(pre, "pre")
-		gotEnd, got, gotMsg := scanJSONStringUnquote(s, 0, pre)
+		var qs []int32
+		gotEnd, got, plain, gotMsg := scanJSONStringUnquote(s, 0, pre, &qs)
 		if gotMsg != msg || (msg == "" && (gotEnd != end || string(got) != string(want))) {
 			t.Fatalf("%q: one pass %d %q %q, two %d %q %q", s, gotEnd, got, gotMsg, end, want, msg)
+		}
+		if msg != "" {
+			continue
+		}
+		// The quote offsets, when plain, are every quote of the text
+		// (after "pre"), and it has no backslash.
+		text := got[3:]
+		if wantPlain := !bytes.Contains(s[:end], []byte(`\\`)) && !bytes.Contains(s[:end], []byte(`\u`)); plain != wantPlain {
+			t.Fatalf("%q: plain %v, want %v", s, plain, wantPlain)
+		}
+		var wantQs []int32
+		for i, c := range text {
+			if c == '"' {
+				wantQs = append(wantQs, int32(i))
+			}
+		}
+		if plain && (fmt.Sprint(qs) != fmt.Sprint(wantQs) || bytes.IndexByte(text, '\\') >= 0) {
+			t.Fatalf("%q: quotes at %v, want %v (text %q)", s, qs, wantQs, text)
 		}
 	}
 }

@@ -55,6 +55,9 @@ type Manifest struct {
 	// Offline, every answer from the data they concern carries them (see
 	// CoveringPromQL). Optional.
 	Warnings []RecordedWarning
+	// Engines say which engine answered each source while recording
+	// (see RecordedEngine). Optional.
+	Engines []RecordedEngine
 }
 
 // RecordedWarning is one of the manifest's warnings. In manifest.yaml it
@@ -71,7 +74,7 @@ type RecordedWarning struct {
 
 // manifestKeys are the keys manifest.yaml may hold, in the order
 // WriteManifest writes them.
-var manifestKeys = []string{"version", "evaluated_at", "captured_from", "captured_at", "config_sha256", "tool_version", "description", "queries", "warnings"}
+var manifestKeys = []string{"version", "evaluated_at", "captured_from", "captured_at", "config_sha256", "tool_version", "description", "engines", "queries", "warnings"}
 
 // readManifest reads and validates dir/manifest.yaml. Unknown keys are
 // errors: a typo in evaluated_at must not silently become "now".
@@ -126,6 +129,12 @@ func parseManifest(file string, data []byte) (Manifest, error) {
 		var err error
 		if k.Value == "queries" {
 			if m.Queries, err = parseList(file, v, "queries", "query texts", "a query text"); err != nil {
+				return Manifest{}, err
+			}
+			continue
+		}
+		if k.Value == "engines" {
+			if m.Engines, err = parseEngines(file, v); err != nil {
 				return Manifest{}, err
 			}
 			continue
@@ -298,6 +307,7 @@ func WriteManifest(dir string, m Manifest) error {
 	if m.Description != "" {
 		fmt.Fprintf(&b, "description: %s\n", yamlString(m.Description))
 	}
+	writeEngines(&b, m.Engines)
 	if len(m.Queries) > 0 {
 		b.WriteString("queries:\n")
 		for _, q := range m.Queries {
