@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Makes sure prometheus and promtool (Debian's package `prometheus`) and
-# victoria-metrics and vmalert (Debian's package `victoria-metrics`) are
-# installed: the tests backfill and start a real Prometheus, and import into
-# and start a real VictoriaMetrics. Installs them when missing and we are
-# root; otherwise says how.
+# Makes sure prometheus and promtool (Debian's package `prometheus`),
+# victoria-metrics and vmalert (Debian's package `victoria-metrics`) and
+# prometheus-pushgateway (Debian's package of that name) are installed: the
+# tests backfill and start a real Prometheus, import into and start a real
+# VictoriaMetrics, and push to a real Pushgateway that Prometheus scrapes.
+# Installs them when missing and we are root; otherwise says how.
 set -euo pipefail
 missing=()
 if ! command -v prometheus >/dev/null 2>&1 || ! command -v promtool >/dev/null 2>&1; then
@@ -11,6 +12,9 @@ if ! command -v prometheus >/dev/null 2>&1 || ! command -v promtool >/dev/null 2
 fi
 if ! command -v victoria-metrics >/dev/null 2>&1 || ! command -v vmalert >/dev/null 2>&1; then
   missing+=(victoria-metrics)
+fi
+if ! command -v prometheus-pushgateway >/dev/null 2>&1; then
+  missing+=(prometheus-pushgateway)
 fi
 if [ "${#missing[@]}" -eq 0 ]; then
   exit 0
@@ -25,3 +29,4 @@ apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 command -v promtool >/dev/null
 command -v vmalert >/dev/null
+command -v prometheus-pushgateway >/dev/null

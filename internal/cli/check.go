@@ -50,6 +50,7 @@ type checkOptions struct {
 	baseline    string
 	// noStepSummary: no Markdown report appended to $GITHUB_STEP_SUMMARY.
 	noStepSummary bool
+	push          pushOptions
 
 	// resolved from the flags
 	atTime  time.Time
@@ -134,6 +135,7 @@ func newCheckCmd(io IO) *cobra.Command {
 	f.BoolVarP(&opts.quiet, "quiet", "q", false, "console: show only budgets that did not pass, and the summary")
 	f.StringVar(&opts.baseline, "baseline", "", "judge the budgets' regression limits against the JSON report `FILE` of an earlier run")
 	f.BoolVar(&opts.noStepSummary, "no-step-summary", false, "in GitHub Actions, do not append the Markdown report to $GITHUB_STEP_SUMMARY")
+	opts.push.register(c)
 	return c
 }
 
@@ -176,6 +178,9 @@ func (o *checkOptions) resolve() error {
 		o.targets = append(o.targets, reportTarget{format: format, path: stdoutPath(path), flag: "--report " + r})
 	}
 	if err := sameReportFiles(o.targets); err != nil {
+		return err
+	}
+	if err := o.push.resolve(); err != nil {
 		return err
 	}
 	return o.sources.validate()
@@ -261,7 +266,7 @@ func runCheck(ctx context.Context, o *checkOptions) error {
 	if in != nil {
 		code = in.code()
 	}
-	code, reportErrs := o.writeReports(run, code)
+	code, reportErrs := o.writeReports(ctx, run, code)
 	for _, err := range reportErrs {
 		fmt.Fprintln(o.io.Err, "error: "+err.Error())
 	}
@@ -479,8 +484,10 @@ func selectBudgets(plan []*checks.Planned, only, skip []string) ([]*checks.Plann
 // exit code with the reports it could not write. Files come first, stdout
 // last, so that no report claims an exit code the process does not
 // return: a report that cannot be written turns the code into 2, unless a
-// budget was violated (1) or a signal stopped the run (130, 143).
-func (o *checkOptions) writeReports(run *report.Run, code int) (int, []error) {
+// budget was violated (1) or a signal stopped the run (130, 143). The push
+// (--push) comes after the files are rendered and before they are put in
+// place, as a failed --push-required push changes the code too.
+func (o *checkOptions) writeReports(ctx context.Context, run *report.Run, code int) (int, []error) {
 	o.reported = true
 	if !o.io.lastWords.claim() {
 		return code, nil // Main stopped waiting and wrote what there was
@@ -527,6 +534,7 @@ func (o *checkOptions) writeReports(run *report.Run, code int) (int, []error) {
 				i--
 			}
 		}
+		code = o.pushRun(ctx, run, code)
 	}
 	for _, f := range files {
 		if err := f.p.Commit(); err != nil {

@@ -21,7 +21,7 @@ func (o *checkOptions) inGitHubActions() bool {
 // and inside GitHub Actions the workspace that annotations are relative to
 // and the cap on their number.
 func (o *checkOptions) reportOptions() report.Options {
-	opts := report.Options{Emoji: o.emoji(), Quiet: o.quiet}
+	opts := report.Options{Emoji: o.emoji(), Quiet: o.quiet, PushLabels: o.push.labelNames()}
 	if o.inGitHubActions() {
 		opts.GitHubActions = true
 		opts.Workspace = o.io.Getenv("GITHUB_WORKSPACE")

@@ -37,6 +37,7 @@ type Server struct {
 	// ConfigFile is the prometheus.yml that was generated for this server.
 	ConfigFile string
 
+	name    string // the program, for messages; "" is prometheus
 	log     *logBuffer
 	cmd     *exec.Cmd
 	done    chan struct{} // closed when the process has exited
@@ -269,7 +270,7 @@ func (s *Server) waitReady(timeout time.Duration) error {
 	case <-s.done:
 		return s.exitedEarly()
 	case <-deadline.C:
-		return fmt.Errorf("prometheus did not log its listen address within %s", timeout)
+		return fmt.Errorf("%s did not log its listen address within %s", s.program(), timeout)
 	}
 	client := &http.Client{Timeout: 2 * time.Second}
 	tick := time.NewTicker(pollInterval)
@@ -291,13 +292,20 @@ func (s *Server) waitReady(timeout time.Duration) error {
 		case <-s.done:
 			return s.exitedEarly()
 		case <-deadline.C:
-			return fmt.Errorf("prometheus at %s not ready within %s (last answer: %s)", s.URL, timeout, last)
+			return fmt.Errorf("%s at %s not ready within %s (last answer: %s)", s.program(), s.URL, timeout, last)
 		}
 	}
 }
 
 func (s *Server) exitedEarly() error {
-	return fmt.Errorf("prometheus exited during start-up (%v)", s.exitErr)
+	return fmt.Errorf("%s exited during start-up (%v)", s.program(), s.exitErr)
+}
+
+func (s *Server) program() string {
+	if s.name == "" {
+		return "prometheus"
+	}
+	return s.name
 }
 
 // stop sends SIGTERM, which lets Prometheus close the TSDB cleanly, and kills

@@ -1,5 +1,6 @@
 // Package report renders a finished Run in each format: console, json,
-// junit, markdown and github. A reporter takes an io.Writer and the Run; it
+// junit, markdown, github and openmetrics (the run as metrics, also what
+// check --push sends). A reporter takes an io.Writer and the Run; it
 // never queries and never decides an exit code. Files are written through
 // WriteFileAtomic so that a failed run never leaves half a report.
 //

@@ -112,4 +112,8 @@ type Options struct {
 	// FullReport names where every budget's results are when the Markdown
 	// report is cut to MaxMarkdownSize ("the JSON report r.json").
 	FullReport string
+	// PushLabels are the grouping label names of check --push: the
+	// openmetrics report renames result labels of these names, as the
+	// push must (see MetricFamilies).
+	PushLabels []string
 }

@@ -11,7 +11,7 @@ import (
 )
 
 // Formats are the report formats, in the order help texts list them.
-var Formats = []string{"console", "json", "junit", "markdown", "github"}
+var Formats = []string{"console", "json", "junit", "markdown", "github", "openmetrics"}
 
 // ParseFormat checks a --format or --report value.
 func ParseFormat(s string) (string, error) {
@@ -40,6 +40,8 @@ func Write(w io.Writer, format string, run *Run, opts Options) error {
 		write = WriteMarkdown
 	case "github":
 		write = WriteGitHub
+	case "openmetrics":
+		write = WriteOpenMetrics
 	default:
 		_, err := ParseFormat(format)
 		return err

@@ -141,7 +141,7 @@ func TestParseFormat(t *testing.T) {
 	if err == nil {
 		t.Fatal("ParseFormat(xml) succeeded")
 	}
-	want := `unknown report format "xml": want one of console, json, junit, markdown, github`
+	want := `unknown report format "xml": want one of console, json, junit, markdown, github, openmetrics`
 	if err.Error() != want {
 		t.Errorf("error = %q, want %q", err, want)
 	}
