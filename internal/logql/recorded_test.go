@@ -56,7 +56,18 @@ func loadRecorded(t *testing.T) (recordedMeta, []Entry) {
 	if err := json.Unmarshal(metaBytes, &meta); err != nil {
 		t.Fatal(err)
 	}
-	f, err := os.Open(filepath.Join(recordedDir, "logs.jsonl"))
+	entries := readRecordedEntries(t, filepath.Join(recordedDir, "logs.jsonl"))
+	if len(entries) != 3056 {
+		t.Fatalf("logs.jsonl: %d entries, want 3056", len(entries))
+	}
+	return meta, entries
+}
+
+// readRecordedEntries reads a logs.jsonl of recorded Loki data: the
+// entries as they were pushed.
+func readRecordedEntries(t *testing.T, path string) []Entry {
+	t.Helper()
+	f, err := os.Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,15 +93,18 @@ func loadRecorded(t *testing.T) (recordedMeta, []Entry) {
 	if err := sc.Err(); err != nil {
 		t.Fatal(err)
 	}
-	if len(entries) != 3056 {
-		t.Fatalf("logs.jsonl: %d entries, want 3056", len(entries))
-	}
-	return meta, entries
+	return entries
 }
 
 func readRecorded(t *testing.T, name string) recordedResponse {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(recordedDir, "responses", name+".json"))
+	return readRecordedResponse(t, filepath.Join(recordedDir, "responses", name+".json"))
+}
+
+// readRecordedResponse reads one recorded answer of Loki.
+func readRecordedResponse(t *testing.T, path string) recordedResponse {
+	t.Helper()
+	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,11 +1,9 @@
 package logql
 
 import (
-	"bufio"
 	"encoding/json"
 	"os"
 	"path/filepath"
-	"strconv"
 	"testing"
 	"time"
 )
@@ -40,32 +38,7 @@ func loadStructureRecorded(t *testing.T) ([]structureRequest, []Entry) {
 	if len(reqs) != 499 {
 		t.Fatalf("requests.json: %d requests, want 499", len(reqs))
 	}
-	f, err := os.Open(filepath.Join(structureDir, "logs.jsonl"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	var entries []Entry
-	sc := bufio.NewScanner(f)
-	sc.Buffer(nil, 1<<20)
-	for sc.Scan() {
-		var raw struct {
-			TS     string            `json:"ts"`
-			Labels map[string]string `json:"labels"`
-			Line   string            `json:"line"`
-		}
-		if err := json.Unmarshal(sc.Bytes(), &raw); err != nil {
-			t.Fatal(err)
-		}
-		ts, err := strconv.ParseInt(raw.TS, 10, 64)
-		if err != nil {
-			t.Fatal(err)
-		}
-		entries = append(entries, Entry{TS: ts, Labels: raw.Labels, Line: raw.Line})
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
-	}
+	entries := readRecordedEntries(t, filepath.Join(structureDir, "logs.jsonl"))
 	if len(entries) != 3012 {
 		t.Fatalf("logs.jsonl: %d entries, want 3012", len(entries))
 	}
@@ -74,15 +47,7 @@ func loadStructureRecorded(t *testing.T) ([]structureRequest, []Entry) {
 
 func readStructureResponse(t *testing.T, name string) recordedResponse {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(structureDir, "responses", name+".json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var r recordedResponse
-	if err := json.Unmarshal(b, &r); err != nil {
-		t.Fatal(err)
-	}
-	return r
+	return readRecordedResponse(t, filepath.Join(structureDir, "responses", name+".json"))
 }
 
 func TestRecordedLokiStructureAnswers(t *testing.T) {
