@@ -43,12 +43,8 @@ type Evaluator struct {
 	// in one pass over a line; nil when there are none.
 	lits *litSet
 
-	// What PrepareLine works out (prep.go): the line filters it runs and
-	// the `| json` fields it keeps, for entries after fltAfter and
-	// jsonAfter.
-	flts                []fltStage
-	fltAfter, jsonAfter int64
-	preJSON             parseResult
+	// prep is what PrepareLine reads (prep.go), apart from the rest.
+	prep *prepSetup
 
 	// Scratch space reused for every entry.
 	entry   entryCtx

@@ -297,3 +297,33 @@ func TestNarrowingKinds(t *testing.T) {
 		}
 	}
 }
+
+// Line filters none of whose regexps has a literal (no litSet at all):
+// PrepareLine runs them whole, and answers as AddLine does.
+func TestPrepareLineWithoutLiterals(t *testing.T) {
+	var qs []*Query
+	for _, expr := range []string{`sum(count_over_time({s="a"} |~ "\\d{4}" [1h]))`, `sum(count_over_time({s="a"} |= "ab" != "abc" [1h]))`} {
+		q, err := Parse(expr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		qs = append(qs, q)
+	}
+	at := time.Unix(1795718400, 0)
+	plain, prepared := NewEvaluator(at, qs...), NewEvaluator(at, qs...)
+	lbls := map[string]string{"s": "a"}
+	var scratch LineScratch
+	for n, line := range []string{"card 1234", "ab", "abc 9999", "x", "ab 12"} {
+		ts := at.UnixNano() - int64(n+1)*1e9
+		plain.AddLine(plain.Stream(lbls), ts, []byte(line))
+		p := prepared.PrepareLine([]byte(line), ts, &scratch, LineHint{})
+		prepared.AddPrepared(prepared.Stream(lbls), ts, []byte(line), &p)
+	}
+	for i, want := range []string{"{} 2\n", "{} 2\n"} {
+		v1, _ := plain.Result(i)
+		v2, _ := prepared.Result(i)
+		if vectorText(v1) != want || vectorText(v2) != want {
+			t.Errorf("%s: AddLine %s, AddPrepared %s, want %s", qs[i], vectorText(v1), vectorText(v2), want)
+		}
+	}
+}
