@@ -322,6 +322,7 @@ func (r *logReader) readAll(ctx context.Context, files []string) error {
 
 // prepare works out, for each kept line of b, what depends on it alone.
 func (r *logReader) prepare(b *logBatch) {
+	ev := r.ev // read once: the evaluating goroutine writes r meanwhile
 	b.preps = b.preps[:0]
 	b.scratch.Reset()
 	for i := range b.ents {
@@ -332,7 +333,7 @@ func (r *logReader) prepare(b *logBatch) {
 			if e.plain {
 				hint = logql.LineHint{Quotes: b.quotes[e.quotesFrom:e.quotesTo], QuotesKnown: true}
 			}
-			p = r.ev.PrepareLine(b.buf[e.textStart:e.textEnd], e.ts, &b.scratch, hint)
+			p = ev.PrepareLine(b.buf[e.textStart:e.textEnd], e.ts, &b.scratch, hint)
 		}
 		b.preps = append(b.preps, p)
 	}
