@@ -149,6 +149,15 @@ func TestI12VMAlertRules(t *testing.T) {
 		if strings.Contains(r.stdout, "not loaded in Prometheus") {
 			t.Errorf("the report still says not loaded in Prometheus:\n%s", r.stdout)
 		}
+		// The hint once, in the message; each alert says it is not loaded.
+		for _, res := range b.Results {
+			if res["note"] != "this server evaluates no rules" {
+				t.Errorf("%v: note %q", res["subject"], res["note"])
+			}
+		}
+		if n := strings.Count(r.stdout, "-vmalert.proxyURL"); n != 1 {
+			t.Errorf("the vmalert hint shows %d times in the JSON report, want once:\n%s", n, r.stdout)
+		}
 	})
 	t.Run("with vmalert", func(t *testing.T) {
 		vm := vmStart(t, "healthy", vmtest.WithVMAlert(filepath.Join(repo, "deploy", "alerts.yaml")))
