@@ -658,6 +658,11 @@ func TestI12VMOfflineDifferences(t *testing.T) {
 	if math.Abs(lv-18.2667) > 0.001 || math.Abs(ov-4.529) > 0.001 {
 		t.Errorf("task-throughput at 12:45: live %v, offline %v; the README says 18.27 and 4.53", lv, ov)
 	}
+	// The latencies then differ by up to 11%: task p99 413 s live, 367.5 s
+	// offline.
+	if lv, ov := value(live, "task-duration", 1), value(off, "task-duration", 1); math.Abs(lv-413) > 0.01 || math.Abs(ov-367.5) > 0.01 {
+		t.Errorf("task-duration p99 at 12:45: live %v, offline %v; the README says 413 and 367.5", lv, ov)
+	}
 	for i, b := range live.Budgets {
 		if b.Name == "task-throughput" && (b.Status != "pass" || off.Budgets[i].Status != "fail") {
 			t.Errorf("task-throughput at 12:45: live %s, offline %s; the README says pass and fail", b.Status, off.Budgets[i].Status)
