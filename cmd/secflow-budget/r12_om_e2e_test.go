@@ -14,7 +14,8 @@ import (
 // openmetrics report names the engine (secflow_budget_source_info), which
 // promtool accepts; a --push-label named like one of its labels renames it
 // in the report and in what a real Pushgateway accepts; offline, a
-// snapshot recorded from VictoriaMetrics names it too.
+// snapshot recorded from VictoriaMetrics names it too, and the Markdown
+// report says that live values may differ.
 func TestR12VMOpenMetricsSourceInfo(t *testing.T) {
 	vm := vmStart(t, "healthy")
 	const info = `secflow_budget_source_info{engine="victoriametrics",source="prometheus"}`
@@ -58,5 +59,13 @@ func TestR12VMOpenMetricsSourceInfo(t *testing.T) {
 	omPromtool(t, off.stdout)
 	if got := omParse(t, off.stdout); got[info] != 1 {
 		t.Errorf("offline: no %s 1 in:\n%s", info, off.stdout)
+	}
+
+	// The Markdown report of a passing offline run shows no budget's note:
+	// its footer says that live values may differ.
+	md := run(t, nil, "check", "--offline", dir, "--only", "queue-depth", "--format", "markdown")
+	expectCode(t, md, 0)
+	if want := "recorded from prometheus: VictoriaMetrics (version not reported); evaluated offline with Prometheus' engine: live values may differ"; !strings.Contains(md.stdout, want) {
+		t.Errorf("offline Markdown lacks %q:\n%s", want, md.stdout)
 	}
 }
