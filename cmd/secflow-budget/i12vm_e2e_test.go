@@ -149,6 +149,15 @@ func TestI12VMAlertRules(t *testing.T) {
 		if strings.Contains(r.stdout, "not loaded in Prometheus") {
 			t.Errorf("the report still says not loaded in Prometheus:\n%s", r.stdout)
 		}
+		// The hint once, in the message; each alert says it is not loaded.
+		for _, res := range b.Results {
+			if res["note"] != "this server evaluates no rules" {
+				t.Errorf("%v: note %q", res["subject"], res["note"])
+			}
+		}
+		if n := strings.Count(r.stdout, "-vmalert.proxyURL"); n != 1 {
+			t.Errorf("the vmalert hint shows %d times in the JSON report, want once:\n%s", n, r.stdout)
+		}
 	})
 	t.Run("with vmalert", func(t *testing.T) {
 		vm := vmStart(t, "healthy", vmtest.WithVMAlert(filepath.Join(repo, "deploy", "alerts.yaml")))
@@ -648,6 +657,11 @@ func TestI12VMOfflineDifferences(t *testing.T) {
 	lv, ov := value(live, "task-throughput", 0), value(off, "task-throughput", 0)
 	if math.Abs(lv-18.2667) > 0.001 || math.Abs(ov-4.529) > 0.001 {
 		t.Errorf("task-throughput at 12:45: live %v, offline %v; the README says 18.27 and 4.53", lv, ov)
+	}
+	// The latencies then differ by up to 11%: task p99 413 s live, 367.5 s
+	// offline.
+	if lv, ov := value(live, "task-duration", 1), value(off, "task-duration", 1); math.Abs(lv-413) > 0.01 || math.Abs(ov-367.5) > 0.01 {
+		t.Errorf("task-duration p99 at 12:45: live %v, offline %v; the README says 413 and 367.5", lv, ov)
 	}
 	for i, b := range live.Budgets {
 		if b.Name == "task-throughput" && (b.Status != "pass" || off.Budgets[i].Status != "fail") {

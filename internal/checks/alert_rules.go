@@ -603,7 +603,7 @@ func (c *AlertRulesCheck) Evaluate(ctx context.Context, env Env) (Evaluation, er
 		// than lacking these.
 		for i := range ev.Results {
 			if st, _ := extraString(ev.Results[i], "state"); st == "not_loaded" {
-				ev.Results[i].Note = NoRulerMessage
+				ev.Results[i].Note = noRulerNote
 			}
 		}
 		ev.Message = NoRulerMessage

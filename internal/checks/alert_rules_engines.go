@@ -14,6 +14,10 @@ import (
 // the same as lacking the required ones.
 const NoRulerMessage = "this server evaluates no rules (VictoriaMetrics: point `-vmalert.proxyURL` at vmalert; Prometheus: list the rule files under rule_files)"
 
+// noRulerNote is each required alert's note then: the hint is said once,
+// in the budget's message.
+const noRulerNote = "this server evaluates no rules"
+
 // sharedGroupErrors counts, per group (file and name), how many rules
 // report each last error, by its shape (errorShape). vmalert gives every
 // rule of a group the same long error when its datasource fails, each

@@ -23,6 +23,7 @@ const (
 	MetricHeadroom     = "secflow_budget_headroom_ratio"
 	MetricRunTimestamp = "secflow_budget_run_timestamp_seconds"
 	MetricRunExitCode  = "secflow_budget_run_exit_code"
+	MetricSourceInfo   = "secflow_budget_source_info"
 )
 
 // metricHelp is each metric's HELP text, in the order the report lists the
@@ -35,6 +36,7 @@ var metricHelp = []struct{ name, help string }{
 	{MetricHeadroom, "How far a result is from its hard limit, as a fraction of the limit; negative when past it."},
 	{MetricRunTimestamp, "The evaluation time of the run, in unix seconds."},
 	{MetricRunExitCode, "The exit code of the run."},
+	{MetricSourceInfo, "The engine that computed a source's numbers (offline: the one the snapshot was recorded from), in its labels; always 1."},
 }
 
 // MetricLabels are the labels the metrics set themselves; a result label
@@ -64,7 +66,8 @@ func WriteOpenMetrics(w io.Writer, run *Run, opts Options) error {
 
 // MetricFamilies are the run's metrics, for the openmetrics report and the
 // Pushgateway: one secflow_budget_status series per budget and status; per
-// result its value, limits and headroom; the run's time and exit code.
+// result its value, limits and headroom; the run's time and exit code; one
+// secflow_budget_source_info series per source the run names.
 //
 // What is left out rather than written as a number that would mislead: the
 // value (and so the headroom) of a result without data or whose value is
@@ -125,6 +128,9 @@ func MetricFamilies(run *Run, opts Options) []*dto.MetricFamily {
 		add(MetricRunTimestamp, nil, float64(t.Unix())+float64(t.Nanosecond())/1e9)
 	}
 	add(MetricRunExitCode, nil, float64(run.ExitCode))
+	for _, src := range run.Sources {
+		add(MetricSourceInfo, sourceInfoLabels(src, opts.PushLabels), 1)
+	}
 
 	var out []*dto.MetricFamily
 	for _, m := range metricHelp {

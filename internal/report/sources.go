@@ -41,20 +41,31 @@ func (s SourceInfo) engineName() string {
 
 // enginesText is "prometheus: VictoriaMetrics 1.79.5, loki: Loki 3.1.0"
 // live, "recorded from prometheus: VictoriaMetrics (version not reported)"
-// offline; "" when the run knows no source.
+// offline, followed by offlineDiffers when an engine's values cannot be
+// reproduced offline (the reports that show no budget's notes say it
+// there); "" when the run knows no source.
 func enginesText(run *Run) string {
 	if len(run.Sources) == 0 {
 		return ""
 	}
 	parts := make([]string, 0, len(run.Sources))
-	recorded := false
+	recorded, differs := false, false
 	for _, s := range run.Sources {
 		parts = append(parts, s.Name+": "+s.engineText())
 		recorded = recorded || s.Recorded
+		differs = differs || (s.Recorded && s.Note != "")
 	}
 	text := strings.Join(parts, ", ")
 	if recorded {
-		return "recorded from " + text
+		text = "recorded from " + text
+	}
+	if differs {
+		text += offlineDiffers
 	}
 	return text
 }
+
+// offlineDiffers follows the engines of an offline run whose snapshot was
+// recorded from an engine check --offline does not reproduce (see each
+// PromQL budget's note, and the JSON report's sources[].note).
+const offlineDiffers = "; evaluated offline with Prometheus' engine: live values may differ"

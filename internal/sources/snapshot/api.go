@@ -70,6 +70,9 @@ type State struct {
 	prometheus  *v1.RuntimeinfoResult
 	lokiPeriod  *time.Duration
 	haveRuntime bool
+	// promEngine is the engine the manifest records for the prometheus
+	// source ("" when it records none).
+	promEngine string
 }
 
 var (
@@ -83,6 +86,11 @@ var (
 // CLI reports as an unreadable snapshot.
 func (s *Snapshot) State() (*State, error) {
 	st := &State{dir: s.dir}
+	for _, e := range s.manifest.Engines {
+		if e.Source == "prometheus" {
+			st.promEngine = e.Engine
+		}
+	}
 	var err error
 	if st.rules, err = readEnvelope[v1.RulesResult](s.dir, RulesFile); err != nil {
 		return nil, err
@@ -150,6 +158,11 @@ func (st *State) Runtimeinfo(ctx context.Context) (v1.RuntimeinfoResult, error) 
 		return v1.RuntimeinfoResult{}, err
 	}
 	if st.prometheus == nil {
+		if st.promEngine == sources.EngineVictoriaMetrics {
+			// Not an omission a new snapshot would make up for.
+			return v1.RuntimeinfoResult{}, sources.Errorf(sources.Missing, sourceName,
+				"%s holds no Prometheus runtime information (%s): it was recorded from VictoriaMetrics, which does not serve /api/v1/status/runtimeinfo", st.dir, RuntimeFile)
+		}
 		return v1.RuntimeinfoResult{}, st.missingRuntime("prometheus", "the data of Prometheus' /api/v1/status/runtimeinfo")
 	}
 	return *st.prometheus, nil
