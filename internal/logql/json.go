@@ -378,10 +378,17 @@ type jsonExtractor struct {
 func (x *jsonExtractor) member(key, val []byte, t jsonType) error {
 	switch t {
 	case jsonString, jsonNumber, jsonBoolean:
-		if !x.res.wantAll && len(x.prefix) == 0 && !x.res.wants(view(key)) && isLabelName(key) {
-			return nil // A label no query reads.
+		var name string
+		if len(x.prefix) == 0 && isLabelName(key) {
+			// A top-level key that is a label name already: sanitizing
+			// would change nothing.
+			if !x.res.wantAll && !x.res.wants(view(key)) {
+				return nil // A label no query reads.
+			}
+			name = x.res.dedupName(view(key), x.base)
+		} else {
+			name = x.name(key)
 		}
-		name := x.name(key)
 		if name == "" || !x.res.wants(name) || x.res.has(name) {
 			return nil // The first of duplicate keys wins.
 		}

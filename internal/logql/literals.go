@@ -147,28 +147,40 @@ func (s *litSet) scan(line []byte) uint64 {
 // folded).
 func (l *litSearch) in(line []byte) bool {
 	n := len(l.lit)
-	for i := l.at; i+n-l.at <= len(line); i++ {
-		rest := line[i:]
-		j := bytes.IndexByte(rest, l.b1)
-		if l.b2 != l.b1 {
-			if j >= 0 {
-				rest = rest[:j] // the other case only counts before it
-			}
-			if k := bytes.IndexByte(rest, l.b2); k >= 0 {
-				j = k
+	// The next place of each spelling of the rare byte at or after i
+	// (-1: none left, -2: not looked for yet): a folded literal's two
+	// spellings are each looked for once per place, not again for every
+	// candidate of the other.
+	n1, n2 := -2, -2
+	if l.b2 == l.b1 {
+		n2 = -1
+	}
+	for i := l.at; i+n-l.at <= len(line); {
+		if n1 != -1 && n1 < i {
+			if n1 = bytes.IndexByte(line[i:], l.b1); n1 >= 0 {
+				n1 += i
 			}
 		}
-		if j < 0 {
+		if n2 != -1 && n2 < i {
+			if n2 = bytes.IndexByte(line[i:], l.b2); n2 >= 0 {
+				n2 += i
+			}
+		}
+		p := n1
+		if p < 0 || (n2 >= 0 && n2 < p) {
+			p = n2
+		}
+		if p < 0 {
 			return false
 		}
-		i += j
-		start := i - l.at
+		start := p - l.at
 		if start+n > len(line) {
 			return false
 		}
 		if l.equalAt(line[start : start+n]) {
 			return true
 		}
+		i = p + 1
 	}
 	return false
 }
