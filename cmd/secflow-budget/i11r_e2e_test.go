@@ -65,3 +65,43 @@ func TestI11rPushRequiredDirectOutput(t *testing.T) {
 		t.Fatal("the FIFO's reader got nothing")
 	}
 }
+
+// TestI11rDashboardsWaiverMessage: a waiver of one failing panel target
+// keeps the dashboards budget's own message (the count, the next failing
+// target, its file and why), not a bare "SUBJECT 0"; waiving both makes
+// the budget waived.
+func TestI11rDashboardsWaiverMessage(t *testing.T) {
+	degraded, err := filepath.Abs(filepath.Join(repo, "testdata", "snapshots", "degraded"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	dashCopyGrafana(t, dir)
+	budget := "version: 1\nbudgets:\n  - name: secflow-dashboards\n    type: dashboards\n    files: [deploy/grafana/secflow.json]\n"
+	waiver := func(subject string) string {
+		return "  - budget: secflow-dashboards\n    subject: " + subject +
+			"\n    reason: the GC exporter moves\n    owner: '@secflow/platform'\n    expires: 2099-12-31\n"
+	}
+	cfg := filepath.Join(dir, "budgets.yaml")
+	for _, tc := range []struct {
+		waivers     string
+		status, msg string
+		code        int
+	}{
+		{waiver("SecFlow / Bytes reclaimed per GC run / A"), "fail",
+			"11/13 panel targets parse and have data, 1 waived; SecFlow / GC runs and reclaimed bytes per hour / B (deploy/grafana/secflow.json): no data: no series for secflow_gc_reclaimed_bytes_total", 1},
+		{waiver("SecFlow / Bytes reclaimed per GC run / A") + waiver("SecFlow / GC runs and reclaimed bytes per hour / B"), "waived",
+			"11/13 panel targets parse and have data; SecFlow / Bytes reclaimed per GC run / A (deploy/grafana/secflow.json): no data: no series for secflow_gc_reclaimed_bytes_total (and 1 more) (waived until 2099-12-31 by @secflow/platform)", 0},
+	} {
+		if err := os.WriteFile(cfg, []byte(budget+"waivers:\n"+tc.waivers), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		r := runIn(t, dir, nil, "check", "--offline", degraded, "--format", "json")
+		expectCode(t, r, tc.code)
+		var rep dashReport
+		mustJSON(t, r.stdout, &rep)
+		if b := rep.Budgets[0]; b.Status != tc.status || b.Message != tc.msg {
+			t.Errorf("got %s %q\nwant %s %q", b.Status, b.Message, tc.status, tc.msg)
+		}
+	}
+}
