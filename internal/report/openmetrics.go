@@ -5,6 +5,7 @@ import (
 	"io"
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 
 	dto "github.com/prometheus/client_model/go"
@@ -21,6 +22,7 @@ const (
 	MetricLimit        = "secflow_budget_limit"
 	MetricWarnLimit    = "secflow_budget_warn_limit"
 	MetricHeadroom     = "secflow_budget_headroom_ratio"
+	MetricSourceInfo   = "secflow_budget_source_info"
 	MetricRunTimestamp = "secflow_budget_run_timestamp_seconds"
 	MetricRunExitCode  = "secflow_budget_run_exit_code"
 )
@@ -33,6 +35,7 @@ var metricHelp = []struct{ name, help string }{
 	{MetricLimit, "The hard limit of a budget's result."},
 	{MetricWarnLimit, "The warn (soft) limit of a budget's result."},
 	{MetricHeadroom, "How far a result is from its hard limit, as a fraction of the limit; negative when past it."},
+	{MetricSourceInfo, "1 for each source the run's numbers come from: its engine and version, and whether a snapshot recorded it (offline)."},
 	{MetricRunTimestamp, "The evaluation time of the run, in unix seconds."},
 	{MetricRunExitCode, "The exit code of the run."},
 }
@@ -64,7 +67,8 @@ func WriteOpenMetrics(w io.Writer, run *Run, opts Options) error {
 
 // MetricFamilies are the run's metrics, for the openmetrics report and the
 // Pushgateway: one secflow_budget_status series per budget and status; per
-// result its value, limits and headroom; the run's time and exit code.
+// result its value, limits and headroom; one info series per source (the
+// engine of the JSON report's sources); the run's time and exit code.
 //
 // What is left out rather than written as a number that would mislead: the
 // value (and so the headroom) of a result without data or whose value is
@@ -119,6 +123,12 @@ func MetricFamilies(run *Run, opts Options) []*dto.MetricFamily {
 				add(MetricWarnLimit, labels, l)
 			}
 		}
+	}
+	for _, src := range run.Sources {
+		add(MetricSourceInfo, sortedPairs(map[string]string{
+			"source": src.Name, "engine": src.engineName(), "version": src.Version,
+			"recorded": strconv.FormatBool(src.Recorded),
+		}), 1)
 	}
 	if !run.EvaluatedAt.IsZero() {
 		t := run.EvaluatedAt

@@ -266,3 +266,56 @@ func TestOpenMetricsPushLabelsRenamed(t *testing.T) {
 		t.Errorf("a run without evaluation time has %s:\n%s", MetricRunTimestamp, strings.Join(got, "\n"))
 	}
 }
+
+// TestOpenMetricsSources: the engines the JSON report lists in sources
+// are secflow_budget_source_info series, live and offline (recorded), and
+// promtool accepts them; a run that knows no source has none.
+func TestOpenMetricsSources(t *testing.T) {
+	info := func(text string) []string {
+		var out []string
+		for _, line := range strings.Split(text, "\n") {
+			if strings.Contains(line, "secflow_budget_source_info") {
+				out = append(out, line)
+			}
+		}
+		return out
+	}
+	for _, tc := range []struct {
+		offline bool
+		want    []string
+	}{
+		{false, []string{
+			"# HELP secflow_budget_source_info 1 for each source the run's numbers come from: its engine and version, and whether a snapshot recorded it (offline).",
+			"# TYPE secflow_budget_source_info gauge",
+			`secflow_budget_source_info{engine="victoriametrics",recorded="false",source="prometheus",version=""} 1.0`,
+			`secflow_budget_source_info{engine="loki",recorded="false",source="loki",version="3.1.0"} 1.0`,
+		}},
+		{true, []string{
+			"# HELP secflow_budget_source_info 1 for each source the run's numbers come from: its engine and version, and whether a snapshot recorded it (offline).",
+			"# TYPE secflow_budget_source_info gauge",
+			`secflow_budget_source_info{engine="victoriametrics",recorded="true",source="prometheus",version=""} 1.0`,
+			`secflow_budget_source_info{engine="loki",recorded="true",source="loki",version="3.1.0"} 1.0`,
+		}},
+	} {
+		text := render(t, "openmetrics", engineRun(tc.offline), Options{})
+		if got := info(text); strings.Join(got, "\n") != strings.Join(tc.want, "\n") {
+			t.Errorf("offline %v: source info:\n%s\nwant:\n%s", tc.offline, strings.Join(got, "\n"), strings.Join(tc.want, "\n"))
+		}
+		// The run's own series come after the sources.
+		if i, j := strings.Index(text, "secflow_budget_source_info{"), strings.Index(text, "secflow_budget_run_exit_code "); i < 0 || j < i {
+			t.Errorf("offline %v: source info not before the run's series:\n%s", tc.offline, text)
+		}
+		if promtool, err := exec.LookPath("promtool"); err == nil {
+			cmd := exec.Command(promtool, "check", "metrics")
+			cmd.Stdin = strings.NewReader(text)
+			if out, err := cmd.CombinedOutput(); err != nil || len(out) > 0 {
+				t.Errorf("offline %v: promtool check metrics: %v\n%s", tc.offline, err, out)
+			}
+		} else if !testing.Short() {
+			t.Fatalf("promtool not found: %v", err)
+		}
+	}
+	if got := info(render(t, "openmetrics", metricsRun(), Options{})); len(got) != 0 {
+		t.Errorf("a run without sources has source info: %q", got)
+	}
+}
