@@ -125,10 +125,7 @@ func MetricFamilies(run *Run, opts Options) []*dto.MetricFamily {
 		}
 	}
 	for _, src := range run.Sources {
-		add(MetricSourceInfo, sortedPairs(map[string]string{
-			"source": src.Name, "engine": src.engineName(), "version": src.Version,
-			"recorded": strconv.FormatBool(src.Recorded),
-		}), 1)
+		add(MetricSourceInfo, sourceInfoLabels(src, opts.PushLabels), 1)
 	}
 	if !run.EvaluatedAt.IsZero() {
 		t := run.EvaluatedAt
@@ -205,6 +202,25 @@ func resultLabels(o *checks.Outcome, r *checks.Result, reserved []string) []*dto
 			m = "result_" + m
 		}
 		set[m] = r.Labels[n]
+	}
+	return sortedPairs(set)
+}
+
+// sourceInfoLabels are the labels of a source's info series. One named
+// like a grouping label of the push (which the push would refuse) is
+// prefixed source_ (as often as it takes): --push-label version=1.2 gives
+// source_version.
+func sourceInfoLabels(src SourceInfo, pushLabels []string) []*dto.LabelPair {
+	own := map[string]string{
+		"source": src.Name, "engine": src.engineName(), "version": src.Version,
+		"recorded": strconv.FormatBool(src.Recorded),
+	}
+	set := map[string]string{}
+	for n, v := range own {
+		for slices.Contains(pushLabels, n) {
+			n = "source_" + n
+		}
+		set[n] = v
 	}
 	return sortedPairs(set)
 }

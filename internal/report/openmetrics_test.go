@@ -318,4 +318,10 @@ func TestOpenMetricsSources(t *testing.T) {
 	if got := info(render(t, "openmetrics", metricsRun(), Options{})); len(got) != 0 {
 		t.Errorf("a run without sources has source info: %q", got)
 	}
+	// A grouping label of the push named like one of the info's labels:
+	// the push would refuse the series, so the info's label is renamed.
+	got := info(render(t, "openmetrics", engineRun(false), Options{PushLabels: []string{"version", "source", "source_source"}}))
+	if len(got) != 4 || got[3] != `secflow_budget_source_info{engine="loki",recorded="false",source_source_source="loki",source_version="3.1.0"} 1.0` {
+		t.Errorf("with push labels version, source and source_source: %q", got)
+	}
 }
