@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -103,5 +104,35 @@ func TestI11rDashboardsWaiverMessage(t *testing.T) {
 		if b := rep.Budgets[0]; b.Status != tc.status || b.Message != tc.msg {
 			t.Errorf("got %s %q\nwant %s %q", b.Status, b.Message, tc.status, tc.msg)
 		}
+	}
+}
+
+// TestI11rOpenMetricsSourceInfo: offline from a snapshot that recorded
+// its engines, the openmetrics report says which engine computed the
+// numbers, as the JSON report's sources do; promtool accepts it.
+func TestI11rOpenMetricsSourceInfo(t *testing.T) {
+	healthy := filepath.Join(repo, "testdata", "snapshots", "healthy")
+	snap := t.TempDir()
+	for _, name := range []string{"manifest.yaml", "metrics.om"} {
+		b, err := os.ReadFile(filepath.Join(healthy, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if name == "manifest.yaml" {
+			b = append(b, "engines:\n  - source: prometheus\n    engine: victoriametrics\n    version: \"1.110.0\"\n    offline_parity: \"VictoriaMetrics evaluates MetricsQL\"\n"...)
+		}
+		if err := os.WriteFile(filepath.Join(snap, name), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r := run(t, nil, "check", "--offline", snap, "--only", "task-duration", "--format", "openmetrics")
+	expectCode(t, r, 0)
+	omPromtool(t, r.stdout)
+	want := "# HELP secflow_budget_source_info 1 for each source the run's numbers come from: its engine and version, and whether a snapshot recorded it (offline).\n" +
+		"# TYPE secflow_budget_source_info gauge\n" +
+		`secflow_budget_source_info{engine="victoriametrics",recorded="true",source="prometheus",version="1.110.0"} 1.0` + "\n" +
+		"# HELP secflow_budget_run_timestamp_seconds"
+	if !strings.Contains(r.stdout, want) {
+		t.Errorf("openmetrics report lacks\n%s\n---\n%s", want, r.stdout)
 	}
 }
