@@ -136,3 +136,48 @@ func TestI11rOpenMetricsSourceInfo(t *testing.T) {
 		t.Errorf("openmetrics report lacks\n%s\n---\n%s", want, r.stdout)
 	}
 }
+
+// TestI11rInitLogStructure: init budgets log_structure from what it sees.
+// On the recorded Loki data (testdata/loki/structure) the JSON parser
+// finds trace_id and span_id in three services' lines (truth.json:
+// gateway 343 of 403, proxy 74 of 251, scanner 253 of 329) and none in
+// ledger's: one budget for the three, whose limit is the lowest share
+// divided by the headroom, and ledger named as not budgeted; check passes
+// on it. The fixtures' logs carry no trace ids: a note, no budget.
+func TestI11rInitLogStructure(t *testing.T) {
+	snap := t.TempDir()
+	logs, err := os.ReadFile(filepath.Join(repo, lsStructureDir, "logs.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(snap, "logs.jsonl"), logs, 0o644)
+	os.WriteFile(filepath.Join(snap, "manifest.yaml"), []byte("version: 1\nevaluated_at: 2026-11-27T09:30:00Z\n"), 0o644)
+	out := filepath.Join(t.TempDir(), "budgets.yaml")
+	r := run(t, nil, "init", "--offline", snap, "-o", out)
+	expectCode(t, r, 0)
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"# - log_structure: no line of service ledger carries trace_id and span_id\n",
+		"  # observed 2026-11-27T09:30:00Z over 1h: lines with the JSON fields trace_id and span_id: gateway 85.11%, proxy 29.48%, scanner 76.9%\n" +
+			"  # limit: today's lowest share divided by the headroom 1.25, rounded down to a whole percent\n" +
+			"  - name: log-structure\n    type: log_structure\n    selector: '{service=~\"gateway|proxy|scanner\"}'\n    by: [service]\n    parser: json\n    min_share: 23%\n",
+	} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("init wrote no\n%s\n---\n%s", want, b)
+		}
+	}
+	r = run(t, nil, "check", "-c", out, "--offline", snap, "--only", "log-structure", "--no-emoji")
+	expectCode(t, r, 0)
+	if !strings.Contains(r.stdout, `structured{service="proxy"} 29.48% >= 23%`) {
+		t.Errorf("check on init's file:\n%s", r.stdout)
+	}
+
+	r = run(t, nil, "init", "--offline", "testdata/snapshots/healthy", "-o", "-")
+	expectCode(t, r, 0)
+	if !strings.Contains(r.stdout, "# - log_structure: no line carries trace_id and span_id (JSON or logfmt fields)\n") || strings.Contains(r.stdout, "type: log_structure") {
+		t.Errorf("init on the fixtures (no trace ids):\n%s", r.stdout)
+	}
+}
