@@ -181,3 +181,92 @@ func TestI11rInitLogStructure(t *testing.T) {
 		t.Errorf("init on the fixtures (no trace ids):\n%s", r.stdout)
 	}
 }
+
+// TestI11rDefaultsRegressionNewTypes: with defaults.regression
+// {max_increase: 20%}, a dashboard fixed since the baseline (its panel
+// targets 0 → 1) and a log_structure share that doubled are no
+// regression; a share that fell is judged only by a max_decrease.
+func TestI11rDefaultsRegressionNewTypes(t *testing.T) {
+	dir := t.TempDir()
+	dashCopyGrafana(t, dir)
+	snap := t.TempDir()
+	logs, err := os.ReadFile(filepath.Join(repo, lsStructureDir, "logs.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(snap, "logs.jsonl"), logs, 0o644)
+	os.WriteFile(filepath.Join(snap, "manifest.yaml"), []byte("version: 1\nevaluated_at: 2026-11-27T09:30:00Z\n"), 0o644)
+	cfg := filepath.Join(dir, "budgets.yaml")
+	write := func(defaults string) {
+		text := "version: 1\ndefaults:\n  regression: " + defaults + "\nbudgets:\n" +
+			"  - name: secflow-dashboards\n    type: dashboards\n    files: [deploy/grafana/secflow.json]\n" +
+			"  - name: log-structure\n    type: log_structure\n    selector: '{service=~\"gateway|scanner\"}'\n    min_share: 10%\n"
+		if err := os.WriteFile(cfg, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("{max_increase: 20%}")
+	degraded, _ := filepath.Abs(filepath.Join(repo, "testdata", "snapshots", "degraded"))
+	healthy, _ := filepath.Abs(filepath.Join(repo, "testdata", "snapshots", "healthy"))
+
+	// The dashboards baseline: degraded, where two GC panels have no data.
+	base := filepath.Join(dir, "dash-base.json")
+	r := runIn(t, dir, nil, "check", "--offline", degraded, "--only", "secflow-dashboards", "--format", "json", "-o", base)
+	expectCode(t, r, 1)
+	r = runIn(t, dir, nil, "check", "--offline", healthy, "--only", "secflow-dashboards", "--baseline", base, "--format", "json")
+	expectCode(t, r, 0)
+	var rep struct {
+		Budgets []struct {
+			Name, Status, Message string
+			Regression            struct{ Status string }
+			Results               []struct {
+				Subject, Status, Regression string
+				Labels                      map[string]string
+				Value, Baseline             *float64
+			}
+		}
+	}
+	mustJSON(t, r.stdout, &rep)
+	if b := rep.Budgets[0]; b.Status != "pass" || b.Regression.Status != "none" || b.Message != "13/13 panel targets parse and have data" {
+		t.Errorf("dashboards fixed since the baseline: %s %q, regression %s", b.Status, b.Message, b.Regression.Status)
+	}
+
+	// The log_structure baseline: today's report with every share halved.
+	r = runIn(t, dir, nil, "check", "--offline", snap, "--only", "log-structure", "--format", "json")
+	expectCode(t, r, 0)
+	var raw map[string]any
+	mustJSON(t, r.stdout, &raw)
+	for _, res := range raw["budgets"].([]any)[0].(map[string]any)["results"].([]any) {
+		m := res.(map[string]any)
+		m["value"] = m["value"].(float64) / 2
+	}
+	halved := filepath.Join(dir, "ls-base.json")
+	os.WriteFile(halved, []byte(js(raw)), 0o644)
+	r = runIn(t, dir, nil, "check", "--offline", snap, "--only", "log-structure", "--baseline", halved, "--format", "json")
+	expectCode(t, r, 0)
+	mustJSON(t, r.stdout, &rep)
+	if b := rep.Budgets[0]; b.Status != "pass" || b.Regression.Status != "none" {
+		t.Errorf("log_structure shares doubled since the baseline: %s %q, regression %s", b.Status, b.Message, b.Regression.Status)
+	}
+
+	// Against a baseline of twice today's shares, max_decrease 20% fails.
+	for _, res := range raw["budgets"].([]any)[0].(map[string]any)["results"].([]any) {
+		m := res.(map[string]any)
+		m["value"] = m["value"].(float64) * 4
+	}
+	doubled := filepath.Join(dir, "ls-base2.json")
+	os.WriteFile(doubled, []byte(js(raw)), 0o644)
+	write("{max_increase: 20%, max_decrease: 20%}")
+	r = runIn(t, dir, nil, "check", "--offline", snap, "--only", "log-structure", "--baseline", doubled, "--format", "json")
+	expectCode(t, r, 1)
+	mustJSON(t, r.stdout, &rep)
+	b := rep.Budgets[0]
+	if b.Status != "fail" || b.Regression.Status != "fail" {
+		t.Errorf("log_structure shares halved since the baseline: %s %q, regression %s", b.Status, b.Message, b.Regression.Status)
+	}
+	for _, res := range b.Results {
+		if res.Regression != "fail" || res.Baseline == nil || res.Value == nil || *res.Baseline != 2**res.Value {
+			t.Errorf("%s %v: regression %s, value %v, baseline %v", res.Subject, res.Labels, res.Regression, res.Value, res.Baseline)
+		}
+	}
+}

@@ -393,7 +393,11 @@ func (c *DashboardsCheck) message(rs []Result) string {
 					file, _ = kv.Value.(string)
 				}
 			}
-			failed = append(failed, fmt.Sprintf("%s (%s): %s", r.Subject, file, r.Note))
+			why := r.Note
+			if why == "" && r.RegressionLimit != "" {
+				why = "regressed past " + r.RegressionLimit
+			}
+			failed = append(failed, fmt.Sprintf("%s (%s): %s", r.Subject, file, why))
 		}
 	}
 	what := "parse and have data"
