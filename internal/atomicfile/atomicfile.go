@@ -48,6 +48,7 @@ type Pending struct {
 	path   string // as given, for messages
 	target string // path with every symbolic link resolved
 	direct bool   // a FIFO, device or /dev/stdout: written in place
+	buf    []byte // a direct target's content, written by Commit
 	perm   fs.FileMode
 	tmp    *os.File
 	done   bool
@@ -95,13 +96,19 @@ func Begin(path string) (*Pending, error) {
 
 // Write (re)writes the pending file's content through write: each call
 // replaces what an earlier one wrote. A direct target (a FIFO, a device)
-// is written at once and can be written only once.
+// keeps the content in memory; Commit writes it, once.
 func (p *Pending) Write(write func(io.Writer) error) error {
 	if p.done {
 		return fmt.Errorf("writing %s: already finished", p.path)
 	}
 	if p.direct {
-		return p.writeDirect(write)
+		// Rendered first, so that a failing writer leaves the target untouched.
+		var buf bytes.Buffer
+		if err := write(&buf); err != nil {
+			return fmt.Errorf("writing %s: %w", p.path, err)
+		}
+		p.buf = buf.Bytes()
+		return nil
 	}
 	if _, err := p.tmp.Seek(0, io.SeekStart); err != nil {
 		return fmt.Errorf("writing %s: %w", p.path, err)
@@ -119,13 +126,7 @@ func (p *Pending) Write(write func(io.Writer) error) error {
 	return nil
 }
 
-func (p *Pending) writeDirect(write func(io.Writer) error) (err error) {
-	p.done = true
-	// Rendered first, so that a failing writer leaves the target untouched.
-	var buf bytes.Buffer
-	if err := write(&buf); err != nil {
-		return fmt.Errorf("writing %s: %w", p.path, err)
-	}
+func (p *Pending) commitDirect() (err error) {
 	// O_APPEND: /dev/stdout redirected to a file (>> log) must not
 	// overwrite what is already there; a FIFO or device ignores it.
 	f, err := os.OpenFile(p.target, os.O_WRONLY|os.O_APPEND, 0)
@@ -137,19 +138,23 @@ func (p *Pending) writeDirect(write func(io.Writer) error) (err error) {
 			err = fmt.Errorf("writing %s: %w", p.path, cerr)
 		}
 	}()
-	if _, err := f.Write(buf.Bytes()); err != nil {
+	if _, err := f.Write(p.buf); err != nil {
 		return fmt.Errorf("writing %s: %w", p.path, err)
 	}
 	return nil
 }
 
 // Commit puts the written file in place: synced, with the mode of the file
-// it replaces (0644 for a new one), renamed over the resolved target.
+// it replaces (0644 for a new one), renamed over the resolved target. A
+// direct target gets the last content Write gave it.
 func (p *Pending) Commit() error {
 	if p.done {
 		return nil
 	}
 	p.done = true
+	if p.direct {
+		return p.commitDirect()
+	}
 	committed := false
 	defer func() {
 		if !committed {

@@ -315,3 +315,50 @@ func mustLink(t *testing.T, target, link string) string {
 	}
 	return link
 }
+
+// TestPendingDirectRewrite: a FIFO (or device) target may be written
+// several times before Commit, like a regular file; the reader gets only
+// the last content, once. check re-renders its reports when a failed
+// --push-required push changes the exit code: -o /dev/null used to fail
+// there with "already finished".
+func TestPendingDirectRewrite(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "report.fifo")
+	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
+		t.Fatalf("mkfifo (a FIFO is what this case reads): %v", err)
+	}
+	p, err := Begin(fifo)
+	if err != nil {
+		t.Fatalf("Begin: %v", err)
+	}
+	for _, s := range []string{"exit code 0\n", "exit code 3\n"} {
+		if err := p.Write(writeString(s)); err != nil {
+			t.Fatalf("Write(%q): %v", s, err)
+		}
+	}
+	got := make(chan string, 1)
+	go func() {
+		f, err := os.Open(fifo)
+		if err != nil {
+			got <- "open: " + err.Error()
+			return
+		}
+		defer f.Close()
+		b, _ := io.ReadAll(f)
+		got <- string(b)
+	}()
+	if err := p.Commit(); err != nil {
+		t.Fatalf("Commit: %v", err)
+	}
+	select {
+	case s := <-got:
+		if s != "exit code 3\n" {
+			t.Errorf("reader got %q, want only the last write", s)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the reader got nothing")
+	}
+	if err := p.Write(writeString("late")); err == nil || !strings.Contains(err.Error(), "already finished") {
+		t.Errorf("Write after Commit: %v, want already finished", err)
+	}
+}

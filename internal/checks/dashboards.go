@@ -336,8 +336,6 @@ func (c *DashboardsCheck) Evaluate(ctx context.Context, env Env) (Evaluation, er
 	if len(c.targets) == 0 {
 		return Evaluation{Missing: "the dashboards have no Prometheus or Loki panel target with an expression"}, nil
 	}
-	var failed []string
-	undecided := 0
 	for _, t := range c.targets {
 		r := Result{Subject: t.subject, Labels: map[string]string{}, Value: F(0), Status: Fail}
 		series := -1
@@ -367,30 +365,59 @@ func (c *DashboardsCheck) Evaluate(ctx context.Context, env Env) (Evaluation, er
 		if series >= 0 {
 			r.Extra = append(r.Extra, KV{Key: "series", Value: float64(series)})
 		}
+		ev.Results = append(ev.Results, r)
+	}
+	ev.Remessage = c.message
+	ev.Message = c.message(ev.Results)
+	return ev, nil
+}
+
+// message counts the targets that parse (and have data) and names the
+// first that does not, with its file and why. It is made again after
+// waivers: a waived target is counted apart, never named as failing.
+func (c *DashboardsCheck) message(rs []Result) string {
+	var failed []string
+	ok, undecided, waived := 0, 0, 0
+	for _, r := range rs {
 		switch r.Status {
-		case Fail:
-			failed = append(failed, fmt.Sprintf("%s (%s): %s", t.subject, t.file, r.Note))
+		case Pass:
+			ok++
 		case Error:
 			undecided++
+		case Waived:
+			waived++
+		default: // fail, or warn with severity: warning
+			file := ""
+			for _, kv := range r.Extra {
+				if kv.Key == "file" {
+					file, _ = kv.Value.(string)
+				}
+			}
+			why := r.Note
+			if why == "" && r.RegressionLimit != "" {
+				why = "regressed past " + r.RegressionLimit
+			}
+			failed = append(failed, fmt.Sprintf("%s (%s): %s", r.Subject, file, why))
 		}
-		ev.Results = append(ev.Results, r)
 	}
 	what := "parse and have data"
 	if !c.requireData {
 		what = "parse"
 	}
-	ok := len(c.targets) - len(failed) - undecided
-	ev.Message = fmt.Sprintf("%d/%d panel targets %s", ok, len(c.targets), what)
+	msg := fmt.Sprintf("%d/%d panel targets %s", ok, len(rs), what)
 	if undecided > 0 {
-		ev.Message += fmt.Sprintf(", %d not decided", undecided)
+		msg += fmt.Sprintf(", %d not decided", undecided)
+	}
+	if waived > 0 {
+		msg += fmt.Sprintf(", %d waived", waived)
 	}
 	if len(failed) > 0 {
-		ev.Message += "; " + failed[0]
+		msg += "; " + failed[0]
 		if len(failed) > 1 {
-			ev.Message += fmt.Sprintf(" (and %d more)", len(failed)-1)
+			msg += fmt.Sprintf(" (and %d more)", len(failed)-1)
 		}
 	}
-	return ev, nil
+	return msg
 }
 
 // evaluate runs a target's data query: the number of series it returned

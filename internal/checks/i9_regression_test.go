@@ -142,3 +142,41 @@ func TestApplyWaiversFirstLiveMatch(t *testing.T) {
 		t.Errorf("notes %q, want %q", o[0].Notes, want)
 	}
 }
+
+// TestDefaultRegression: defaults.regression judges a result only on the
+// side where it gets worse (its limit's direction) and never a verdict
+// (alert_rules, dashboards: 1 holds, 0 does not); a budget's own
+// regression is not narrowed.
+func TestDefaultRegression(t *testing.T) {
+	inc, dec := 0.2, 0.1
+	both := &config.Regression{MaxIncrease: &inc, MaxDecrease: &dec, FromDefaults: true}
+	for _, tc := range []struct {
+		typ, op  string
+		inc, dec bool // which limits are left; neither: nil
+	}{
+		{"latency", "<=", true, false},
+		{"log_structure", ">=", false, true},
+		{"retention", ">=", false, true},
+		{"metrics_present", "", true, true},
+		{"dashboards", "", false, false},
+		{"alert_rules", "", false, false},
+	} {
+		got := defaultRegression(tc.typ, &Result{Op: tc.op}, both)
+		if !tc.inc && !tc.dec {
+			if got != nil {
+				t.Errorf("%s %q: %+v, want not judged", tc.typ, tc.op, got)
+			}
+			continue
+		}
+		if got == nil || (got.MaxIncrease != nil) != tc.inc || (got.MaxDecrease != nil) != tc.dec {
+			t.Errorf("%s %q: %+v, want increase %v, decrease %v", tc.typ, tc.op, got, tc.inc, tc.dec)
+		}
+	}
+	onlyInc := &config.Regression{MaxIncrease: &inc, FromDefaults: true}
+	if got := defaultRegression("log_structure", &Result{Op: ">="}, onlyInc); got != nil {
+		t.Errorf("max_increase on a >= result: %+v, want not judged", got)
+	}
+	if both.MaxDecrease == nil || both.MaxIncrease == nil {
+		t.Error("defaultRegression changed the defaults it was given")
+	}
+}

@@ -52,20 +52,20 @@ func buildLogStructure(b *config.Budget, f *config.Fields) Check {
 	}
 	fields := []string{"trace_id", "span_id"}
 	if f.Has("require_fields") {
-		fields = readLabelNames(f, "require_fields")
+		fields = readRequireFields(f)
 		if fields != nil && len(fields) == 0 {
 			f.Errorf("require_fields", "no field: name at least one, e.g. [trace_id, span_id]")
 		}
-		for _, name := range fields {
+		for i, name := range fields {
 			if strings.HasPrefix(name, "__") {
-				f.Errorf("require_fields", "%q is a reserved label name (it starts with __): no parser extracts it", name)
+				f.ErrorfItem("require_fields", i, "%q is a reserved label name (it starts with __): no parser extracts it", name)
 				break
 			}
 		}
 	}
-	for _, l := range c.by {
+	for i, l := range c.by {
 		if slices.Contains(fields, l) {
-			f.Errorf("by", "%q is a required field: the structured lines would be grouped by its value in each line; group by stream labels", l)
+			f.ErrorfItem("by", i, "%q is a required field: the structured lines would be grouped by its value in each line; group by stream labels", l)
 			break
 		}
 	}
@@ -180,4 +180,44 @@ func (c *LogStructureCheck) Evaluate(ctx context.Context, env Env) (Evaluation, 
 		ev.Results = append(ev.Results, r)
 	}
 	return ev, nil
+}
+
+// readRequireFields reads require_fields as label names. A name that is
+// not one but that Loki's parsers would make one of (trace.id, trace-id:
+// they turn such characters into _) is refused with the name to write.
+func readRequireFields(f *config.Fields) []string {
+	if names, ok := f.Strings("require_fields"); ok {
+		for i, n := range names {
+			if model.LegacyValidation.IsValidLabelName(n) {
+				continue
+			}
+			if s := lokiFieldName(n); model.LegacyValidation.IsValidLabelName(s) && strings.Trim(s, "_") != "" {
+				f.ErrorfItem("require_fields", i, "invalid label name %q: Loki's parsers name that field %q", n, s)
+				return nil
+			}
+		}
+	}
+	return readLabelNames(f, "require_fields")
+}
+
+// lokiFieldName is the label Loki's json and logfmt parsers extract for a
+// key: spaces trimmed, a leading digit prefixed with _, every character
+// other than [a-zA-Z0-9_] made _.
+func lokiFieldName(key string) string {
+	key = strings.TrimSpace(key)
+	var b strings.Builder
+	for i, c := range key {
+		switch {
+		case c == '_' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z':
+			b.WriteRune(c)
+		case '0' <= c && c <= '9':
+			if i == 0 {
+				b.WriteByte('_')
+			}
+			b.WriteRune(c)
+		default:
+			b.WriteByte('_')
+		}
+	}
+	return b.String()
 }

@@ -179,13 +179,15 @@ func TestLogStructureValidation(t *testing.T) {
 		{"no required field", head + "    min_share: 90%\n    require_fields: []\n",
 			`budgets.yaml:7:21: budgets[0].require_fields: no field: name at least one, e.g. [trace_id, span_id]`},
 		{"a field that is no label name", head + "    min_share: 90%\n    require_fields: [trace.id]\n",
-			`budgets.yaml:7:21: budgets[0].require_fields: invalid label name "trace.id"`},
+			`budgets.yaml:7:22: budgets[0].require_fields[0]: invalid label name "trace.id": Loki's parsers name that field "trace_id"`},
+		{"a field that no parser names", head + "    min_share: 90%\n    require_fields: [trace_id, 'é']\n",
+			`budgets.yaml:7:32: budgets[0].require_fields[1]: invalid label name "é"`},
 		{"a field listed twice", head + "    min_share: 90%\n    require_fields: [trace_id, trace_id]\n",
 			`label "trace_id" listed twice`},
 		{"a reserved field", head + "    min_share: 90%\n    require_fields: [__error__]\n",
-			`budgets.yaml:7:21: budgets[0].require_fields: "__error__" is a reserved label name (it starts with __): no parser extracts it`},
+			`budgets.yaml:7:22: budgets[0].require_fields[0]: "__error__" is a reserved label name (it starts with __): no parser extracts it`},
 		{"a group that is a required field", head + "    min_share: 90%\n    by: [service, trace_id]\n",
-			`budgets.yaml:7:9: budgets[0].by: "trace_id" is a required field: the structured lines would be grouped by its value in each line; group by stream labels`},
+			`budgets.yaml:7:19: budgets[0].by[1]: "trace_id" is a required field: the structured lines would be grouped by its value in each line; group by stream labels`},
 		{"a bad selector", "version: 1\nbudgets:\n  - name: st\n    type: log_structure\n    selector: 'env=\"prod\"'\n    min_share: 90%\n",
 			`budgets.yaml:5:16: budgets[0].selector: invalid LogQL stream selector: parse error at line 1, col 1: syntax error: unexpected IDENTIFIER`},
 	} {
@@ -193,6 +195,9 @@ func TestLogStructureValidation(t *testing.T) {
 			got := hostileLoad(t, tc.text, nil)
 			if !strings.Contains(got, tc.want) {
 				t.Errorf("error\n%s\nwant it to hold\n%s", got, tc.want)
+			}
+			if tc.name == "a field that no parser names" && strings.Contains(got, "Loki's parsers name") {
+				t.Errorf("error %s: no name to suggest for a field of only other characters", got)
 			}
 		})
 	}

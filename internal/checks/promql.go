@@ -262,7 +262,7 @@ func readLabelNames(f *config.Fields, key string) []string {
 	first := map[string]int{}
 	for i, n := range names {
 		if !model.LegacyValidation.IsValidLabelName(n) {
-			f.Errorf(key, "invalid label name %q", n)
+			f.ErrorfItem(key, i, "invalid label name %q", n)
 			return nil
 		}
 		if j, dup := first[n]; dup {

@@ -94,11 +94,15 @@ func ApplyBaseline(outcomes []Outcome, regs map[string]*config.Regression, base 
 			}
 			r.Baseline = F(*b)
 			r.Change = relativeChange(*r.Value, *b)
-			if reg == nil {
+			rreg := reg
+			if reg != nil && reg.FromDefaults {
+				rreg = defaultRegression(o.Type, r, reg)
+			}
+			if rreg == nil {
 				continue
 			}
 			compared = true
-			broke := brokenLimits(*r.Value, *b, reg, r.Unit)
+			broke := brokenLimits(*r.Value, *b, rreg, r.Unit)
 			if broke == "" {
 				r.Regression = RegPass
 				continue
@@ -164,6 +168,33 @@ func relativeChange(v, b float64) *float64 {
 // "max_increase 10% and max_increase_abs 30s", or "" when it regresses
 // not. With a relative and an absolute limit on the same side, both must
 // be broken: v > max(b × (1 + rel), b + abs).
+// verdictTypes are the budget types whose result values are verdicts (1:
+// the check holds, 0: it does not), not measurements: a move is no
+// regression, the verdict itself fails the budget.
+var verdictTypes = map[string]bool{"alert_rules": true, "dashboards": true}
+
+// defaultRegression is what defaults.regression holds a result to: only
+// on the side where the result gets worse, known from its limit (an
+// increase for a <= limit, a decrease for a >= one; both without a limit),
+// and nothing for a verdict. A budget's own regression is taken as
+// written. nil: not judged.
+func defaultRegression(typ string, r *Result, reg *config.Regression) *config.Regression {
+	if verdictTypes[typ] {
+		return nil
+	}
+	out := *reg
+	switch r.Op {
+	case "<=":
+		out.MaxDecrease = nil
+	case ">=":
+		out.MaxIncrease = nil
+	}
+	if out.MaxIncrease == nil && out.MaxDecrease == nil {
+		return nil
+	}
+	return &out
+}
+
 func brokenLimits(v, b float64, reg *config.Regression, unit string) string {
 	side := func(rel, abs *float64, up bool) string {
 		if rel == nil && abs == nil {

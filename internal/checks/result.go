@@ -74,6 +74,11 @@ type Evaluation struct {
 	Missing string
 	// Message overrides the one Run derives from the worst result.
 	Message string
+	// Remessage, when set, makes the check's own message again from its
+	// results after a waiver or a regression changed their statuses (a
+	// message derived from the worst result would lose what the check
+	// says about it).
+	Remessage func([]Result) string
 	// Notes are remarks for a person, e.g. a limit between bucket bounds.
 	Notes []string
 	// Details list offenders, e.g. the top groups of a cardinality budget.
@@ -110,6 +115,7 @@ type Outcome struct {
 
 	onMissing config.OnMissing // for messages made again after a waiver or regression
 	derived   bool             // Message describes the worst result (no check's own message)
+	remessage func([]Result) string
 }
 
 // OutcomeError is why a budget could not be decided.

@@ -92,7 +92,7 @@ func judge(ctx context.Context, p *Planned, ev Evaluation, err error, d time.Dur
 		Name: b.Name, Type: b.Type, Category: p.Category, Description: b.Description,
 		Runbook: b.Runbook, Severity: b.Severity.String(), Tags: b.Tags, Duration: d,
 		Notes: ev.Notes, Details: ev.Details, Line: b.Line, Column: b.Col, Warnings: warnings,
-		onMissing: b.OnMissing,
+		onMissing: b.OnMissing, remessage: ev.Remessage,
 	}
 	if len(warnings) > 0 {
 		o.Notes = append([]string(nil), ev.Notes...)

@@ -162,10 +162,16 @@ func waivedBy(rs []Result) string {
 }
 
 // remessage describes the worst result of a budget whose results changed
-// after judge (a waiver, a regression), with the severity suffix when that
-// result only warns because of the budget's severity.
+// after judge (a waiver, a regression), or asks the check for its own
+// message, with the severity suffix when that result only warns because of
+// the budget's severity.
 func remessage(o *Outcome) string {
-	msg := summarize(o.Results, o.onMissing, o.Name)
+	var msg string
+	if o.remessage != nil {
+		msg = o.remessage(o.Results)
+	} else {
+		msg = summarize(o.Results, o.onMissing, o.Name)
+	}
 	if o.Status == Warn {
 		for _, r := range o.Results {
 			if r.Status == Warn && r.BySeverity {

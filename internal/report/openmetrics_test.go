@@ -266,3 +266,4 @@ func TestOpenMetricsPushLabelsRenamed(t *testing.T) {
 		t.Errorf("a run without evaluation time has %s:\n%s", MetricRunTimestamp, strings.Join(got, "\n"))
 	}
 }
+

@@ -117,7 +117,92 @@ func (g *generator) logs(ctx context.Context) error {
 	if !found {
 		g.note("log_levels: no line carries a level (a stream label level, or a JSON or logfmt field level)")
 	}
-	return g.redaction(ctx, all)
+	if err := g.redaction(ctx, all); err != nil {
+		return err
+	}
+	return g.structure(ctx, all)
+}
+
+// structure budgets the share of lines that carry trace_id and span_id,
+// read with the parser under which more lines do, for the services that
+// have such lines today (a service with none would fail at once; it is
+// named among what was not budgeted). The limit is today's lowest share
+// divided by the headroom, rounded down to a whole percent.
+func (g *generator) structure(ctx context.Context, all string) error {
+	svc := g.o.ServiceLabel
+	type observed struct {
+		parser        string
+		count, total  float64
+		shares        map[string]float64
+		without, with []string
+	}
+	var best *observed
+	for _, parser := range []string{"json", "logfmt"} {
+		probe := budget{name: "log-structure", typ: "log_structure", needs: "loki",
+			lines: []string{"selector: " + yamlString(all), "by: [" + svc + "]", "parser: " + parser, "min_share: 0%"}}
+		o, err := g.probeOne(ctx, probe)
+		if err != nil {
+			return err
+		}
+		ob := &observed{parser: parser, shares: map[string]float64{}}
+		for _, r := range o.Results {
+			name := r.Labels[svc]
+			if r.Value == nil || math.IsNaN(*r.Value) || name == "" {
+				continue
+			}
+			for _, kv := range r.Extra {
+				if f, ok := kv.Value.(float64); ok && kv.Key == "count" {
+					ob.count += f
+				} else if ok && kv.Key == "total" {
+					ob.total += f
+				}
+			}
+			if *r.Value > 0 {
+				ob.shares[name] = *r.Value
+				ob.with = append(ob.with, name)
+			} else {
+				ob.without = append(ob.without, name)
+			}
+		}
+		if ob.count > 0 && (best == nil || ob.count > best.count) {
+			best = ob
+		}
+	}
+	if best == nil {
+		g.note("log_structure: no line carries trace_id and span_id (JSON or logfmt fields)")
+		return nil
+	}
+	sort.Strings(best.with)
+	low := 1.0
+	var seen []string
+	for _, name := range best.with {
+		low = math.Min(low, best.shares[name])
+		seen = append(seen, fmt.Sprintf("%s %s", name, checks.FormatValue(best.shares[name], "ratio")))
+	}
+	pct := math.Floor(low/g.o.Headroom*100 + 1e-9)
+	if pct < 1 {
+		g.note("log_structure: at most %s of a service's lines carry trace_id and span_id: too few to budget", checks.FormatValue(low, "ratio"))
+		return nil
+	}
+	sel := all
+	if len(best.without) > 0 {
+		sort.Strings(best.without)
+		g.note("log_structure: no line of %s %s carries trace_id and span_id", svc, strings.Join(best.without, ", "))
+		quoted := make([]string, len(best.with))
+		for i, name := range best.with {
+			quoted[i] = regexpQuote(name)
+		}
+		sel = fmt.Sprintf("{%s=~%s}", svc, strconv.Quote(strings.Join(quoted, "|")))
+	}
+	parserText := map[string]string{"json": "JSON", "logfmt": "logfmt"}[best.parser]
+	g.budgets = append(g.budgets, budget{section: secLogs, name: "log-structure", typ: "log_structure", needs: "loki",
+		comment: []string{
+			fmt.Sprintf("observed %s over %s: lines with the %s fields trace_id and span_id: %s", g.at, promDuration(g.o.Window), parserText, strings.Join(seen, ", ")),
+			fmt.Sprintf("limit: today's lowest share divided by the headroom %s, rounded down to a whole percent", strconv.FormatFloat(g.o.Headroom, 'f', -1, 64)),
+		},
+		lines: []string{"selector: " + yamlString(sel), "by: [" + svc + "]", "parser: " + best.parser,
+			"min_share: " + strconv.FormatFloat(pct, 'f', -1, 64) + "%"}})
+	return nil
 }
 
 func (g *generator) logVolume(ctx context.Context, name, sel string) error {
