@@ -266,4 +266,3 @@ func TestOpenMetricsPushLabelsRenamed(t *testing.T) {
 		t.Errorf("a run without evaluation time has %s:\n%s", MetricRunTimestamp, strings.Join(got, "\n"))
 	}
 }
-
