@@ -1,19 +1,11 @@
 package main
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/base64"
-	"encoding/pem"
 	"fmt"
 	"io"
 	"log"
-	"math/big"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -22,10 +14,10 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/secflow/secflow-budget/internal/lokitest"
 	"github.com/secflow/secflow-budget/internal/promtest"
+	"github.com/secflow/secflow-budget/internal/sources/httpclient/httpclienttest"
 )
 
 // The auth tests put the real Prometheus of promtest (and the Loki test
@@ -241,96 +233,19 @@ func tenantGate(r *http.Request) bool {
 	return r.Header.Get("X-Scope-OrgID") == tenant
 }
 
-// pki is a CA, a server certificate for 127.0.0.1 that it signed, and a
-// client certificate, the CA and client files written to a temp dir.
-type pki struct {
-	caFile, certFile, keyFile string
-	pool                      *x509.CertPool
-	server                    tls.Certificate
-}
+// pki is httpclienttest's CA, server and client certificates, with the
+// gate's TLS settings.
+type pki struct{ *httpclienttest.PKI }
 
-func newPKI(t *testing.T) pki {
-	t.Helper()
-	dir := t.TempDir()
-	now := time.Now()
-	newKey := func() *ecdsa.PrivateKey {
-		k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return k
-	}
-	caKey := newKey()
-	caTmpl := &x509.Certificate{
-		SerialNumber:          big.NewInt(1),
-		Subject:               pkix.Name{CommonName: "secflow-budget e2e CA"},
-		NotBefore:             now.Add(-time.Hour),
-		NotAfter:              now.Add(time.Hour),
-		IsCA:                  true,
-		BasicConstraintsValid: true,
-		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature,
-	}
-	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ca, err := x509.ParseCertificate(caDER)
-	if err != nil {
-		t.Fatal(err)
-	}
-	issue := func(serial int64, cn string, usage x509.ExtKeyUsage, ips []net.IP) ([]byte, []byte) {
-		key := newKey()
-		tmpl := &x509.Certificate{
-			SerialNumber: big.NewInt(serial),
-			Subject:      pkix.Name{CommonName: cn},
-			NotBefore:    now.Add(-time.Hour),
-			NotAfter:     now.Add(time.Hour),
-			KeyUsage:     x509.KeyUsageDigitalSignature,
-			ExtKeyUsage:  []x509.ExtKeyUsage{usage},
-			IPAddresses:  ips,
-		}
-		der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, &key.PublicKey, caKey)
-		if err != nil {
-			t.Fatal(err)
-		}
-		keyDER, err := x509.MarshalPKCS8PrivateKey(key)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
-			pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER})
-	}
-	serverCert, serverKey := issue(2, "127.0.0.1", x509.ExtKeyUsageServerAuth, []net.IP{net.IPv4(127, 0, 0, 1)})
-	clientCert, clientKey := issue(3, "secflow-budget", x509.ExtKeyUsageClientAuth, nil)
-	p := pki{
-		caFile:   filepath.Join(dir, "ca.pem"),
-		certFile: filepath.Join(dir, "client.pem"),
-		keyFile:  filepath.Join(dir, "client-key.pem"),
-		pool:     x509.NewCertPool(),
-	}
-	p.pool.AddCert(ca)
-	for path, b := range map[string][]byte{
-		p.caFile:   pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER}),
-		p.certFile: clientCert,
-		p.keyFile:  clientKey,
-	} {
-		if err := os.WriteFile(path, b, 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if p.server, err = tls.X509KeyPair(serverCert, serverKey); err != nil {
-		t.Fatal(err)
-	}
-	return p
-}
+func newPKI(t *testing.T) pki { return pki{httpclienttest.NewPKI(t)} }
 
 // serverTLS is the gate's TLS: the server certificate, and with
 // requireClient, a client certificate signed by the CA.
 func (p pki) serverTLS(requireClient bool) *tls.Config {
-	c := &tls.Config{Certificates: []tls.Certificate{p.server}, MinVersion: tls.VersionTLS12}
+	c := &tls.Config{Certificates: []tls.Certificate{p.Server}, MinVersion: tls.VersionTLS12}
 	if requireClient {
 		c.ClientAuth = tls.RequireAndVerifyClientCert
-		c.ClientCAs = p.pool
+		c.ClientCAs = p.Pool
 	}
 	return c
 }
@@ -379,12 +294,12 @@ func authVariants(t *testing.T, source, backend string, secrets secretFiles, p p
 			{name: "no tenant", code: 3, line: tenantRefused},
 		}},
 		"tls": {gate(t, backend, nil, "", p.serverTLS(false)), []authCase{
-			{name: "ca file", settings: "    tls: {ca_file: " + p.caFile + "}\n", code: 0},
+			{name: "ca file", settings: "    tls: {ca_file: " + p.CAFile + "}\n", code: 0},
 			{name: "no ca", code: 3, line: "x509: certificate signed by unknown authority"},
 		}},
 		"mtls": {gate(t, backend, nil, "", p.serverTLS(true)), []authCase{
-			{name: "client cert", settings: "    tls: {ca_file: " + p.caFile + ", cert_file: " + p.certFile + ", key_file: " + p.keyFile + "}\n", code: 0},
-			{name: "no client cert", settings: "    tls: {ca_file: " + p.caFile + "}\n", code: 3, line: "certificate required"},
+			{name: "client cert", settings: "    tls: {ca_file: " + p.CAFile + ", cert_file: " + p.CertFile + ", key_file: " + p.KeyFile + "}\n", code: 0},
+			{name: "no client cert", settings: "    tls: {ca_file: " + p.CAFile + "}\n", code: 3, line: "certificate required"},
 		}},
 	}
 }

@@ -1,17 +1,9 @@
 package httpclient
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/base64"
-	"encoding/pem"
 	"io"
-	"math/big"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -23,6 +15,7 @@ import (
 	"time"
 
 	"github.com/secflow/secflow-budget/internal/config"
+	"github.com/secflow/secflow-budget/internal/sources/httpclient/httpclienttest"
 )
 
 // roundtripSeen records the requests a test server received.
@@ -295,86 +288,16 @@ func TestRoundtripProxyURL(t *testing.T) {
 	}
 }
 
-// roundtripPKI is a CA, a server certificate for 127.0.0.1 and
-// prom.example, and a client
-// certificate that it signed; the CA and the client's files are in dir.
-type roundtripPKI struct {
-	caFile, certFile, keyFile string
-	pool                      *x509.CertPool
-	server                    tls.Certificate
-}
-
-func newRoundtripPKI(t *testing.T) roundtripPKI {
-	t.Helper()
-	dir := t.TempDir()
-	now := time.Now()
-	newKey := func() *ecdsa.PrivateKey {
-		k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return k
-	}
-	caKey := newKey()
-	caTmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "httpclient test CA"},
-		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(time.Hour),
-		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature,
-	}
-	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ca, err := x509.ParseCertificate(caDER)
-	if err != nil {
-		t.Fatal(err)
-	}
-	issue := func(serial int64, cn string, usage x509.ExtKeyUsage, ips []net.IP) ([]byte, []byte) {
-		key := newKey()
-		tmpl := &x509.Certificate{
-			SerialNumber: big.NewInt(serial), Subject: pkix.Name{CommonName: cn},
-			NotBefore: now.Add(-time.Hour), NotAfter: now.Add(time.Hour),
-			KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{usage}, IPAddresses: ips,
-		}
-		if ips != nil {
-			tmpl.DNSNames = []string{"prom.example"}
-		}
-		der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, &key.PublicKey, caKey)
-		if err != nil {
-			t.Fatal(err)
-		}
-		keyDER, err := x509.MarshalPKCS8PrivateKey(key)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER})
-	}
-	serverCert, serverKey := issue(2, "127.0.0.1", x509.ExtKeyUsageServerAuth, []net.IP{net.IPv4(127, 0, 0, 1)})
-	clientCert, clientKey := issue(3, "secflow-budget client", x509.ExtKeyUsageClientAuth, nil)
-	p := roundtripPKI{
-		caFile: filepath.Join(dir, "ca.pem"), certFile: filepath.Join(dir, "client.pem"), keyFile: filepath.Join(dir, "client-key.pem"),
-		pool: x509.NewCertPool(),
-	}
-	p.pool.AddCert(ca)
-	roundtripWrite(t, p.caFile, string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER})))
-	roundtripWrite(t, p.certFile, string(clientCert))
-	roundtripWrite(t, p.keyFile, string(clientKey))
-	if p.server, err = tls.X509KeyPair(serverCert, serverKey); err != nil {
-		t.Fatal(err)
-	}
-	return p
-}
-
 func TestRoundtripMutualTLS(t *testing.T) {
-	p := newRoundtripPKI(t)
+	p := httpclienttest.NewPKI(t)
 	var seen roundtripSeen
 	srv := httptest.NewUnstartedServer(http.HandlerFunc(seen.handler))
 	srv.EnableHTTP2 = true
-	srv.TLS = &tls.Config{Certificates: []tls.Certificate{p.server}, ClientAuth: tls.RequireAndVerifyClientCert, ClientCAs: p.pool}
+	srv.TLS = &tls.Config{Certificates: []tls.Certificate{p.Server}, ClientAuth: tls.RequireAndVerifyClientCert, ClientCAs: p.Pool}
 	srv.StartTLS()
 	defer srv.Close()
 
-	c, err := New(&config.Source{URL: srv.URL, TLS: &config.TLS{CAFile: p.caFile, CertFile: p.certFile, KeyFile: p.keyFile}}, Options{Name: "prometheus"})
+	c, err := New(&config.Source{URL: srv.URL, TLS: &config.TLS{CAFile: p.CAFile, CertFile: p.CertFile, KeyFile: p.KeyFile}}, Options{Name: "prometheus"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -388,7 +311,7 @@ func TestRoundtripMutualTLS(t *testing.T) {
 	}
 
 	// The CA alone: the server refuses the handshake.
-	noCert, err := New(&config.Source{URL: srv.URL, TLS: &config.TLS{CAFile: p.caFile}, Retries: new(int)}, Options{Name: "prometheus"})
+	noCert, err := New(&config.Source{URL: srv.URL, TLS: &config.TLS{CAFile: p.CAFile}, Retries: new(int)}, Options{Name: "prometheus"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -399,14 +322,14 @@ func TestRoundtripMutualTLS(t *testing.T) {
 		t.Errorf("without a client certificate: %v", err)
 	}
 	// No CA: the server's certificate is not trusted, unless told to skip.
-	noCA, err := New(&config.Source{URL: srv.URL, TLS: &config.TLS{CertFile: p.certFile, KeyFile: p.keyFile}, Retries: new(int)}, Options{Name: "prometheus"})
+	noCA, err := New(&config.Source{URL: srv.URL, TLS: &config.TLS{CertFile: p.CertFile, KeyFile: p.KeyFile}, Retries: new(int)}, Options{Name: "prometheus"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := noCA.HTTPClient().Get(srv.URL); err == nil || !strings.Contains(err.Error(), "x509: certificate signed by unknown authority") {
 		t.Errorf("without the CA: %v", err)
 	}
-	skip, err := New(&config.Source{URL: srv.URL, TLS: &config.TLS{CertFile: p.certFile, KeyFile: p.keyFile, InsecureSkipVerify: true}}, Options{Name: "prometheus"})
+	skip, err := New(&config.Source{URL: srv.URL, TLS: &config.TLS{CertFile: p.CertFile, KeyFile: p.KeyFile, InsecureSkipVerify: true}}, Options{Name: "prometheus"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -417,19 +340,19 @@ func TestRoundtripMutualTLS(t *testing.T) {
 }
 
 func TestRoundtripServerName(t *testing.T) {
-	p := newRoundtripPKI(t)
+	p := httpclienttest.NewPKI(t)
 	srv := httptest.NewUnstartedServer(http.HandlerFunc((&roundtripSeen{}).handler))
-	srv.TLS = &tls.Config{Certificates: []tls.Certificate{p.server}}
+	srv.TLS = &tls.Config{Certificates: []tls.Certificate{p.Server}}
 	srv.StartTLS()
 	defer srv.Close()
 	// The certificate is for 127.0.0.1 and prom.example: server_name is
 	// the name verified.
-	c, err := New(&config.Source{URL: srv.URL, TLS: &config.TLS{CAFile: p.caFile, ServerName: "prom.example"}}, Options{Name: "prometheus"})
+	c, err := New(&config.Source{URL: srv.URL, TLS: &config.TLS{CAFile: p.CAFile, ServerName: "prom.example"}}, Options{Name: "prometheus"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	roundtripGet(t, c, srv.URL)
-	c, err = New(&config.Source{URL: srv.URL, TLS: &config.TLS{CAFile: p.caFile, ServerName: "other.example"}, Retries: new(int)}, Options{Name: "prometheus"})
+	c, err = New(&config.Source{URL: srv.URL, TLS: &config.TLS{CAFile: p.CAFile, ServerName: "other.example"}, Retries: new(int)}, Options{Name: "prometheus"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -439,7 +362,7 @@ func TestRoundtripServerName(t *testing.T) {
 }
 
 func TestRoundtripTLSFileErrors(t *testing.T) {
-	p := newRoundtripPKI(t)
+	p := httpclienttest.NewPKI(t)
 	dir := t.TempDir()
 	notPEM := filepath.Join(dir, "not.pem")
 	roundtripWrite(t, notPEM, "SECRET-CONTENT\n")
@@ -452,11 +375,11 @@ func TestRoundtripTLSFileErrors(t *testing.T) {
 			"prometheus source: setting up HTTP client: unable to use specified CA cert file " + notPEM},
 		{"missing ca", config.TLS{CAFile: filepath.Join(dir, "nope")},
 			"prometheus source: setting up HTTP client: unable to read CA cert: unable to read file " + filepath.Join(dir, "nope") + ": open " + filepath.Join(dir, "nope") + ": no such file or directory"},
-		{"cert is not PEM", config.TLS{CertFile: notPEM, KeyFile: p.keyFile},
-			"prometheus source: setting up HTTP client: unable to use specified client cert (file " + notPEM + ") & key (file " + p.keyFile + "): tls: failed to find any PEM data in certificate input"},
-		{"key of another certificate", config.TLS{CertFile: p.certFile, KeyFile: p.caFile},
-			"prometheus source: setting up HTTP client: unable to use specified client cert (file " + p.certFile + ") & key (file " + p.caFile + "): tls: found a certificate rather than a key in the PEM for the private key"},
-		{"cert without key", config.TLS{CertFile: p.certFile},
+		{"cert is not PEM", config.TLS{CertFile: notPEM, KeyFile: p.KeyFile},
+			"prometheus source: setting up HTTP client: unable to use specified client cert (file " + notPEM + ") & key (file " + p.KeyFile + "): tls: failed to find any PEM data in certificate input"},
+		{"key of another certificate", config.TLS{CertFile: p.CertFile, KeyFile: p.CAFile},
+			"prometheus source: setting up HTTP client: unable to use specified client cert (file " + p.CertFile + ") & key (file " + p.CAFile + "): tls: found a certificate rather than a key in the PEM for the private key"},
+		{"cert without key", config.TLS{CertFile: p.CertFile},
 			"prometheus source: setting up HTTP client: cert_file is set without key_file: they go together"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
