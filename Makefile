@@ -45,7 +45,8 @@ schema:
 
 # Go benchmarks (offline load MB/s and peak heap, live fan-out 1 vs 50
 # budgets), then the logs check on 200 MB next to grep -c and a one-pass
-# Python reference in the same run (medians of 3, ratios) and its peak RSS
+# Python reference and its read-and-count floor in the same run (medians of
+# 3, ratios) and its peak RSS
 # on 1 GB, then the offline metrics path next to promtool's backfill of the
 # same 13 MB and 100 MB files.
 bench:
