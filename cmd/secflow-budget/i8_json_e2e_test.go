@@ -121,6 +121,11 @@ func TestHostileJSONAlwaysOnErrors(t *testing.T) {
 			if rep.Tool.Version == "" {
 				t.Errorf("tool.version is empty: the report must name the version --version prints\n%s", text)
 			}
+			// No time was decided: null, not a string a consumer would
+			// fail to parse as a time.
+			if !strings.Contains(text, `"evaluated_at": null,`) {
+				t.Errorf("evaluated_at is not null in a report of a run that stopped before any budget ran\n%s", text)
+			}
 			if len(rep.Errors) != 1 {
 				t.Fatalf("errors = %+v, want one\n%s", rep.Errors, text)
 			}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"math"
+	"time"
 
 	"github.com/secflow/secflow-budget/internal/checks"
 )
@@ -35,7 +36,7 @@ type jsonReport struct {
 	SchemaVersion int           `json:"schema_version"`
 	Tool          jsonTool      `json:"tool"`
 	Mode          string        `json:"mode"`
-	EvaluatedAt   string        `json:"evaluated_at"`
+	EvaluatedAt   *string       `json:"evaluated_at"` // null: not known (a run stopped before any budget ran)
 	Status        checks.Status `json:"status"`
 	ExitCode      int           `json:"exit_code"`
 	Errors        []RunError    `json:"errors,omitempty"`
@@ -104,7 +105,7 @@ func newJSONReport(run *Run) jsonReport {
 		SchemaVersion: JSONSchemaVersion,
 		Tool:          jsonTool{Name: toolName(run), Version: run.Version},
 		Mode:          run.Mode,
-		EvaluatedAt:   evaluatedAt(run.EvaluatedAt),
+		EvaluatedAt:   jsonTime(run.EvaluatedAt),
 		Status:        run.Verdict(),
 		ExitCode:      run.ExitCode,
 		Errors:        run.Errors,
@@ -272,4 +273,14 @@ func optionalFloat(p *float64) any {
 		return nil
 	}
 	return jsonFloat(*p)
+}
+
+// jsonTime is t in RFC3339 (UTC), or nil (JSON null) when t is zero: an
+// empty string would fail every consumer that parses the field as a time.
+func jsonTime(t time.Time) *string {
+	if t.IsZero() {
+		return nil
+	}
+	s := evaluatedAt(t)
+	return &s
 }
