@@ -89,6 +89,11 @@ type evalQuery struct {
 
 	series map[string]*series
 	err    error
+	// The key and series of the last entry counted: lines in a row
+	// often share theirs, and comparing a few bytes is cheaper than the
+	// map lookup.
+	lastKey []byte
+	lastSr  *series
 }
 
 type series struct {
@@ -507,7 +512,11 @@ func (e *Evaluator) seriesFor(q *evalQuery, b *builder) *series {
 		}
 	}
 	e.key, e.scratch = key, ls
+	if q.lastSr != nil && string(q.lastKey) == string(key) {
+		return q.lastSr
+	}
 	if sr, ok := q.series[string(key)]; ok {
+		q.lastKey, q.lastSr = append(q.lastKey[:0], key...), sr
 		return sr
 	}
 	if e.MaxSeries > 0 && len(q.series) >= e.MaxSeries {
@@ -517,6 +526,7 @@ func (e *Evaluator) seriesFor(q *evalQuery, b *builder) *series {
 	}
 	sr := &series{lbls: cloneLabels(ls)}
 	q.series[string(key)] = sr
+	q.lastKey, q.lastSr = append(q.lastKey[:0], key...), sr
 	return sr
 }
 

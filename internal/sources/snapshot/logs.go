@@ -185,6 +185,11 @@ type logReader struct {
 	// stream, so that a line's labels are decoded once per spelling.
 	streams map[string]*streamRef
 	labels  map[string]string // scratch for decoding a labels object
+	// recent holds the last few spellings looked up, tried before the
+	// map: a comparison of a few bytes each, where the map hashes the
+	// whole labels object (files interleave a handful of streams).
+	recent [recentStreams]*streamRef
+	next   int // the entry of recent to replace next
 
 	// What is known of each stream to find the same entries twice
 	// (dupcheck.go): per stream, not per entry, so memory stays flat
@@ -202,10 +207,34 @@ type logReader struct {
 	firsts map[[sha256.Size]byte]string
 }
 
+// recentStreams is how many spellings of labels logReader.recent keeps.
+const recentStreams = 4
+
+// stream finds the stream of a labels object as written.
+func (r *logReader) stream(raw []byte) (*streamRef, bool) {
+	for _, ref := range r.recent {
+		if ref != nil && ref.raw == string(raw) {
+			return ref, true
+		}
+	}
+	ref, ok := r.streams[string(raw)]
+	if ok {
+		r.remember(ref)
+	}
+	return ref, ok
+}
+
+// remember puts a stream in recent, in place of the oldest.
+func (r *logReader) remember(ref *streamRef) {
+	r.recent[r.next] = ref
+	r.next = (r.next + 1) % recentStreams
+}
+
 // streamRef is a stream and what the duplicate check knows of it.
 type streamRef struct {
-	st *logql.Stream
-	tr *streamTrack
+	raw string // the labels object as written (the key in logReader.streams)
+	st  *logql.Stream
+	tr  *streamTrack
 }
 
 func newLogReader(ev *logql.Evaluator) *logReader {
@@ -371,7 +400,7 @@ func (r *logReader) consume(b *logBatch) error {
 		e := &b.ents[i]
 		lineNo := base + e.lineNo
 		raw := b.buf[e.labelStart:e.labelEnd]
-		ref, ok := r.streams[string(raw)]
+		ref, ok := r.stream(raw)
 		if !ok {
 			if msg := r.decodeLabels(raw); msg != "" {
 				return &CorruptError{File: b.file, Line: lineNo, Msg: "labels: " + msg}
@@ -385,8 +414,9 @@ func (r *logReader) consume(b *logBatch) error {
 			if len(r.streams) >= maxRawLabelSets {
 				clear(r.streams)
 			}
-			ref = &streamRef{st: st, tr: tr}
-			r.streams[string(raw)] = ref
+			ref = &streamRef{raw: string(raw), st: st, tr: tr}
+			r.streams[ref.raw] = ref
+			r.remember(ref)
 		}
 		tr := ref.tr
 		if tr.file != file {
