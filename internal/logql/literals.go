@@ -1,6 +1,11 @@
 package logql
 
-import "bytes"
+import (
+	"bytes"
+	"math/bits"
+
+	"github.com/secflow/secflow-budget/internal/simdscan"
+)
 
 // litSet finds which of a set of literals a line holds, for the
 // prefilters of every regexp line filter of an evaluator's queries at
@@ -15,6 +20,14 @@ type litSet struct {
 	// The bits of folded literals with a k (an s), set when the line
 	// holds U+212A KELVIN SIGN (U+017F LONG S), which fold to k (s).
 	kelvinLits, longSLits uint64
+
+	// With vector instructions (simdscan.Fast) and at most eight rare
+	// bytes in all (both cases of a folded literal's), the line is
+	// read once, 64 bytes at a time, for all of them (scanBlocks):
+	// rare is their set, byRare the bits of the literals looked for
+	// by each byte.
+	rare   *simdscan.Set
+	byRare [256]uint64
 }
 
 // litSearch is one literal and how to look for it.
@@ -121,6 +134,15 @@ func newLitSet(pres []prefilter) (*litSet, []int) {
 	if len(s.lits) == 0 {
 		return nil, nil
 	}
+	if simdscan.Fast() {
+		var rare []byte
+		for id, l := range s.lits {
+			s.byRare[l.b1] |= 1 << id
+			s.byRare[l.b2] |= 1 << id
+			rare = append(rare, l.b1, l.b2)
+		}
+		s.rare = simdscan.NewSet(rare) // nil with more than eight
+	}
 	return s, ids
 }
 
@@ -129,9 +151,13 @@ func newLitSet(pres []prefilter) (*litSet, []int) {
 // that folds to one.
 func (s *litSet) scan(line []byte) uint64 {
 	var found uint64
-	for id := range s.lits {
-		if s.lits[id].in(line) {
-			found |= 1 << id
+	if s.rare != nil {
+		found = s.scanBlocks(line)
+	} else {
+		for id := range s.lits {
+			if s.lits[id].in(line) {
+				found |= 1 << id
+			}
 		}
 	}
 	if missing := s.kelvinLits &^ found; missing != 0 && bytes.Contains(line, kelvinSign) {
@@ -139,6 +165,39 @@ func (s *litSet) scan(line []byte) uint64 {
 	}
 	if missing := s.longSLits &^ found; missing != 0 && bytes.Contains(line, longS) {
 		found |= missing
+	}
+	return found
+}
+
+// scanBlocks returns the bits of the literals line holds: every place
+// of a rare byte, found 64 bytes at a time, is a candidate for the
+// literals looked for by it, confirmed around it.
+func (s *litSet) scanBlocks(line []byte) uint64 {
+	var found uint64
+	all := uint64(1)<<len(s.lits) - 1
+	var blk [simdscan.BlockSize]byte
+	for pos := 0; pos < len(line); pos += simdscan.BlockSize {
+		var m uint64
+		if n := len(line) - pos; n >= simdscan.BlockSize {
+			m = s.rare.Mask((*[simdscan.BlockSize]byte)(line[pos : pos+simdscan.BlockSize]))
+		} else {
+			copy(blk[:], line[pos:])
+			clear(blk[n:])
+			m = s.rare.Mask(&blk) & (1<<n - 1)
+		}
+		for ; m != 0; m &= m - 1 {
+			at := pos + bits.TrailingZeros64(m)
+			for cand := s.byRare[line[at]] &^ found; cand != 0; cand &= cand - 1 {
+				id := bits.TrailingZeros64(cand)
+				l := &s.lits[id]
+				if start := at - l.at; start >= 0 && start+len(l.lit) <= len(line) && l.equalAt(line[start:start+len(l.lit)]) {
+					found |= 1 << id
+				}
+			}
+		}
+		if found == all {
+			break
+		}
 	}
 	return found
 }

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/secflow/secflow-budget/internal/simdscan"
 )
 
 // prefilterExprs are regexps whose prefilters are checked against the
@@ -324,6 +326,56 @@ func TestPrepareLineWithoutLiterals(t *testing.T) {
 		v2, _ := prepared.Result(i)
 		if vectorText(v1) != want || vectorText(v2) != want {
 			t.Errorf("%s: AddLine %s, AddPrepared %s, want %s", qs[i], vectorText(v1), vectorText(v2), want)
+		}
+	}
+}
+
+// The literal search 64 bytes at a time (scanBlocks, with vector
+// instructions) finds what looking for each literal in turn finds, on
+// long lines, with literals across the blocks' edges.
+func TestLitSetBlocksAgree(t *testing.T) {
+	groups := [][]string{
+		prefilterExprs[:6], // the redaction presets: eight rare bytes
+		{`(?i)kelvin`, `(?i)ask`, `eyJ`},
+		{`AKIA`, `(?i)password`, `x@y`},
+	}
+	rng := rand.New(rand.NewPCG(5, 6))
+	for _, exprs := range groups {
+		var pres []prefilter
+		for _, expr := range exprs {
+			pres = append(pres, newPrefilter(expr))
+		}
+		set, _ := newLitSet(pres)
+		if set == nil {
+			t.Fatalf("%q: no litSet", exprs)
+		}
+		if set.rare == nil {
+			if simdscan.Fast() {
+				t.Fatalf("%q: no set of rare bytes, with vector instructions", exprs)
+			}
+			t.Skip("no vector instructions: scanBlocks does not run")
+		}
+		for range 20000 {
+			var b strings.Builder
+			for n := rng.IntN(300); b.Len() < n; {
+				b.WriteString(prefilterAlphabet[rng.IntN(len(prefilterAlphabet))])
+			}
+			line := []byte(b.String())
+			if len(line) > 70 && rng.IntN(2) == 0 {
+				// A literal across a block's edge.
+				lit := set.lits[rng.IntN(len(set.lits))].lit
+				at := 64 - rng.IntN(len(lit)+1)
+				copy(line[at:], lit)
+			}
+			var want uint64
+			for id := range set.lits {
+				if set.lits[id].in(line) {
+					want |= 1 << id
+				}
+			}
+			if got := set.scanBlocks(line); got != want {
+				t.Fatalf("%q in %q: 64 bytes at a time %b, one literal at a time %b", exprs, line, got, want)
+			}
 		}
 	}
 }

@@ -26,6 +26,7 @@ import (
 	"github.com/prometheus/common/model"
 
 	"github.com/secflow/secflow-budget/internal/logql"
+	"github.com/secflow/secflow-budget/internal/simdscan"
 	"github.com/secflow/secflow-budget/internal/sources"
 )
 
@@ -1128,6 +1129,16 @@ func scanJSONString(b []byte, i int) (int, bool, string) {
 // quotes and backslashes of the text (no \\ and no \u escape): what
 // logql.LineHint wants.
 func scanJSONStringUnquote(b []byte, i int, dst []byte, qs *[]int32) (end int, text []byte, plain bool, msg string) {
+	if qs != nil && simdscan.Fast() {
+		if end, text, ok := unquoteSimple(b, i, dst, qs); ok {
+			return end, text, true, ""
+		}
+	}
+	return unquoteGeneral(b, i, dst, qs)
+}
+
+// unquoteGeneral is scanJSONStringUnquote for every string.
+func unquoteGeneral(b []byte, i int, dst []byte, qs *[]int32) (end int, text []byte, plain bool, msg string) {
 	const (
 		ones  = 0x0101010101010101
 		highs = 0x8080808080808080

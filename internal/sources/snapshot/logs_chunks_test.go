@@ -7,12 +7,14 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/secflow/secflow-budget/internal/logql"
+	"github.com/secflow/secflow-budget/internal/simdscan"
 )
 
 // chunkTestLogs is a file of several reading chunks (chunkBytes): entries
@@ -234,5 +236,69 @@ func TestParseTS19Digits(t *testing.T) {
 		if ns != want || msg != wantMsg {
 			t.Errorf("parseTS(%s) = %d %q, want %d %q", raw, ns, msg, want, wantMsg)
 		}
+	}
+}
+
+// The vector fast path (unquoteSimple) gives what the general loop
+// gives, on long strings of JSON bodies, over many 64-byte blocks, with
+// a backslash at every place of a block, and gives up on every string
+// that is not its kind.
+func TestUnquoteSimpleAgrees(t *testing.T) {
+	if !simdscan.Fast() {
+		t.Skip("no vector instructions: unquoteSimple does not run")
+	}
+	pieces := []string{`\"`, `\"`, `\"`, `a`, `level`, `:`, `,`, `{`, `}`, ` `, `é`, "🙂", `0123456789abcdef`,
+		`Mozilla/5.0 (X11; Linux x86_64; rv:132.0) Gecko/20100101 Firefox/132.0`}
+	rare := []string{`\\`, `\n`, `\u00e9`, `\/`, "\x01", `"`, `\`, `\q`}
+	rng := rand.New(rand.NewPCG(11, 12))
+	simple := 0
+	for n := range 30000 {
+		var b strings.Builder
+		b.WriteByte('"')
+		size := rng.IntN(400)
+		for b.Len() < size {
+			b.WriteString(pieces[rng.IntN(len(pieces))])
+		}
+		if rng.IntN(10) == 0 {
+			b.WriteString(rare[rng.IntN(len(rare))])
+			for range rng.IntN(20) {
+				b.WriteString(pieces[rng.IntN(len(pieces))])
+			}
+		}
+		if rng.IntN(20) > 0 {
+			b.WriteByte('"')
+		}
+		b.WriteString(strings.Repeat("}", rng.IntN(100))) // what follows the string
+		s := []byte(b.String())
+		if n%7 == 0 && len(s) > 70 {
+			// A backslash-quote across a block's edge.
+			at := 1 + 64*rng.IntN(len(s)/64) - rng.IntN(2)
+			if at > 0 && at+1 < len(s) {
+				s[at], s[at+1] = '\\', '"'
+			}
+		}
+		pre := []byte("pre")
+		wantQs := []int32{7}
+		wantEnd, want, wantPlain, wantMsg := unquoteGeneral(s, 0, slices.Clone(pre), &wantQs)
+		gotQs := []int32{7}
+		gotEnd, got, ok := unquoteSimple(s, 0, slices.Clone(pre), &gotQs)
+		if !ok {
+			if len(gotQs) != 1 {
+				t.Fatalf("%q: gave up with quotes %v, want them as they were", s, gotQs)
+			}
+			// It may give up only on what is not its kind: another
+			// escape, a control character, no closing quote.
+			if wantMsg == "" && wantPlain && !bytes.Contains(s[:wantEnd], []byte(`\n`)) && !bytes.Contains(s[:wantEnd], []byte(`\/`)) && !bytes.Contains(s[:wantEnd], []byte("\x01")) {
+				t.Fatalf("%q: gave up on a string of only \\\" escapes", s)
+			}
+			continue
+		}
+		simple++
+		if wantMsg != "" || !wantPlain || gotEnd != wantEnd || string(got) != string(want) || fmt.Sprint(gotQs) != fmt.Sprint(wantQs) {
+			t.Fatalf("%q:\nfast    %d %q %v\ngeneral %d %q %v plain %v %q", s, gotEnd, got, gotQs, wantEnd, want, wantQs, wantPlain, wantMsg)
+		}
+	}
+	if simple < 20000 {
+		t.Errorf("only %d of 30000 strings took the fast path", simple)
 	}
 }

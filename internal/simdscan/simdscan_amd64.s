@@ -1,0 +1,101 @@
+#include "textflag.h"
+
+// func escapeMasksAVX2(p *[64]byte) (bs, qt, ctl uint64)
+TEXT ·escapeMasksAVX2(SB), NOSPLIT, $0-32
+	MOVQ p+0(FP), SI
+	VMOVDQU 0(SI), Y0
+	VMOVDQU 32(SI), Y1
+
+	VMOVDQU backslashes<>(SB), Y2
+	VPCMPEQB Y0, Y2, Y3
+	VPMOVMSKB Y3, AX
+	VPCMPEQB Y1, Y2, Y3
+	VPMOVMSKB Y3, BX
+	SHLQ $32, BX
+	ORQ BX, AX
+	MOVQ AX, bs+8(FP)
+
+	VMOVDQU quotes<>(SB), Y2
+	VPCMPEQB Y0, Y2, Y3
+	VPMOVMSKB Y3, AX
+	VPCMPEQB Y1, Y2, Y3
+	VPMOVMSKB Y3, BX
+	SHLQ $32, BX
+	ORQ BX, AX
+	MOVQ AX, qt+16(FP)
+
+	// x <= 0x1f exactly when min(x, 0x1f) == x (unsigned).
+	VMOVDQU controls<>(SB), Y2
+	VPMINUB Y0, Y2, Y3
+	VPCMPEQB Y0, Y3, Y3
+	VPMOVMSKB Y3, AX
+	VPMINUB Y1, Y2, Y3
+	VPCMPEQB Y1, Y3, Y3
+	VPMOVMSKB Y3, BX
+	SHLQ $32, BX
+	ORQ BX, AX
+	MOVQ AX, ctl+24(FP)
+	VZEROUPPER
+	RET
+
+// func setMaskAVX2(p *[64]byte, vecs *[8][32]byte) uint64
+TEXT ·setMaskAVX2(SB), NOSPLIT, $0-24
+	MOVQ p+0(FP), SI
+	MOVQ vecs+8(FP), DI
+	VMOVDQU 0(SI), Y0
+	VMOVDQU 32(SI), Y1
+	VPCMPEQB 0(DI), Y0, Y4
+	VPCMPEQB 0(DI), Y1, Y5
+	VPCMPEQB 32(DI), Y0, Y2
+	VPCMPEQB 32(DI), Y1, Y3
+	VPOR Y2, Y4, Y4
+	VPOR Y3, Y5, Y5
+	VPCMPEQB 64(DI), Y0, Y2
+	VPCMPEQB 64(DI), Y1, Y3
+	VPOR Y2, Y4, Y4
+	VPOR Y3, Y5, Y5
+	VPCMPEQB 96(DI), Y0, Y2
+	VPCMPEQB 96(DI), Y1, Y3
+	VPOR Y2, Y4, Y4
+	VPOR Y3, Y5, Y5
+	VPCMPEQB 128(DI), Y0, Y2
+	VPCMPEQB 128(DI), Y1, Y3
+	VPOR Y2, Y4, Y4
+	VPOR Y3, Y5, Y5
+	VPCMPEQB 160(DI), Y0, Y2
+	VPCMPEQB 160(DI), Y1, Y3
+	VPOR Y2, Y4, Y4
+	VPOR Y3, Y5, Y5
+	VPCMPEQB 192(DI), Y0, Y2
+	VPCMPEQB 192(DI), Y1, Y3
+	VPOR Y2, Y4, Y4
+	VPOR Y3, Y5, Y5
+	VPCMPEQB 224(DI), Y0, Y2
+	VPCMPEQB 224(DI), Y1, Y3
+	VPOR Y2, Y4, Y4
+	VPOR Y3, Y5, Y5
+	VPMOVMSKB Y4, AX
+	VPMOVMSKB Y5, BX
+	SHLQ $32, BX
+	ORQ BX, AX
+	MOVQ AX, ret+16(FP)
+	VZEROUPPER
+	RET
+
+DATA backslashes<>+0(SB)/8, $0x5c5c5c5c5c5c5c5c
+DATA backslashes<>+8(SB)/8, $0x5c5c5c5c5c5c5c5c
+DATA backslashes<>+16(SB)/8, $0x5c5c5c5c5c5c5c5c
+DATA backslashes<>+24(SB)/8, $0x5c5c5c5c5c5c5c5c
+GLOBL backslashes<>(SB), RODATA|NOPTR, $32
+
+DATA quotes<>+0(SB)/8, $0x2222222222222222
+DATA quotes<>+8(SB)/8, $0x2222222222222222
+DATA quotes<>+16(SB)/8, $0x2222222222222222
+DATA quotes<>+24(SB)/8, $0x2222222222222222
+GLOBL quotes<>(SB), RODATA|NOPTR, $32
+
+DATA controls<>+0(SB)/8, $0x1f1f1f1f1f1f1f1f
+DATA controls<>+8(SB)/8, $0x1f1f1f1f1f1f1f1f
+DATA controls<>+16(SB)/8, $0x1f1f1f1f1f1f1f1f
+DATA controls<>+24(SB)/8, $0x1f1f1f1f1f1f1f1f
+GLOBL controls<>(SB), RODATA|NOPTR, $32

@@ -1,0 +1,11 @@
+//go:build !amd64
+
+package simdscan
+
+const haveAVX2 = false
+
+func escapeMasksAVX2(p *[BlockSize]byte) (bs, qt, ctl uint64) { return escapeMasksGeneric(p) }
+
+func setMaskAVX2(p *[BlockSize]byte, vecs *[8][32]byte) uint64 {
+	panic("simdscan: no AVX2 on this architecture")
+}
