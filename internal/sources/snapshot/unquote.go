@@ -91,8 +91,10 @@ func unquoteSimple(b []byte, i int, dst []byte, qs *[]int32) (end int, text []by
 // the new w: 16 bytes whatever the run's length (buf and src have the
 // room), then the rest of a longer run.
 func copyRun(buf []byte, w int, src *[80]byte, from, to int) int {
-	binary.LittleEndian.PutUint64(buf[w:w+8], binary.LittleEndian.Uint64(src[from:from+8]))
-	binary.LittleEndian.PutUint64(buf[w+8:w+16], binary.LittleEndian.Uint64(src[from+8:from+16]))
+	// One bounds check a side, then constant offsets.
+	d, s := buf[w:w+16:w+16], src[from:from+16:from+16]
+	binary.LittleEndian.PutUint64(d[:8], binary.LittleEndian.Uint64(s[:8]))
+	binary.LittleEndian.PutUint64(d[8:], binary.LittleEndian.Uint64(s[8:]))
 	if to-from > 16 {
 		copy(buf[w+16:], src[from+16:to])
 	}
