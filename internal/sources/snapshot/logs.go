@@ -580,6 +580,7 @@ func (d *logDecoder) readChunks(file string, f *os.File) bool {
 func decodeChunk(b *logBatch, after, until int64) {
 	raw := b.raw
 	n := 0
+	var lc labelCache
 	for len(raw) > 0 {
 		var line []byte
 		if nl := bytes.IndexByte(raw, '\n'); nl >= 0 {
@@ -596,7 +597,7 @@ func decodeChunk(b *logBatch, after, until int64) {
 			line = line[:len(line)-1] // as bufio.ScanLines
 		}
 		start := len(b.buf)
-		e, msg := decodeEntry(line, &b.buf, &b.quotes, after, until)
+		e, msg := decodeEntry(line, &b.buf, &b.quotes, after, until, &lc)
 		if msg != "" {
 			b.buf = b.buf[:start]
 			b.err = &CorruptError{File: b.file, Line: n, Msg: msg}
@@ -664,6 +665,7 @@ func (d *logDecoder) readFile(file string) bool {
 		return d.fail(file, &CorruptError{File: file, Line: n, Msg: msg})
 	}
 
+	var lc labelCache
 	sc := bufio.NewScanner(in)
 	sc.Buffer(make([]byte, 256<<10), MaxLogLineBytes)
 	n := 0
@@ -674,7 +676,7 @@ func (d *logDecoder) readFile(file string) bool {
 			return false
 		}
 		start := len(b.buf)
-		e, msg := decodeEntry(sc.Bytes(), &b.buf, &b.quotes, d.after, d.until)
+		e, msg := decodeEntry(sc.Bytes(), &b.buf, &b.quotes, d.after, d.until, &lc)
 		if msg != "" {
 			b.buf = b.buf[:start]
 			return corrupt(n, msg)
@@ -798,7 +800,15 @@ type rawEntry struct {
 // with it. Label names and values are checked by decodeLabels. The
 // entry's line, when it is unescaped, goes to *dst, and the offsets of
 // its quotes to *qs.
-func decodeEntry(b []byte, dst *[]byte, qs *[]int32, after, until int64) (rawEntry, string) {
+func decodeEntry(b []byte, dst *[]byte, qs *[]int32, after, until int64, lc *labelCache) (rawEntry, string) {
+	if e, ok := decodeEntryFast(b, dst, qs, after, until, lc); ok {
+		return e, ""
+	}
+	return decodeEntryGeneral(b, dst, qs, after, until, lc)
+}
+
+// decodeEntryGeneral is decodeEntry for every line.
+func decodeEntryGeneral(b []byte, dst *[]byte, qs *[]int32, after, until int64, lc *labelCache) (rawEntry, string) {
 	e := rawEntry{textEnd: -1}
 	var tsMsg string
 	i := skipBlank(b, 0)
@@ -869,7 +879,7 @@ func decodeEntry(b []byte, dst *[]byte, qs *[]int32, after, until int64) (rawEnt
 			if b[i] != '{' {
 				return e, `labels: want an object of strings, e.g. {"service":"api"}`
 			}
-			if end, msg = scanLabels(b, i); msg != "" {
+			if end, msg = lc.scan(b, i); msg != "" {
 				return e, "labels: " + msg
 			}
 			e.labels = b[i:end]
