@@ -71,6 +71,52 @@ func (s *Set) Mask(p *[BlockSize]byte) uint64 {
 	return s.maskGeneric(p)
 }
 
+// CompactRoom is the room Compact needs in dst: it writes 8 bytes at a
+// time, up to 8 past the bytes it keeps.
+const CompactRoom = BlockSize + 8
+
+// Compact copies the bytes of the 64 bytes of p whose bit in drop is
+// clear, in order, to the start of dst (len(dst) >= CompactRoom; what
+// follows them in dst is overwritten), and returns how many it copied.
+func Compact(p *[BlockSize]byte, dst []byte, drop uint64) int {
+	dst = dst[:CompactRoom]
+	if haveAVX2 {
+		return compactSSSE3(p, &dst[0], drop, &compactTable)
+	}
+	return compactGeneric(p, dst, drop)
+}
+
+func compactGeneric(p *[BlockSize]byte, dst []byte, drop uint64) int {
+	n := 0
+	for k, c := range p {
+		if drop&(1<<k) == 0 {
+			dst[n] = c
+			n++
+		}
+	}
+	return n
+}
+
+// compactTable holds, for each byte of drop bits, the PSHUFB control
+// that packs the kept bytes of 8 to the front (0x80: a zero byte).
+var compactTable = func() (t [256]uint64) {
+	for m := range 256 {
+		var ctl uint64
+		n := 0
+		for k := range 8 {
+			if m&(1<<k) == 0 {
+				ctl |= uint64(k) << (8 * n)
+				n++
+			}
+		}
+		for ; n < 8; n++ {
+			ctl |= 0x80 << (8 * n)
+		}
+		t[m] = ctl
+	}
+	return t
+}()
+
 const (
 	ones  = 0x0101010101010101
 	highs = 0x8080808080808080

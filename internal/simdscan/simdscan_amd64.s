@@ -82,6 +82,34 @@ TEXT ·setMaskAVX2(SB), NOSPLIT, $0-24
 	VZEROUPPER
 	RET
 
+// func compactSSSE3(p *[64]byte, dst *byte, drop uint64, table *[256]uint64) int
+// Eight bytes at a time: the control for the group's byte of drop bits
+// packs its kept bytes to the front (PSHUFB), all eight are stored, and
+// dst moves on by the number kept.
+TEXT ·compactSSSE3(SB), NOSPLIT, $0-40
+	MOVQ p+0(FP), SI
+	MOVQ dst+8(FP), DI
+	MOVQ drop+16(FP), DX
+	MOVQ table+24(FP), R8
+	MOVQ DI, R9
+	MOVQ $8, CX
+compactloop:
+	MOVQ 0(SI), X0
+	MOVBQZX DL, AX
+	MOVQ 0(R8)(AX*8), X1
+	PSHUFB X1, X0
+	MOVQ X0, 0(DI)
+	POPCNTQ AX, BX
+	ADDQ $8, DI
+	SUBQ BX, DI
+	ADDQ $8, SI
+	SHRQ $8, DX
+	DECQ CX
+	JNZ compactloop
+	SUBQ R9, DI
+	MOVQ DI, ret+32(FP)
+	RET
+
 DATA backslashes<>+0(SB)/8, $0x5c5c5c5c5c5c5c5c
 DATA backslashes<>+8(SB)/8, $0x5c5c5c5c5c5c5c5c
 DATA backslashes<>+16(SB)/8, $0x5c5c5c5c5c5c5c5c

@@ -138,3 +138,56 @@ func BenchmarkEscapeMasks(b *testing.B) {
 	}
 	_ = sink
 }
+
+// Compact keeps exactly the bytes whose drop bit is clear, in order,
+// with and without vector instructions, for every byte of drop bits in
+// every group and for random masks.
+func TestCompact(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	var p [BlockSize]byte
+	check := func(drop uint64) {
+		t.Helper()
+		var want []byte
+		for k, c := range p {
+			if drop&(1<<k) == 0 {
+				want = append(want, c)
+			}
+		}
+		for name, f := range map[string]func([]byte) int{
+			"Compact": func(d []byte) int { return Compact(&p, d, drop) },
+			"generic": func(d []byte) int { return compactGeneric(&p, d[:CompactRoom], drop) },
+		} {
+			dst := make([]byte, CompactRoom+8)
+			for i := range dst {
+				dst[i] = 0xee
+			}
+			n := f(dst)
+			if n != len(want) || string(dst[:n]) != string(want) {
+				t.Fatalf("%s(drop %064b): %d %q, want %d %q", name, drop, n, dst[:n], len(want), want)
+			}
+			for i := CompactRoom; i < len(dst); i++ {
+				if dst[i] != 0xee {
+					t.Fatalf("%s(drop %064b) wrote past CompactRoom, at %d", name, drop, i)
+				}
+			}
+		}
+	}
+	for i := range p {
+		p[i] = byte(i + 1)
+	}
+	for g := range 8 {
+		for m := range 256 {
+			check(uint64(m) << (8 * g))
+		}
+	}
+	for range 20000 {
+		for i := range p {
+			p[i] = byte(rng.IntN(256))
+		}
+		drop := rng.Uint64()
+		if rng.IntN(2) == 0 {
+			drop &= rng.Uint64() // sparser
+		}
+		check(drop)
+	}
+}

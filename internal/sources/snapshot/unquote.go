@@ -1,7 +1,6 @@
 package snapshot
 
 import (
-	"encoding/binary"
 	"math/bits"
 	"slices"
 
@@ -13,9 +12,10 @@ import (
 // escapes are \" (one every ten bytes or so). The general loop stops at
 // each of them; this one classifies 64 bytes at a time with vector
 // instructions (simdscan.EscapeMasks: backslashes, quotes, control
-// characters) and copies the runs between the backslashes with fixed
-// 16-byte moves. It runs only where the masks are fast (simdscan.Fast):
-// without them it would be slower than the general loop.
+// characters) and copies each block without its backslashes
+// (simdscan.Compact, 8 bytes a step). It runs only where this is fast
+// (simdscan.Fast): without vector instructions it would be slower than
+// the general loop.
 //
 // Anything else (another escape, a control character, the end of b
 // before the closing quote) gives up: the general loop then does the
@@ -27,27 +27,26 @@ import (
 // as it was.
 func unquoteSimple(b []byte, i int, dst []byte, qs *[]int32) (end int, text []byte, ok bool) {
 	base := len(dst)
-	// Room for the whole string, plus the 16 bytes a run's copy may
-	// write past its end.
-	dst = slices.Grow(dst, len(b)-i+16)
+	// Room for the whole string, plus what Compact may write past it.
+	dst = slices.Grow(dst, len(b)-i+simdscan.CompactRoom)
 	buf := dst[:cap(dst)]
 	w := base
 	q := *qs
 	var (
-		carry uint64   // 1: the previous block ended with a backslash
-		blk   [80]byte // the last block of b, padded, and room to read past it
+		carry uint64                   // 1: the previous block ended with a backslash
+		blk   [simdscan.BlockSize]byte // the last block of b, padded
 	)
 	for pos := i + 1; pos < len(b); pos += simdscan.BlockSize {
-		var src *[80]byte
+		var src *[simdscan.BlockSize]byte
 		n := len(b) - pos // the bytes of b from pos on
 		if n >= len(blk) {
-			src = (*[80]byte)(b[pos : pos+80])
+			src = (*[simdscan.BlockSize]byte)(b[pos : pos+simdscan.BlockSize])
 		} else {
 			copy(blk[:], b[pos:])
 			clear(blk[n:])
 			src = &blk
 		}
-		bs, qt, ctl := simdscan.EscapeMasks((*[simdscan.BlockSize]byte)(src[:simdscan.BlockSize]))
+		bs, qt, ctl := simdscan.EscapeMasks(src)
 		valid := ^uint64(0)
 		if n < simdscan.BlockSize {
 			valid = 1<<n - 1
@@ -68,16 +67,16 @@ func unquoteSimple(b []byte, i int, dst []byte, qs *[]int32) (end int, text []by
 		if (esc&^qt|ctl|bs&esc)&lim != 0 {
 			return 0, nil, false
 		}
-		// Copy the runs between the backslashes: each ends where a
-		// quote follows, which starts the next run.
-		start := 0
+		// The quote after the backslash at k lands at k less the
+		// backslashes before k (those the loop met: every bit of bs
+		// below k is in lim); then the block goes over without its
+		// backslashes and what follows the closing quote.
+		at := int32(w - base)
 		for m := bs & lim; m != 0; m &= m - 1 {
-			k := bits.TrailingZeros64(m)
-			w = copyRun(buf, w, src, start, k)
-			q = append(q, int32(w-base))
-			start = k + 1
+			q = append(q, at+int32(bits.TrailingZeros64(m)))
+			at--
 		}
-		w = copyRun(buf, w, src, start, stop)
+		w += simdscan.Compact(src, buf[w:], bs|^lim)
 		if closing != 0 {
 			*qs = q
 			return pos + stop + 1, buf[:w], true
@@ -85,18 +84,4 @@ func unquoteSimple(b []byte, i int, dst []byte, qs *[]int32) (end int, text []by
 		carry = bs >> 63
 	}
 	return 0, nil, false
-}
-
-// copyRun copies src[from:to] (from ≤ to ≤ 64) to buf at w and returns
-// the new w: 16 bytes whatever the run's length (buf and src have the
-// room), then the rest of a longer run.
-func copyRun(buf []byte, w int, src *[80]byte, from, to int) int {
-	// One bounds check a side, then constant offsets.
-	d, s := buf[w:w+16:w+16], src[from:from+16:from+16]
-	binary.LittleEndian.PutUint64(d[:8], binary.LittleEndian.Uint64(s[:8]))
-	binary.LittleEndian.PutUint64(d[8:], binary.LittleEndian.Uint64(s[8:]))
-	if to-from > 16 {
-		copy(buf[w+16:], src[from+16:to])
-	}
-	return w + to - from
 }
