@@ -311,3 +311,19 @@ func TestDashboardsNoTargets(t *testing.T) {
 		t.Errorf("%s %+v", o.Status, o.Results)
 	}
 }
+
+// TestDashboardsExpansionBounded: many targets, each naming a long
+// variable, must not expand to gigabytes; the file is refused by name.
+func TestDashboardsExpansionBounded(t *testing.T) {
+	dir := t.TempDir()
+	val := strings.Repeat("x", 512<<10)
+	targets := strings.Repeat(`{"expr": "up{a=\"$v\"}"},`, 130)
+	dashWrite(t, dir, "big.json", `{"templating": {"list": [{"name": "v", "type": "constant", "query": "`+val+`"}]},
+	  "panels": [{"title": "P", "targets": [`+targets+`{"expr": "up"}]}]}`)
+	dashWrite(t, dir, "budgets.yaml", dashBudgets("name: dash\ntype: dashboards\nfiles: [big.json]\nrequire_data: false"))
+	_, _, err := Load(filepath.Join(dir, "budgets.yaml"))
+	want := "budgets[0].files[0]: big.json: the panel expressions with the dashboard's variables substituted add up to more than 64 MiB"
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("got %v\nwant %s", err, want)
+	}
+}

@@ -164,3 +164,20 @@ func TestRefLetter(t *testing.T) {
 		}
 	}
 }
+
+// TestInterpolateExpansionBounded: a long value referenced many times
+// must not grow a small expression into gigabytes.
+func TestInterpolateExpansionBounded(t *testing.T) {
+	val := strings.Repeat("x", 64<<10)
+	d, err := Load([]byte(`{"templating": {"list": [{"name": "v", "type": "constant", "query": "` + val + `"}]}, "panels": []}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.Interpolate(strings.Repeat("$v", 16), IntervalsFor(time.Hour)); err != nil {
+		t.Errorf("1 MiB of substitutions: %v", err)
+	}
+	out, err := d.Interpolate(strings.Repeat("$v", 17), IntervalsFor(time.Hour))
+	if err == nil || !strings.Contains(err.Error(), "more than 1 MiB") || out != "" {
+		t.Errorf("got %d bytes, %v; want an error saying the expansion passes 1 MiB", len(out), err)
+	}
+}
