@@ -181,6 +181,10 @@ func (c *DashboardsCheck) readDashboard(f *config.Fields, i int, b *config.Budge
 		if t.Datasource == grafana.Loki {
 			dt.lang = "logql"
 		}
+		if t.Problem != "" {
+			dt.problem = t.Problem
+			continue
+		}
 		expr, err := d.Interpolate(t.Expr, iv)
 		if err != nil {
 			dt.problem = err.Error()

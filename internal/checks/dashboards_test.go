@@ -312,6 +312,22 @@ func TestDashboardsNoTargets(t *testing.T) {
 	}
 }
 
+// TestDashboardsNonStringExpr: a target whose expr is not a string
+// cannot be checked, so it fails naming its panel; it must not vanish
+// and leave the budget passing on the other targets.
+func TestDashboardsNonStringExpr(t *testing.T) {
+	dir := t.TempDir()
+	dashWrite(t, dir, "d.json", `{"title": "D", "panels": [
+	  {"title": "Good", "targets": [{"refId": "A", "expr": "up"}]},
+	  {"title": "Odd", "targets": [{"refId": "A", "expr": 42}]}]}`)
+	p := dashLoad(t, dir, "name: dash\ntype: dashboards\nfiles: [d.json]\nrequire_data: false\n")
+	out, _ := Run(context.Background(), []*Planned{p}, Env{}, 1, time.Now)
+	o := out[0]
+	if o.Status != Fail || !strings.Contains(o.Message, "D / Odd / A (d.json): the target's expr is a number, not a string") {
+		t.Errorf("%s %q", o.Status, o.Message)
+	}
+}
+
 // TestDashboardsExpansionBounded: many targets, each naming a long
 // variable, must not expand to gigabytes; the file is refused by name.
 func TestDashboardsExpansionBounded(t *testing.T) {
