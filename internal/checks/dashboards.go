@@ -29,6 +29,12 @@ var dashboardsFields = []config.Field{
 // maxDashboardBytes bounds a dashboard file read at validation.
 const maxDashboardBytes = 16 << 20
 
+// maxDashboardExpandedBytes bounds the panel expressions of one dashboard
+// once its variables are substituted: grafana.Interpolate bounds one
+// expression, but a file of many small targets each naming a long
+// variable would still expand to gigabytes.
+const maxDashboardExpandedBytes = 64 << 20
+
 // DashboardsCheck holds that every Prometheus and Loki target of the
 // dashboards' panels parses once Grafana's variables are substituted
 // (their defaults), and, with require_data, returns at least one series
@@ -167,6 +173,7 @@ func (c *DashboardsCheck) readDashboard(f *config.Fields, i int, b *config.Budge
 		rng = b.Window
 	}
 	iv := grafana.IntervalsFor(rng)
+	expanded := 0
 	for _, t := range d.Targets {
 		dt := &dashTarget{file: shown, subject: title + " / " + t.Panel + " / " + t.RefID}
 		c.targets = append(c.targets, dt)
@@ -174,10 +181,18 @@ func (c *DashboardsCheck) readDashboard(f *config.Fields, i int, b *config.Budge
 		if t.Datasource == grafana.Loki {
 			dt.lang = "logql"
 		}
+		if t.Problem != "" {
+			dt.problem = t.Problem
+			continue
+		}
 		expr, err := d.Interpolate(t.Expr, iv)
 		if err != nil {
 			dt.problem = err.Error()
 			continue
+		}
+		if expanded += len(expr); expanded > maxDashboardExpandedBytes {
+			f.ErrorfItem("files", i, "%s: the panel expressions with the dashboard's variables substituted add up to more than %d MiB: not checked", shown, maxDashboardExpandedBytes>>20)
+			return
 		}
 		if dt.lang == "promql" {
 			dt.planPromQL(expr)

@@ -311,3 +311,35 @@ func TestDashboardsNoTargets(t *testing.T) {
 		t.Errorf("%s %+v", o.Status, o.Results)
 	}
 }
+
+// TestDashboardsNonStringExpr: a target whose expr is not a string
+// cannot be checked, so it fails naming its panel; it must not vanish
+// and leave the budget passing on the other targets.
+func TestDashboardsNonStringExpr(t *testing.T) {
+	dir := t.TempDir()
+	dashWrite(t, dir, "d.json", `{"title": "D", "panels": [
+	  {"title": "Good", "targets": [{"refId": "A", "expr": "up"}]},
+	  {"title": "Odd", "targets": [{"refId": "A", "expr": 42}]}]}`)
+	p := dashLoad(t, dir, "name: dash\ntype: dashboards\nfiles: [d.json]\nrequire_data: false\n")
+	out, _ := Run(context.Background(), []*Planned{p}, Env{}, 1, time.Now)
+	o := out[0]
+	if o.Status != Fail || !strings.Contains(o.Message, "D / Odd / A (d.json): the target's expr is a number, not a string") {
+		t.Errorf("%s %q", o.Status, o.Message)
+	}
+}
+
+// TestDashboardsExpansionBounded: many targets, each naming a long
+// variable, must not expand to gigabytes; the file is refused by name.
+func TestDashboardsExpansionBounded(t *testing.T) {
+	dir := t.TempDir()
+	val := strings.Repeat("x", 512<<10)
+	targets := strings.Repeat(`{"expr": "up{a=\"$v\"}"},`, 130)
+	dashWrite(t, dir, "big.json", `{"templating": {"list": [{"name": "v", "type": "constant", "query": "`+val+`"}]},
+	  "panels": [{"title": "P", "targets": [`+targets+`{"expr": "up"}]}]}`)
+	dashWrite(t, dir, "budgets.yaml", dashBudgets("name: dash\ntype: dashboards\nfiles: [big.json]\nrequire_data: false"))
+	_, _, err := Load(filepath.Join(dir, "budgets.yaml"))
+	want := "budgets[0].files[0]: big.json: the panel expressions with the dashboard's variables substituted add up to more than 64 MiB"
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("got %v\nwant %s", err, want)
+	}
+}

@@ -26,7 +26,8 @@ type Dashboard struct {
 	Vars  []Variable
 	// Targets are the panels' Prometheus and Loki targets with an
 	// expression, in panel order; hidden targets and targets of other
-	// datasources are left out.
+	// datasources are left out. A target whose expr is not a string is
+	// kept with its Problem set.
 	Targets []Target
 	inputs  map[string]string // __inputs: DS_PROMETHEUS → prometheus
 }
@@ -52,6 +53,10 @@ type Target struct {
 	RefID      string // "A", "B", ...: Grafana's own letter when the JSON has none
 	Expr       string // as written, variables not substituted
 	Datasource string // Prometheus or Loki
+	// Problem says why the target cannot be checked as the JSON has it
+	// (an expr that is not a string); Expr is then "". Such a target is
+	// kept, not dropped, so that it fails rather than goes unchecked.
+	Problem string
 }
 
 // allValue is what Grafana stores as the value of an "All" selection.
@@ -282,8 +287,12 @@ func (w *walker) targets(panel map[string]any, panelDS any) {
 		if !ok {
 			continue
 		}
-		expr, _ := tm["expr"].(string)
-		if hide, _ := tm["hide"].(bool); hide || strings.TrimSpace(expr) == "" {
+		expr, isString := tm["expr"].(string)
+		problem := ""
+		if raw, ok := tm["expr"]; ok && raw != nil && !isString {
+			problem = fmt.Sprintf("the target's expr is %s, not a string", jsonKind(raw))
+		}
+		if hide, _ := tm["hide"].(bool); hide || (problem == "" && strings.TrimSpace(expr) == "") {
 			continue
 		}
 		ref, _ := tm["refId"].(string)
@@ -303,8 +312,23 @@ func (w *walker) targets(panel map[string]any, panelDS any) {
 		if typ != Prometheus && typ != Loki {
 			continue
 		}
-		w.d.Targets = append(w.d.Targets, Target{Panel: title, PanelID: id, RefID: ref, Expr: expr, Datasource: typ})
+		w.d.Targets = append(w.d.Targets, Target{Panel: title, PanelID: id, RefID: ref, Expr: expr, Datasource: typ, Problem: problem})
 	}
+}
+
+// jsonKind names the kind of a decoded JSON value, never its content.
+func jsonKind(v any) string {
+	switch v.(type) {
+	case json.Number:
+		return "a number"
+	case bool:
+		return "a boolean"
+	case []any:
+		return "a list"
+	case map[string]any:
+		return "an object"
+	}
+	return "of an unknown kind"
 }
 
 // refLetter is the refId Grafana gives the i-th target: A..Z, then AA...

@@ -164,3 +164,45 @@ func TestRefLetter(t *testing.T) {
 		}
 	}
 }
+
+// TestInterpolateExpansionBounded: a long value referenced many times
+// must not grow a small expression into gigabytes.
+func TestInterpolateExpansionBounded(t *testing.T) {
+	val := strings.Repeat("x", 64<<10)
+	d, err := Load([]byte(`{"templating": {"list": [{"name": "v", "type": "constant", "query": "` + val + `"}]}, "panels": []}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.Interpolate(strings.Repeat("$v", 16), IntervalsFor(time.Hour)); err != nil {
+		t.Errorf("1 MiB of substitutions: %v", err)
+	}
+	out, err := d.Interpolate(strings.Repeat("$v", 17), IntervalsFor(time.Hour))
+	if err == nil || !strings.Contains(err.Error(), "more than 1 MiB") || out != "" {
+		t.Errorf("got %d bytes, %v; want an error saying the expansion passes 1 MiB", len(out), err)
+	}
+}
+
+// TestLoadNonStringExpr: a target whose expr is not a string is kept
+// with a problem (so the budget fails it), not dropped unseen; a null
+// or missing expr is a target without an expression, as before.
+func TestLoadNonStringExpr(t *testing.T) {
+	d, err := Load([]byte(`{"panels": [{"title": "P", "targets": [
+	  {"refId": "A", "expr": 42}, {"refId": "B", "expr": ["up"]}, {"refId": "C", "expr": {"x": "up"}},
+	  {"refId": "D", "expr": true}, {"refId": "E", "expr": null}, {"refId": "F"}, {"refId": "G", "expr": 1, "hide": true}]}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, tg := range d.Targets {
+		got = append(got, tg.RefID+": "+tg.Problem)
+	}
+	want := []string{
+		"A: the target's expr is a number, not a string",
+		"B: the target's expr is a list, not a string",
+		"C: the target's expr is an object, not a string",
+		"D: the target's expr is a boolean, not a string",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("targets:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}

@@ -63,6 +63,12 @@ func (e *UnknownVariableError) Error() string {
 	return fmt.Sprintf("unknown variable $%s: the dashboard's templating defines no such variable", e.Name)
 }
 
+// MaxExpandedBytes bounds what Interpolate substitutes into one
+// expression: a multi-value variable referenced many times would
+// otherwise grow a small expression into gigabytes (the expansion is the
+// product of the references and the values' length).
+const MaxExpandedBytes = 1 << 20
+
 // Interpolate substitutes the built-in and the dashboard's template
 // variables in expr, as Grafana's Prometheus and Loki datasources do
 // before they send a query: each variable takes its default (current)
@@ -71,9 +77,11 @@ func (e *UnknownVariableError) Error() string {
 // "All" is the variable's allValue or .*. `${var:format}` applies one of
 // Grafana's formats. $1 and the like (label_replace's references) are
 // not variables and stay as they are. The first variable that cannot be
-// substituted is an *UnknownVariableError.
+// substituted is an *UnknownVariableError; substitutions adding up to
+// more than MaxExpandedBytes are an error too.
 func (d *Dashboard) Interpolate(expr string, iv Intervals) (string, error) {
 	var firstErr error
+	expanded := 0
 	out := variableRE.ReplaceAllStringFunc(expr, func(m string) string {
 		if firstErr != nil {
 			return m
@@ -96,6 +104,10 @@ func (d *Dashboard) Interpolate(expr string, iv Intervals) (string, error) {
 		s, err := d.value(name, format, iv)
 		if err != nil {
 			firstErr = err
+			return m
+		}
+		if expanded += len(s); expanded > MaxExpandedBytes {
+			firstErr = fmt.Errorf("the variables substituted into the expression add up to more than %d MiB (the last was $%s)", MaxExpandedBytes>>20, name)
 			return m
 		}
 		return s

@@ -670,6 +670,24 @@ func (r *parseResult) wants(name string) bool {
 	return false
 }
 
+// wantsLen reports whether a name n bytes long may be wanted (as itself
+// or with _extracted): wants is false for every name of a length for
+// which this is false.
+func (r *parseResult) wantsLen(n int) bool {
+	if r.wantAll {
+		return true
+	}
+	if n < 64 {
+		return r.wantLens&(1<<n) != 0
+	}
+	for _, w := range r.wanted {
+		if len(w) == n || len(w) == n+len("_extracted") {
+			return true
+		}
+	}
+	return false
+}
+
 // setWantLens works out wantLens from wanted.
 func (r *parseResult) setWantLens() {
 	r.wantLens = 0

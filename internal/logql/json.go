@@ -373,6 +373,9 @@ type jsonExtractor struct {
 	res    *parseResult
 	base   *Stream
 	prefix []string // the sanitized keys of the enclosing objects
+	// prefixLen is the length of prefix joined with "_" and a trailing
+	// "_": what a nested name adds to its own key.
+	prefixLen int
 }
 
 func (x *jsonExtractor) member(key, val []byte, t jsonType) error {
@@ -405,8 +408,10 @@ func (x *jsonExtractor) member(key, val []byte, t jsonType) error {
 			return nil
 		}
 		x.prefix = append(x.prefix, part)
+		x.prefixLen += len(part) + 1
 		err := jsonObjectEach(val, x, &x.res.arena)
 		x.prefix = x.prefix[:len(x.prefix)-1]
+		x.prefixLen -= len(part) + 1
 		return err
 	}
 	return nil
@@ -421,6 +426,12 @@ func (x *jsonExtractor) name(key []byte) string {
 	}
 	name := part
 	if len(x.prefix) > 0 {
+		if !x.res.wantsLen(x.prefixLen + len(part)) {
+			// No query reads a name that long: building it would cost
+			// the depth of the nesting for every key, quadratic in a
+			// deeply nested line with many keys.
+			return ""
+		}
 		a := &x.res.arena
 		start := len(*a)
 		for _, p := range x.prefix {
@@ -436,7 +447,7 @@ func (x *jsonExtractor) name(key []byte) string {
 // extractJSON runs `| json` (every field) on line.
 func extractJSON(res *parseResult, st *Stream, line []byte) {
 	x := &res.jx
-	x.res, x.base, x.prefix = res, st, x.prefix[:0]
+	x.res, x.base, x.prefix, x.prefixLen = res, st, x.prefix[:0], 0
 	if err := jsonObjectEach(line, x, &res.arena); err != nil {
 		res.errType, res.errDetails = jsonParserErr, err.Error()
 	}
@@ -595,7 +606,7 @@ func (f *jsonLevelFinder) member(key, val []byte, t jsonType) error {
 // takes, it gives what extractJSON gives (the same member callback).
 func extractJSONQuoted(res *parseResult, st *Stream, line []byte, quotes []int32) bool {
 	x := &res.jx
-	x.res, x.base, x.prefix = res, st, x.prefix[:0]
+	x.res, x.base, x.prefix, x.prefixLen = res, st, x.prefix[:0], 0
 	pairs, arena := len(res.pairs), len(res.arena)
 	if jsonWalkQuoted(line, quotes, x) {
 		return true

@@ -48,6 +48,11 @@ var MetricLabels = []string{"budget", "type", "category", "subject", "status"}
 // renamed too.
 var targetLabels = []string{"job", "instance"}
 
+// lintLabels are the labels Prometheus reserves for histograms (le) and
+// summaries (quantile): on a gauge, promtool check metrics refuses them.
+// A metric budget over bucket or quantile series has results with them.
+var lintLabels = []string{"le", "quantile"}
+
 // metricStatuses are the statuses a budget may have, one
 // secflow_budget_status series each.
 var metricStatuses = []checks.Status{checks.Pass, checks.Waived, checks.Skip, checks.Warn, checks.Error, checks.Fail}
@@ -91,7 +96,7 @@ func MetricFamilies(run *Run, opts Options) []*dto.MetricFamily {
 		seen[key] = true
 		series[name] = append(series[name], &dto.Metric{Label: labels, Gauge: &dto.Gauge{Value: ptrTo(v)}})
 	}
-	reserved := slices.Concat(MetricLabels, targetLabels, opts.PushLabels)
+	reserved := slices.Concat(MetricLabels, targetLabels, lintLabels, opts.PushLabels)
 	for i := range run.Outcomes {
 		o := &run.Outcomes[i]
 		for _, s := range metricStatuses {
@@ -173,7 +178,8 @@ func finiteValue(p *float64) (float64, bool) {
 // resultLabels are a result's labels: ours (budget, type, category,
 // subject), then the result's own, each made a valid Prometheus label name
 // (metricLabelName). A result label whose name is reserved (ours, job,
-// instance, the push's grouping labels, names starting with __), or taken
+// instance, le, quantile, the push's grouping labels, names starting with
+// __), or taken
 // by another label after that, is prefixed result_ (as often as it takes):
 // labels that need no change keep their names, whatever their order.
 func resultLabels(o *checks.Outcome, r *checks.Result, reserved []string) []*dto.LabelPair {

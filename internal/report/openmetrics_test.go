@@ -266,3 +266,38 @@ func TestOpenMetricsPushLabelsRenamed(t *testing.T) {
 		t.Errorf("a run without evaluation time has %s:\n%s", MetricRunTimestamp, strings.Join(got, "\n"))
 	}
 }
+
+// TestOpenMetricsHistogramLabelsRenamed: a metric budget over bucket or
+// quantile series has results labelled le or quantile; on a gauge,
+// promtool check metrics refuses those names, so they are renamed
+// result_le and result_quantile.
+func TestOpenMetricsHistogramLabelsRenamed(t *testing.T) {
+	run := &Run{ExitCode: 0, Outcomes: []checks.Outcome{{
+		Name: "buckets", Type: "metric", Category: "performance", Status: checks.Pass,
+		Results: []checks.Result{
+			{Subject: "buckets", Labels: map[string]string{"le": "0.5", "job": "api"}, Value: f(3), Limit: f(10), Op: "<=", Status: checks.Pass},
+			{Subject: "buckets", Labels: map[string]string{"quantile": "0.99"}, Value: f(4), Status: checks.Pass},
+		},
+	}}}
+	text := render(t, "openmetrics", run, Options{})
+	got := parseOpenMetrics(t, text)
+	for _, want := range []string{
+		`secflow_budget_value{budget="buckets",category="performance",result_job="api",result_le="0.5",subject="buckets",type="metric"} 3`,
+		`secflow_budget_value{budget="buckets",category="performance",result_quantile="0.99",subject="buckets",type="metric"} 4`,
+	} {
+		if !slices.Contains(got, want) {
+			t.Errorf("series:\n%s\nwant among them:\n%s", strings.Join(got, "\n"), want)
+		}
+	}
+	promtool, err := exec.LookPath("promtool")
+	if err != nil {
+		t.Skip("promtool not installed")
+	}
+	cmd := exec.Command(promtool, "check", "metrics")
+	cmd.Stdin = strings.NewReader(text)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Run(); err != nil || out.Len() > 0 {
+		t.Errorf("promtool check metrics: %v\n%s\n--- input:\n%s", err, out.String(), text)
+	}
+}

@@ -88,7 +88,15 @@ const VictoriaMetricsHeader = "X-Server-Hostname"
 //   - Mimir and Cortex name themselves in data.application.
 //   - Prometheus and Thanos answer the same shape (version, revision,
 //     branch, buildUser, buildDate, goVersion); Thanos' versions are 0.x.
-func DetectEngine(h http.Header, body []byte) (Engine, bool) {
+//
+// The version is made one line (OneLine) after scrub (nil: none) has
+// masked the secrets in it: masking first, so that a credential the
+// server echoes with a control character or a run of spaces in it is
+// still found whole, not printed with a space in its place.
+func DetectEngine(h http.Header, body []byte, scrub func(string) string) (Engine, bool) {
+	if scrub == nil {
+		scrub = func(s string) string { return s }
+	}
 	var env struct {
 		Status string                     `json:"status"`
 		Data   map[string]json.RawMessage `json:"data"`
@@ -99,7 +107,7 @@ func DetectEngine(h http.Header, body []byte) (Engine, bool) {
 		if raw, ok := env.Data[key]; ok {
 			_ = json.Unmarshal(raw, &s)
 		}
-		return OneLine(s)
+		return OneLine(scrub(s))
 	}
 	if decoded {
 		app := strings.ToLower(str("application"))

@@ -39,7 +39,7 @@ func TestDetectEngine(t *testing.T) {
 			if tc.body != "" {
 				body = []byte(tc.body)
 			}
-			got, ok := DetectEngine(tc.header, body)
+			got, ok := DetectEngine(tc.header, body, nil)
 			if got != tc.want || ok != tc.ok {
 				t.Errorf("DetectEngine = %+v, %v; want %+v, %v", got, ok, tc.want, tc.ok)
 			}
@@ -54,7 +54,7 @@ func TestDetectEngineNotFooledByOtherAnswers(t *testing.T) {
 	// A fake that answers every path with a query result is no
 	// VictoriaMetrics.
 	body := `{"status":"success","data":{"resultType":"vector","result":[]}}`
-	if e, ok := DetectEngine(http.Header{}, []byte(body)); ok || e.Name != EngineUnknown {
+	if e, ok := DetectEngine(http.Header{}, []byte(body), nil); ok || e.Name != EngineUnknown {
 		t.Errorf("DetectEngine(query answer) = %+v, %v; want unknown", e, ok)
 	}
 }

@@ -43,7 +43,9 @@ func (c *Client) Engine(ctx context.Context) (sources.Engine, string) {
 	if resp.StatusCode/100 != 2 || json.Unmarshal(body, &env) != nil || env.Version == "" {
 		return e, fmt.Sprintf("GET /%s answered HTTP %d %s without a version", buildinfoPath, resp.StatusCode, http.StatusText(resp.StatusCode))
 	}
-	v := c.http.Scrub(sources.OneLine(env.Version))
+	// Masked before it is made one line: a credential echoed with a
+	// control character or a run of spaces in it is still found whole.
+	v := c.http.Scrub(sources.OneLine(c.http.Scrub(env.Version)))
 	if len(v) > 64 {
 		v = strings.ToValidUTF8(v[:64], "")
 	}

@@ -43,7 +43,7 @@ func (c *Client) detectEngine(ctx context.Context) (sources.Engine, string) {
 	if status/100 != 2 {
 		body = nil
 	}
-	if e, ok := sources.DetectEngine(h, body); ok {
+	if e, ok := sources.DetectEngine(h, body, c.scrub); ok {
 		e.Version = truncate(c.scrub(e.Version), 64)
 		return e, ""
 	}

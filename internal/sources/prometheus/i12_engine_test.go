@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/secflow/secflow-budget/internal/config"
@@ -94,5 +95,24 @@ func TestEngineNoBuildinfoAsksNothingMore(t *testing.T) {
 	}
 	if len(srv.reqs) != 1 {
 		t.Errorf("%d requests, want only buildinfo: %+v", len(srv.reqs), srv.reqs)
+	}
+}
+
+// TestEngineVersionEchoingTheCredentialIsMasked: a buildinfo version
+// that echoes the source's password, with a control character or a run
+// of spaces in it, is masked before it is made one line; masking after
+// would no longer find the password, and print it with a space in it.
+func TestEngineVersionEchoingTheCredentialIsMasked(t *testing.T) {
+	t.Setenv("SECFLOW_TEST_PROM_PW", "open  sesame-77")
+	for _, version := range []string{`3.0 open  sesame-77`, `3.0 open  sesame-77\u0000`, `3.0\nopen  sesame-77\r`} {
+		srv := newFakeProm(t, jsonAnswer(200, `{"status":"success","data":{"version":"`+version+`","revision":"r","goVersion":"go1.23"}}`))
+		c := mustNew(t, &config.Source{URL: srv.URL, BasicAuth: &config.BasicAuth{Username: "ci", PasswordEnv: "SECFLOW_TEST_PROM_PW"}})
+		e, why := c.Engine(context.Background())
+		if e.Name != sources.EnginePrometheus || why != "" {
+			t.Fatalf("%s: Engine = %+v, %q", version, e, why)
+		}
+		if strings.Contains(e.Version, "sesame") || e.Version != "3.0 "+secret.Mask {
+			t.Errorf("%s: version %q, want %q", version, e.Version, "3.0 "+secret.Mask)
+		}
 	}
 }
