@@ -2,6 +2,7 @@ package logql
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"runtime"
 	"strings"
 	"testing"
@@ -42,5 +43,55 @@ func TestJSONDeepNestingManyKeysBounded(t *testing.T) {
 	}
 	if got := vectorText(v); got != "{service=\"api\"} 1\n" {
 		t.Errorf("result %q, want the line counted as structured", got)
+	}
+}
+
+// The block index (deep nesting) gives `| json` the answers the plain
+// scans give: fields, error and its details, on random lines of
+// brackets, strings, escapes and malformed values, nested and not.
+func TestJSONBlockIndexSameAnswers(t *testing.T) {
+	pieces := []string{`{`, `{`, `}`, `}`, `[`, `]`, `"k":`, `"a":`, `"a_b":`, `"v"`, `1`, `1"x`, `,`, `,`, `\"`, `"`, ` `, `true`, `{"n":`, `"s\"}":`, `"[`}
+	rng := rand.New(rand.NewPCG(31, 32))
+	run := func(line string, deep int) string {
+		old := deepJSON
+		deepJSON = deep
+		defer func() { deepJSON = old }()
+		res := &parseResult{wantAll: true}
+		extractJSON(res, &Stream{}, []byte(line))
+		return fmt.Sprintf("%v %q %q", res.pairs, res.errType, res.errDetails)
+	}
+	lines := []string{
+		strings.Repeat(`{"a":`, 300) + `"x"` + strings.Repeat(`}`, 300),
+		strings.Repeat(`{"a":1,"b":`, 200) + `{}` + strings.Repeat(`}`, 199),
+		strings.Repeat(`{"a":[`, 100) + strings.Repeat(`]}`, 100),
+		`{"a":{"b":1"x,"c":{"d":2}}}`,
+	}
+	for range 20000 {
+		var b strings.Builder
+		b.WriteString(`{`)
+		for range rng.IntN(60) {
+			b.WriteString(pieces[rng.IntN(len(pieces))])
+		}
+		lines = append(lines, b.String())
+	}
+	for _, line := range lines {
+		if with, without := run(line, 0), run(line, 1<<30); with != without {
+			t.Fatalf("%q:\nindexed %s\nscanned %s", line, with, without)
+		}
+	}
+}
+
+// BenchmarkJSONDeep: a 600 KB line nested 100,000 deep, under `| json`
+// (a minute a query before the block index).
+func BenchmarkJSONDeep(b *testing.B) {
+	line := []byte(strings.Repeat(`{"a":`, 100000) + `"x"` + strings.Repeat(`}`, 100000))
+	b.SetBytes(int64(len(line)))
+	for b.Loop() {
+		res := &parseResult{wanted: []string{"level"}}
+		res.setWantLens()
+		extractJSON(res, &Stream{}, line)
+		if res.errType != "" {
+			b.Fatal(res.errType, res.errDetails)
+		}
 	}
 }
