@@ -152,6 +152,9 @@ func TestPrepareLineSameAnswers(t *testing.T) {
 		`sum by (s_extracted, a_b) (count_over_time({s=~".+"} |~ "(?i)password" | json [30m]))`,
 		`sum(count_over_time({s=~".+"} | json | level!="" [1h]))`,
 		`count_over_time({s="b"} | json | level_extracted_extracted="" | __error__!="" [1h])`,
+		// Negated regexp filters: a line without the literals passes.
+		`sum by (s) (count_over_time({s=~".+"} !~ "(?i)password *[=:]" [1h]))`,
+		`sum by (s) (count_over_time({s=~".+"} !~ "AKIA" !~ "(?i)kelvin" |~ "ask" [1h]))`,
 	)
 	var qs []*Query
 	for _, expr := range exprs {

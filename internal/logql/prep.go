@@ -64,6 +64,11 @@ type fltStage struct {
 	after  int64
 	litIDs []int
 	f      *lineFilter
+	// litMask, when every regexp of the filter has a literal (else 0):
+	// the bits of those literals. A line holding none of them matches
+	// none of the regexps (the filter's answer is then negated).
+	litMask uint64
+	negated bool
 }
 
 // prepSetup is all PrepareLine reads of the evaluator. It lives apart
@@ -104,7 +109,17 @@ func (e *Evaluator) preparePrep() {
 				if q.litIDs != nil {
 					ids = q.litIDs[si]
 				}
-				flts = append(flts, fltStage{after: q.after, litIDs: ids, f: f})
+				fs := fltStage{after: q.after, litIDs: ids, f: f, negated: f.op == tNeq || f.op == tNre}
+				if (f.op == tPipeMatch || f.op == tNre) && len(ids) == len(f.res) && len(ids) > 0 {
+					for _, id := range ids {
+						if id < 0 {
+							fs.litMask = 0
+							break
+						}
+						fs.litMask |= 1 << id
+					}
+				}
+				flts = append(flts, fs)
 				ps.fltAfter = min(ps.fltAfter, q.after)
 			}
 			if js, ok := s.(*jsonStage); ok && js.params == nil && !q.skipParsers {
@@ -173,7 +188,18 @@ func (e *Evaluator) PrepareLine(line []byte, ts int64, s *LineScratch, hint Line
 	if ts > ps.fltAfter && len(ps.flts) > 0 {
 		p.fltOK = true
 		for i := range ps.flts {
-			if fs := &ps.flts[i]; ts > fs.after && fs.f.matchesLits(line, fs.litIDs, p.lits) {
+			fs := &ps.flts[i]
+			if ts <= fs.after {
+				continue
+			}
+			if fs.litMask != 0 && p.lits&fs.litMask == 0 {
+				// None of the regexps' literals: no regexp matches.
+				if fs.negated {
+					p.flts |= 1 << i
+				}
+				continue
+			}
+			if fs.f.matchesLits(line, fs.litIDs, p.lits) {
 				p.flts |= 1 << i
 			}
 		}
