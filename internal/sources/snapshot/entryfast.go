@@ -90,7 +90,9 @@ type labelCache struct {
 func (c *labelCache) scan(b []byte, i int) (int, string) {
 	rest := b[i:]
 	for _, o := range c.objs {
-		if len(o) > 0 && len(o) <= len(rest) && string(rest[:len(o)]) == string(o) {
+		// The objects remembered share their start ({"service":" …):
+		// their closing brace tells them apart first.
+		if n := len(o); n > 0 && n <= len(rest) && rest[n-1] == '}' && string(rest[:n]) == string(o) {
 			return i + len(o), ""
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"regexp"
 	"slices"
@@ -300,5 +301,43 @@ func TestUnquoteSimpleAgrees(t *testing.T) {
 	}
 	if simple < 20000 {
 		t.Errorf("only %d of 30000 strings took the fast path", simple)
+	}
+}
+
+// parseTS reads 19 characters as the long way (strconv) does, whether
+// they are all digits or not, out of range, or below minLogTS.
+func TestParseTS19Random(t *testing.T) {
+	rng := rand.New(rand.NewPCG(41, 42))
+	for range 200000 {
+		raw := []byte(strconv.FormatUint(rng.Uint64()%10_000_000_000_000_000_000, 10))
+		for len(raw) < 19 {
+			raw = append([]byte{'0'}, raw...)
+		}
+		if rng.IntN(4) == 0 {
+			raw[rng.IntN(19)] = byte(rng.IntN(256))
+		}
+		ns, msg := parseTS(raw, true)
+		var want int64
+		var wantMsg string
+		if v, err := strconv.ParseUint(string(raw), 10, 64); err == nil && bytes.IndexFunc(raw, func(r rune) bool { return r < '0' || r > '9' }) < 0 {
+			switch {
+			case v > math.MaxInt64:
+				wantMsg = "ts: out of range for unix nanoseconds"
+			case int64(v) < minLogTS:
+				wantMsg = tsUnitProblem(int64(v), 19)
+			default:
+				want = int64(v)
+			}
+		} else {
+			// Not all digits: refused (as a bad timestamp, or RFC3339
+			// it cannot be at 19 bytes with a digit changed).
+			if msg == "" || ns != 0 {
+				t.Fatalf("%q: %d %q, want it refused", raw, ns, msg)
+			}
+			continue
+		}
+		if ns != want || msg != wantMsg {
+			t.Fatalf("%q: %d %q, want %d %q", raw, ns, msg, want, wantMsg)
+		}
 	}
 }
