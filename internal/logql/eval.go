@@ -649,6 +649,9 @@ type parseResult struct {
 	// itself or with _extracted); names of 64 bytes or more are checked
 	// against wanted in full.
 	wantLens uint64
+	// wantIdx holds, by length below 64, the names wants is true for:
+	// each wanted name, and each without its _extracted.
+	wantIdx *[64][]string
 
 	jx jsonExtractor // reused: passing a fresh one as an interface allocates
 }
@@ -659,8 +662,18 @@ func (r *parseResult) wants(name string) bool {
 	if r.wantAll {
 		return true
 	}
-	if len(name) < 64 && r.wantLens&(1<<len(name)) == 0 {
-		return false // no wanted name is that long: the common case
+	if len(name) < 64 {
+		if r.wantLens&(1<<len(name)) == 0 {
+			return false // no wanted name is that long: the common case
+		}
+		if r.wantIdx != nil {
+			for _, w := range r.wantIdx[len(name)] {
+				if w == name {
+					return true
+				}
+			}
+			return false
+		}
 	}
 	for _, w := range r.wanted {
 		if w == name || (len(w) == len(name)+len("_extracted") && w[:len(name)] == name && w[len(name):] == "_extracted") {
@@ -691,13 +704,21 @@ func (r *parseResult) wantsLen(n int) bool {
 // setWantLens works out wantLens from wanted.
 func (r *parseResult) setWantLens() {
 	r.wantLens = 0
+	idx := new([64][]string)
 	for _, w := range r.wanted {
 		for _, n := range []int{len(w), len(w) - len("_extracted")} {
 			if n >= 0 && n < 64 { // longer names are checked in full
 				r.wantLens |= 1 << n
 			}
 		}
+		if len(w) < 64 {
+			idx[len(w)] = append(idx[len(w)], w)
+		}
+		if b, ok := strings.CutSuffix(w, "_extracted"); ok && len(b) < 64 {
+			idx[len(b)] = append(idx[len(b)], b)
+		}
 	}
+	r.wantIdx = idx
 }
 
 func (r *parseResult) reset() {

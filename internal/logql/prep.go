@@ -206,7 +206,7 @@ func (e *Evaluator) PrepareLine(line []byte, ts int64, s *LineScratch, hint Line
 	}
 	if ts > ps.jsonAfter && s != nil {
 		r := &s.res
-		r.wanted, r.wantAll, r.wantLens = ps.json.wanted, ps.json.wantAll, ps.json.wantLens
+		r.wanted, r.wantAll, r.wantLens, r.wantIdx = ps.json.wanted, ps.json.wantAll, ps.json.wantLens, ps.json.wantIdx
 		r.pairs = r.pairs[:0]
 		r.errType, r.errDetails = "", ""
 		if !hint.QuotesKnown || !extractJSONQuoted(r, noLabels, line, hint.Quotes) {
