@@ -566,13 +566,22 @@ func extractJSONParams(res *parseResult, st *Stream, line []byte, params []jsonP
 	}
 }
 
+// identChars marks the bytes isIdentChar accepts: one load a byte in
+// the walk over every key of a line.
+var identChars = func() (t [256]bool) {
+	for c := range 256 {
+		t[c] = isIdentChar(byte(c))
+	}
+	return t
+}()
+
 // isLabelName: key is its own label name, sanitizing changes nothing.
 func isLabelName(key []byte) bool {
 	if len(key) == 0 || (key[0] >= '0' && key[0] <= '9') {
 		return false
 	}
 	for _, c := range key {
-		if !isIdentChar(c) {
+		if !identChars[c] {
 			return false
 		}
 	}
