@@ -128,7 +128,7 @@ func TestVersionFromCheckout(t *testing.T) {
 }
 
 // versionCheckout copies what builds the binary (go.mod, go.sum, the Go
-// files but tests) into a new directory: a repository of its own, whatever
+// and assembly files but tests) into a new directory: a repository of its own, whatever
 // this one is (a worktree's .git is a file Go does not stamp from).
 func versionCheckout(t *testing.T) string {
 	t.Helper()
@@ -145,7 +145,7 @@ func versionCheckout(t *testing.T) string {
 			}
 			return nil
 		}
-		if !(name == "go.mod" || name == "go.sum" || strings.HasSuffix(name, ".go") && !strings.HasSuffix(name, "_test.go")) {
+		if !(name == "go.mod" || name == "go.sum" || strings.HasSuffix(name, ".s") || strings.HasSuffix(name, ".go") && !strings.HasSuffix(name, "_test.go")) {
 			return nil
 		}
 		b, err := os.ReadFile(path)
