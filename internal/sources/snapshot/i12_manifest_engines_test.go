@@ -54,3 +54,27 @@ func TestManifestEnginesErrors(t *testing.T) {
 		}
 	}
 }
+
+// A hand-edited manifest's engine texts reach every report: each is one
+// line of printable text, and a version is not a page long.
+func TestManifestEnginesTextsOneLine(t *testing.T) {
+	dir := t.TempDir()
+	manifest := "version: 1\nevaluated_at: 2026-11-26T12:00:07Z\nengines:\n" +
+		"  - source: prometheus\n    engine: \"prometheus\\n::error::injected\"\n" +
+		"    version: \"2.42.0\\n\\u001b[31mred\\u0007 " + strings.Repeat("9", 5000) + "\"\n" +
+		"    offline_parity: \"line one\\nline two\\r\\n\"\n"
+	if err := os.WriteFile(filepath.Join(dir, ManifestFile), []byte(manifest), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	m, err := readManifest(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := m.Engines[0]
+	if e.Engine != "prometheus ::error::injected" || e.OfflineParity != "line one line two" {
+		t.Errorf("engine %q, parity %q: want each one line", e.Engine, e.OfflineParity)
+	}
+	if !strings.HasPrefix(e.Version, "2.42.0 [31mred 999") || len(e.Version) != maxEngineVersion+len("...") || strings.ContainsFunc(e.Version, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
+		t.Errorf("version %q (%d bytes): want one line of at most %d bytes and the cut marked", e.Version, len(e.Version), maxEngineVersion)
+	}
+}

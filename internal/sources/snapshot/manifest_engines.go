@@ -4,8 +4,11 @@ import (
 	"bytes"
 	"fmt"
 	"slices"
+	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/secflow/secflow-budget/internal/sources"
 )
 
 // RecordedEngine is one item of the manifest's engines: which engine
@@ -29,6 +32,20 @@ type RecordedEngine struct {
 }
 
 var engineKeys = []string{"source", "engine", "version", "offline_parity"}
+
+// The longest version and parity note a manifest gives the reports.
+const (
+	maxEngineVersion = 200
+	maxParityNote    = 1000
+)
+
+// capText cuts s to at most n bytes (whole runes) and marks the cut.
+func capText(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return strings.ToValidUTF8(s[:n], "") + "..."
+}
 
 // parseEngines reads `engines:`.
 func parseEngines(file string, v *yaml.Node) ([]RecordedEngine, error) {
@@ -57,15 +74,19 @@ func parseEngines(file string, v *yaml.Node) ([]RecordedEngine, error) {
 			if val.Kind != yaml.ScalarNode {
 				return nil, corrupt(val.Line, "%s: want a single value", k.Value)
 			}
+			// Reports print these: one line of printable text each,
+			// and not a page of it (a hand-edited manifest is input
+			// like any other).
+			text := sources.OneLine(val.Value)
 			switch k.Value {
 			case "source":
-				e.Source = val.Value
+				e.Source = text
 			case "engine":
-				e.Engine = val.Value
+				e.Engine = text
 			case "version":
-				e.Version = val.Value
+				e.Version = capText(text, maxEngineVersion)
 			case "offline_parity":
-				e.OfflineParity = val.Value
+				e.OfflineParity = capText(text, maxParityNote)
 			}
 		}
 		if e.Source == "" || e.Engine == "" {
