@@ -113,9 +113,9 @@ func DetectEngine(h http.Header, body []byte, scrub func(string) string) (Engine
 		app := strings.ToLower(str("application"))
 		switch {
 		case strings.Contains(app, "mimir"):
-			return Engine{Name: EngineMimir, Version: str("version")}, true
+			return Engine{Name: EngineMimir, Version: capVersion(str("version"))}, true
 		case strings.Contains(app, "cortex"):
-			return Engine{Name: EngineCortex, Version: str("version")}, true
+			return Engine{Name: EngineCortex, Version: capVersion(str("version"))}, true
 		case strings.Contains(app, "victoria"):
 			return Engine{Name: EngineVictoriaMetrics}, true
 		}
@@ -126,7 +126,7 @@ func DetectEngine(h http.Header, body []byte, scrub func(string) string) (Engine
 	if !decoded {
 		return Engine{Name: EngineUnknown}, false
 	}
-	version := str("version")
+	version := capVersion(str("version"))
 	_, hasVersion := env.Data["version"]
 	if len(env.Data) == 0 || len(env.Data) == 1 && hasVersion {
 		// An empty object, or a lone compatibility "version": what
@@ -142,4 +142,13 @@ func DetectEngine(h http.Header, body []byte, scrub func(string) string) (Engine
 		return Engine{Name: EngineThanos, Version: version}, true
 	}
 	return Engine{Name: EnginePrometheus, Version: version}, true
+}
+
+// capVersion cuts a version a server reported to 64 bytes (whole runes),
+// as the Loki source does: reports print it in every header.
+func capVersion(v string) string {
+	if len(v) > 64 {
+		return strings.ToValidUTF8(v[:64], "")
+	}
+	return v
 }

@@ -2,6 +2,7 @@ package sources
 
 import (
 	"net/http"
+	"strings"
 	"testing"
 )
 
@@ -33,6 +34,8 @@ func TestDetectEngine(t *testing.T) {
 		{"error envelope", nil, `{"status":"error","error":"nope"}`, Engine{Name: EngineUnknown}, false, "unknown engine"},
 		{"control characters in the version", nil, "{\"status\":\"success\",\"data\":{\"version\":\"2.42.0\\n\\u001b[31m\",\"revision\":\"x\"}}",
 			Engine{Name: EnginePrometheus, Version: "2.42.0 [31m"}, true, "Prometheus 2.42.0 [31m"},
+		{"a page for a version", nil, `{"status":"success","data":{"version":"2.42.0-` + strings.Repeat("x", 5000) + `","revision":"x"}}`,
+			Engine{Name: EnginePrometheus, Version: "2.42.0-" + strings.Repeat("x", 57)}, true, "Prometheus 2.42.0-" + strings.Repeat("x", 57)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var body []byte

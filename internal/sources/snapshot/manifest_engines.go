@@ -35,7 +35,7 @@ var engineKeys = []string{"source", "engine", "version", "offline_parity"}
 
 // The longest version and parity note a manifest gives the reports.
 const (
-	maxEngineVersion = 200
+	maxEngineVersion = 64 // as the live sources keep it
 	maxParityNote    = 1000
 )
 
