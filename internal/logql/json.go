@@ -139,18 +139,19 @@ var deepJSON = 32
 // before.
 type blockIndex struct {
 	ready bool
-	base  uintptr // the address of the line's first byte
-	n     int     // the line's length
-	pos   []int32 // the offsets of the blocks' opening brackets, in order
-	end   []int32 // the end of each (past its closing bracket); -1: none
+	// line is the indexed line. Its address is read at each lookup, not
+	// kept as a number: a line on a goroutine's stack moves when the
+	// stack grows (and the walk recurses), and only pointers follow.
+	line []byte
+	pos  []int32 // the offsets of the blocks' opening brackets, in order
+	end  []int32 // the end of each (past its closing bracket); -1: none
 
 	braces, brackets []int32 // the open blocks during build (indexes in pos)
 }
 
 // build indexes line.
 func (bi *blockIndex) build(line []byte) {
-	bi.ready, bi.n = true, len(line)
-	bi.base = uintptr(unsafe.Pointer(unsafe.SliceData(line)))
+	bi.ready, bi.line = true, line
 	bi.pos, bi.end, bi.braces, bi.brackets = bi.pos[:0], bi.end[:0], bi.braces[:0], bi.brackets[:0]
 	for i := 0; i < len(line); i++ {
 		switch line[i] {
@@ -184,8 +185,8 @@ func (bi *blockIndex) build(line []byte) {
 func (bi *blockIndex) blockEnd(d []byte, open, close byte) int {
 	if bi != nil && bi.ready && len(d) > 0 {
 		// d is part of the indexed line: its offset there.
-		at := uintptr(unsafe.Pointer(unsafe.SliceData(d))) - bi.base
-		if at < uintptr(bi.n) {
+		at := uintptr(unsafe.Pointer(unsafe.SliceData(d))) - uintptr(unsafe.Pointer(unsafe.SliceData(bi.line)))
+		if at < uintptr(len(bi.line)) {
 			if k, ok := slices.BinarySearch(bi.pos, int32(at)); ok {
 				e := int(bi.end[k])
 				if e < 0 || e-int(at) > len(d) {
