@@ -40,6 +40,8 @@ var (
 	errJSONBadObject     = errors.New("Value looks like object, but can't find closing '}' symbol")
 	errJSONBadEscape     = errors.New("Encountered an invalid escape sequence in a string")
 	errJSONStopIteration = errors.New("stop") // internal: a member callback is done
+	// errJSONTooDeep: more objects nested than maxJSONNesting.
+	errJSONTooDeep = errors.New("Objects nested deeper than 100000 levels")
 )
 
 // jsonParserErr is the __error__ value of a line `| json` cannot read.
@@ -123,6 +125,13 @@ func jsonBlockEnd(d []byte, open, close byte) int {
 	}
 	return -1
 }
+
+// maxJSONNesting bounds the objects `| json` walks into, one inside the
+// other: the walk recurses, and a 16 MiB line can nest three million
+// deep, past what a goroutine's stack may grow to (a crash no recover
+// catches). A deeper line is a JSONParserErr line. Loki cannot hold one:
+// its default max_line_size, 256 KB, allows about 50,000 levels.
+const maxJSONNesting = 100_000
 
 // deepJSON is the nesting at which `| json` indexes a line's blocks
 // (blockIndex): deeper nesting is rare in logs.
@@ -495,6 +504,9 @@ func (x *jsonExtractor) member(key, val []byte, t jsonType) error {
 		}
 		if len(x.prefix) == deepJSON && !x.index.ready {
 			x.index.build(x.line)
+		}
+		if len(x.prefix) >= maxJSONNesting {
+			return errJSONTooDeep
 		}
 		x.prefix = append(x.prefix, part)
 		x.prefixLen += len(part) + 1

@@ -95,3 +95,24 @@ func BenchmarkJSONDeep(b *testing.B) {
 		}
 	}
 }
+
+// A line nested deeper than maxJSONNesting is a JSONParserErr line, not a
+// stack overflow (which no recover catches): three million levels fit in
+// a 16 MiB line. One level less is walked as Loki walks it.
+func TestJSONNestingBounded(t *testing.T) {
+	for _, tc := range []struct {
+		depth   int
+		errType string
+	}{
+		{maxJSONNesting, ""},
+		{3_000_000, jsonParserErr},
+	} {
+		line := []byte(strings.Repeat(`{"a":`, tc.depth) + `"x"` + strings.Repeat(`}`, tc.depth))
+		res := &parseResult{wanted: []string{"level"}}
+		res.setWantLens()
+		extractJSON(res, &Stream{}, line)
+		if res.errType != tc.errType || (tc.errType != "" && res.errDetails != errJSONTooDeep.Error()) {
+			t.Errorf("depth %d: __error__ %q (%q), want %q", tc.depth, res.errType, res.errDetails, tc.errType)
+		}
+	}
+}
