@@ -21,11 +21,11 @@ type litSet struct {
 	// holds U+212A KELVIN SIGN (U+017F LONG S), which fold to k (s).
 	kelvinLits, longSLits uint64
 
-	// With vector instructions (simdscan.Fast) and at most eight rare
-	// bytes in all (both cases of a folded literal's), the line is
-	// read once, 64 bytes at a time, for all of them (scanBlocks):
-	// rare is their set, byRare the bits of the literals looked for
-	// by each byte.
+	// With at most eight rare bytes in all (both cases of a folded
+	// literal's), the line can be read once, 64 bytes at a time, for
+	// all of them (scanBlocks, used with vector instructions only:
+	// simdscan.Fast): rare is their set, byRare the bits of the
+	// literals looked for by each byte.
 	rare   *simdscan.Set
 	byRare [256]uint64
 }
@@ -134,15 +134,13 @@ func newLitSet(pres []prefilter) (*litSet, []int) {
 	if len(s.lits) == 0 {
 		return nil, nil
 	}
-	if simdscan.Fast() {
-		var rare []byte
-		for id, l := range s.lits {
-			s.byRare[l.b1] |= 1 << id
-			s.byRare[l.b2] |= 1 << id
-			rare = append(rare, l.b1, l.b2)
-		}
-		s.rare = simdscan.NewSet(rare) // nil with more than eight
+	var rare []byte
+	for id, l := range s.lits {
+		s.byRare[l.b1] |= 1 << id
+		s.byRare[l.b2] |= 1 << id
+		rare = append(rare, l.b1, l.b2)
 	}
+	s.rare = simdscan.NewSet(rare) // nil with more than eight
 	return s, ids
 }
 
@@ -151,7 +149,7 @@ func newLitSet(pres []prefilter) (*litSet, []int) {
 // that folds to one.
 func (s *litSet) scan(line []byte) uint64 {
 	var found uint64
-	if s.rare != nil {
+	if s.rare != nil && simdscan.Fast() {
 		found = s.scanBlocks(line)
 	} else {
 		for id := range s.lits {
