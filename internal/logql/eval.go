@@ -666,7 +666,7 @@ func (r *parseResult) wants(name string) bool {
 		if r.wantLens&(1<<len(name)) == 0 {
 			return false // no wanted name is that long: the common case
 		}
-		if r.wantIdx != nil {
+		if r.wantIdx != nil { // nil: no index (wantLens set by hand), try them all
 			for _, w := range r.wantIdx[len(name)] {
 				if w == name {
 					return true

@@ -64,11 +64,10 @@ type fltStage struct {
 	after  int64
 	litIDs []int
 	f      *lineFilter
-	// litMask, when every regexp of the filter has a literal (else 0):
-	// the bits of those literals. A line holding none of them matches
-	// none of the regexps (the filter's answer is then negated).
+	// litMask, when the filter is |~ or !~ and every regexp of it has a
+	// literal (else 0): the bits of those literals. A line holding none
+	// of them matches none of the regexps.
 	litMask uint64
-	negated bool
 }
 
 // prepSetup is all PrepareLine reads of the evaluator. It lives apart
@@ -109,7 +108,7 @@ func (e *Evaluator) preparePrep() {
 				if q.litIDs != nil {
 					ids = q.litIDs[si]
 				}
-				fs := fltStage{after: q.after, litIDs: ids, f: f, negated: f.op == tNeq || f.op == tNre}
+				fs := fltStage{after: q.after, litIDs: ids, f: f}
 				if (f.op == tPipeMatch || f.op == tNre) && len(ids) == len(f.res) && len(ids) > 0 {
 					for _, id := range ids {
 						if id < 0 {
@@ -193,8 +192,9 @@ func (e *Evaluator) PrepareLine(line []byte, ts int64, s *LineScratch, hint Line
 				continue
 			}
 			if fs.litMask != 0 && p.lits&fs.litMask == 0 {
-				// None of the regexps' literals: no regexp matches.
-				if fs.negated {
+				// None of the regexps' literals: no regexp matches,
+				// which passes !~ only.
+				if fs.f.op == tNre {
 					p.flts |= 1 << i
 				}
 				continue

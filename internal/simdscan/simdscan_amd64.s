@@ -1,5 +1,15 @@
 #include "textflag.h"
 
+// EQMASK sets AX to the bytes of the 64 in Y0 (low half) and Y1 (high
+// half) equal to those of vec, one bit a byte.
+#define EQMASK(vec) \
+	VPCMPEQB Y0, vec, Y3; \
+	VPCMPEQB Y1, vec, Y4; \
+	VPMOVMSKB Y3, AX; \
+	VPMOVMSKB Y4, BX; \
+	SHLQ $32, BX; \
+	ORQ BX, AX
+
 // func escapeMasksAVX2(p *[64]byte) (bs, qt, ctl uint64)
 TEXT ·escapeMasksAVX2(SB), NOSPLIT, $0-32
 	MOVQ p+0(FP), SI
@@ -7,21 +17,11 @@ TEXT ·escapeMasksAVX2(SB), NOSPLIT, $0-32
 	VMOVDQU 32(SI), Y1
 
 	VMOVDQU backslashes<>(SB), Y2
-	VPCMPEQB Y0, Y2, Y3
-	VPMOVMSKB Y3, AX
-	VPCMPEQB Y1, Y2, Y3
-	VPMOVMSKB Y3, BX
-	SHLQ $32, BX
-	ORQ BX, AX
+	EQMASK(Y2)
 	MOVQ AX, bs+8(FP)
 
 	VMOVDQU quotes<>(SB), Y2
-	VPCMPEQB Y0, Y2, Y3
-	VPMOVMSKB Y3, AX
-	VPCMPEQB Y1, Y2, Y3
-	VPMOVMSKB Y3, BX
-	SHLQ $32, BX
-	ORQ BX, AX
+	EQMASK(Y2)
 	MOVQ AX, qt+16(FP)
 
 	// x <= 0x1f exactly when min(x, 0x1f) == x (unsigned).

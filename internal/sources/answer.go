@@ -115,11 +115,16 @@ func DecodeErrorText(s string) string {
 	if i := strings.Index(s, `strconv.ParseFloat: parsing "`); i >= 0 {
 		s = "a sample value is not a number: " + strings.TrimPrefix(s[i:], "strconv.ParseFloat: ")
 	}
-	s = strings.Join(strings.Fields(strings.ToValidUTF8(s, "\uFFFD")), " ")
-	if len(s) > 200 {
-		s = strings.ToValidUTF8(s[:200], "") + "..."
+	return Truncate(strings.Join(strings.Fields(strings.ToValidUTF8(s, "\uFFFD")), " "), 200)
+}
+
+// Truncate cuts s to at most n bytes (whole runes) and marks the cut
+// with "...".
+func Truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
 	}
-	return s
+	return strings.ToValidUTF8(s[:n], "") + "..."
 }
 
 // OneLine makes a text a server sent (a warning) one line of printable

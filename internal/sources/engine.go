@@ -113,9 +113,9 @@ func DetectEngine(h http.Header, body []byte, scrub func(string) string) (Engine
 		app := strings.ToLower(str("application"))
 		switch {
 		case strings.Contains(app, "mimir"):
-			return Engine{Name: EngineMimir, Version: capVersion(str("version"))}, true
+			return Engine{Name: EngineMimir, Version: CapVersion(str("version"))}, true
 		case strings.Contains(app, "cortex"):
-			return Engine{Name: EngineCortex, Version: capVersion(str("version"))}, true
+			return Engine{Name: EngineCortex, Version: CapVersion(str("version"))}, true
 		case strings.Contains(app, "victoria"):
 			return Engine{Name: EngineVictoriaMetrics}, true
 		}
@@ -126,7 +126,7 @@ func DetectEngine(h http.Header, body []byte, scrub func(string) string) (Engine
 	if !decoded {
 		return Engine{Name: EngineUnknown}, false
 	}
-	version := capVersion(str("version"))
+	version := CapVersion(str("version"))
 	_, hasVersion := env.Data["version"]
 	if len(env.Data) == 0 || len(env.Data) == 1 && hasVersion {
 		// An empty object, or a lone compatibility "version": what
@@ -144,11 +144,15 @@ func DetectEngine(h http.Header, body []byte, scrub func(string) string) (Engine
 	return Engine{Name: EnginePrometheus, Version: version}, true
 }
 
-// capVersion cuts a version a server reported to 64 bytes (whole runes),
-// as the Loki source does: reports print it in every header.
-func capVersion(v string) string {
-	if len(v) > 64 {
-		return strings.ToValidUTF8(v[:64], "")
+// MaxVersionBytes is the longest engine version reports print (in every
+// header).
+const MaxVersionBytes = 64
+
+// CapVersion cuts a version a server reported to MaxVersionBytes (whole
+// runes).
+func CapVersion(v string) string {
+	if len(v) > MaxVersionBytes {
+		return strings.ToValidUTF8(v[:MaxVersionBytes], "")
 	}
 	return v
 }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"strings"
 
 	"github.com/secflow/secflow-budget/internal/sources"
 )
@@ -45,10 +44,6 @@ func (c *Client) Engine(ctx context.Context) (sources.Engine, string) {
 	}
 	// Masked before it is made one line: a credential echoed with a
 	// control character or a run of spaces in it is still found whole.
-	v := c.http.Scrub(sources.OneLine(c.http.Scrub(env.Version)))
-	if len(v) > 64 {
-		v = strings.ToValidUTF8(v[:64], "")
-	}
-	e.Version = v
+	e.Version = sources.CapVersion(c.http.Scrub(sources.OneLine(c.http.Scrub(env.Version))))
 	return e, ""
 }

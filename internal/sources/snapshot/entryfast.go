@@ -53,18 +53,8 @@ func decodeEntryFast(b []byte, dst *[]byte, qs *[]int32, after, until int64, lc 
 		return e, false
 	}
 	i += len(fastLine)
-	if ts > after && ts <= until {
-		e.textStart, e.quotesFrom = len(*dst), len(*qs)
-		if end, *dst, e.plain, msg = scanJSONStringUnquote(b, i, *dst, qs); msg != "" {
-			*dst, *qs = (*dst)[:e.textStart], (*qs)[:e.quotesFrom]
-			return rawEntry{textEnd: -1}, false
-		}
-		e.textEnd, e.quotesTo = len(*dst), len(*qs)
-	} else {
-		if end, _, msg = scanJSONString(b, i); msg != "" {
-			return e, false
-		}
-		e.line = b[i+1 : end-1]
+	if end, msg = e.readLine(b, i, dst, qs, ts > after && ts <= until); msg != "" {
+		return rawEntry{textEnd: -1}, false
 	}
 	// The object ends there, and so does the line.
 	if end+1 != len(b) || b[end] != '}' {

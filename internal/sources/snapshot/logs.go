@@ -891,19 +891,9 @@ func decodeEntryGeneral(b []byte, dst *[]byte, qs *[]int32, after, until int64, 
 			if b[i] != '"' {
 				return e, "line: want a string"
 			}
-			if !(haveTS && tsMsg == "" && e.ts > after && e.ts <= until) {
-				if end, _, msg = scanJSONString(b, i); msg != "" {
-					return e, "line: " + msg
-				}
-				e.line = b[i+1 : end-1]
-				break
-			}
-			e.textStart, e.quotesFrom = len(*dst), len(*qs)
-			if end, *dst, e.plain, msg = scanJSONStringUnquote(b, i, *dst, qs); msg != "" {
-				*dst, *qs = (*dst)[:e.textStart], (*qs)[:e.quotesFrom]
+			if end, msg = e.readLine(b, i, dst, qs, haveTS && tsMsg == "" && e.ts > after && e.ts <= until); msg != "" {
 				return e, "line: " + msg
 			}
-			e.textEnd, e.quotesTo = len(*dst), len(*qs)
 		default:
 			// Keys we do not know are skipped: later versions may add some.
 			if end, msg = skipJSONValue(b, i, 0); msg != "" {
@@ -935,6 +925,30 @@ func decodeEntryGeneral(b []byte, dst *[]byte, qs *[]int32, after, until int64, 
 		return e, `missing "line": ` + entryShape
 	}
 	return e, tsMsg
+}
+
+// readLine reads the entry's "line" string at b[i] (a '"'): unescaped
+// onto *dst, its quote offsets onto *qs, when its time is in the window
+// (inWindow), else left escaped in e.line. It returns the index just past
+// the string, or what is wrong with it (*dst and *qs then as they were).
+func (e *rawEntry) readLine(b []byte, i int, dst *[]byte, qs *[]int32, inWindow bool) (int, string) {
+	if !inWindow {
+		end, _, msg := scanJSONString(b, i)
+		if msg != "" {
+			return 0, msg
+		}
+		e.line = b[i+1 : end-1]
+		return end, ""
+	}
+	e.textStart, e.quotesFrom = len(*dst), len(*qs)
+	end, text, plain, msg := scanJSONStringUnquote(b, i, *dst, qs)
+	if msg != "" {
+		*dst, *qs = (*dst)[:e.textStart], (*qs)[:e.quotesFrom]
+		return 0, msg
+	}
+	*dst, e.plain = text, plain
+	e.textEnd, e.quotesTo = len(*dst), len(*qs)
+	return end, ""
 }
 
 // parseTS reads unix nanoseconds (digits, quoted or not) or, quoted, an

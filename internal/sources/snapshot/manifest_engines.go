@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"slices"
-	"strings"
 
 	"gopkg.in/yaml.v3"
 
@@ -35,17 +34,9 @@ var engineKeys = []string{"source", "engine", "version", "offline_parity"}
 
 // The longest version and parity note a manifest gives the reports.
 const (
-	maxEngineVersion = 64 // as the live sources keep it
+	maxEngineVersion = sources.MaxVersionBytes
 	maxParityNote    = 1000
 )
-
-// capText cuts s to at most n bytes (whole runes) and marks the cut.
-func capText(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return strings.ToValidUTF8(s[:n], "") + "..."
-}
 
 // parseEngines reads `engines:`.
 func parseEngines(file string, v *yaml.Node) ([]RecordedEngine, error) {
@@ -84,9 +75,9 @@ func parseEngines(file string, v *yaml.Node) ([]RecordedEngine, error) {
 			case "engine":
 				e.Engine = text
 			case "version":
-				e.Version = capText(text, maxEngineVersion)
+				e.Version = sources.Truncate(text, maxEngineVersion)
 			case "offline_parity":
-				e.OfflineParity = capText(text, maxParityNote)
+				e.OfflineParity = sources.Truncate(text, maxParityNote)
 			}
 		}
 		if e.Source == "" || e.Engine == "" {
