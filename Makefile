@@ -48,8 +48,11 @@ schema:
 # Python reference and its read-and-count floor in the same run (medians of
 # 3, ratios) and its peak RSS
 # on 1 GB, then the offline metrics path next to promtool's backfill of the
-# same 13 MB and 100 MB files.
+# same 13 MB and 100 MB files (promtool, like the tests' Prometheus, is
+# installed by scripts/ensure-prometheus.sh when missing). BASE=bin adds an
+# older build of secflow-budget to the logs rounds (scripts/bench-logs.sh).
 bench:
+	scripts/ensure-prometheus.sh
 	$(GO) test -run '^$$' -bench . -benchtime 1x ./...
 	scripts/bench-logs.sh 200 1000
 	scripts/bench-metrics.sh 3
