@@ -81,7 +81,7 @@ func expectCode(t *testing.T, r result, want int) {
 func TestOfflineHealthyPasses(t *testing.T) {
 	r := run(t, nil, "check", "--offline", "testdata/snapshots/healthy")
 	expectCode(t, r, 0)
-	for _, want := range []string{"🔍 metrics", "📊 logs", "⚡ performance", "✅ core-metrics", "✅ task-duration", "9/9 metrics present", "✅ log-volume", "✅ log-levels", "✅ log-redaction"} {
+	for _, want := range []string{"🔍 metrics", "📊 logs", "⚡ performance", "✅ core-metrics", "✅ task-duration", "9/9 metrics present", "✅ log-volume", "✅ log-levels", "✅ log-redaction", "✅ log-structure"} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("stdout lacks %q:\n%s", want, r.stdout)
 		}
@@ -100,7 +100,8 @@ func TestOfflineDegradedFails(t *testing.T) {
 	for _, want := range []string{
 		"❌ core-metrics", "missing: secflow_gc_reclaimed_bytes_total",
 		"❌ series-cardinality", "❌ task-duration", "⚠️ sandbox-failure-ratio", "✅ queue-depth",
-		"📊 logs", `❌ log-volume             bytes_per_1h{service="api"} 113.39 MB > 100 MB`,
+		"📊 logs", `❌ log-volume             bytes_per_1h{service="api"} 113.7 MB > 100 MB`,
+		`❌ log-structure          structured{service="worker"} 30.11% < 90% (and 1 more fail)`,
 		`❌ log-levels             ERROR{service="worker"} 14.17% > 10%`,
 		"aws_access_key{service=\"api\"} 1 > 0", "bearer_token{service=\"worker\"} 1 > 0",
 	} {
@@ -126,8 +127,8 @@ func TestJSONReportAndFiles(t *testing.T) {
 	if rep.EvaluatedAt != "2026-11-26T12:00:07Z" {
 		t.Errorf("evaluated_at = %s", rep.EvaluatedAt)
 	}
-	if rep.Summary["total"] != 16 || rep.Summary["pass"] != 6 || rep.Summary["warn"] != 1 || rep.Summary["fail"] != 9 || rep.Summary["error"] != 0 || rep.Summary["skip"] != 0 {
-		t.Errorf("summary = %v, want total 16: pass 6, warn 1, fail 9", rep.Summary)
+	if rep.Summary["total"] != 17 || rep.Summary["pass"] != 6 || rep.Summary["warn"] != 1 || rep.Summary["fail"] != 10 || rep.Summary["error"] != 0 || rep.Summary["skip"] != 0 {
+		t.Errorf("summary = %v, want total 17: pass 6, warn 1, fail 10", rep.Summary)
 	}
 	// Every budget of budgets.yaml, in file order, with its verdict on the
 	// degraded fixture; failures with their headline.
@@ -136,7 +137,7 @@ func TestJSONReportAndFiles(t *testing.T) {
 		{"series-cardinality", "metrics", "fail", "series 10,388 > 10,000"},
 		{"scrape-targets", "metrics", "fail", "api:8080 scraped 10,388 samples > 10,000"},
 		{"secflow-metrics", "metrics", "pass", ""},
-		{"log-volume", "logs", "fail", `bytes_per_1h{service="api"} 113.39 MB > 100 MB`},
+		{"log-volume", "logs", "fail", `bytes_per_1h{service="api"} 113.7 MB > 100 MB`},
 		{"log-levels", "logs", "fail", `ERROR{service="worker"} 14.17% > 10%`},
 		{"log-redaction", "logs", "fail", `lines matching secret patterns: aws_access_key{service="api"}: 1, bearer_token{service="worker"}: 1 (matched text is never shown)`},
 		{"task-duration", "performance", "fail", "p99 769.7s > 600s"},
@@ -148,6 +149,7 @@ func TestJSONReportAndFiles(t *testing.T) {
 		{"prometheus-retention", "retention", "pass", ""},
 		{"loki-retention", "retention", "pass", ""},
 		{"secflow-dashboards", "dashboards", "fail", "11/13 panel targets parse and have data; SecFlow / Bytes reclaimed per GC run / A (deploy/grafana/secflow.json): no data: no series for secflow_gc_reclaimed_bytes_total (and 1 more)"},
+		{"log-structure", "logs", "fail", `structured{service="worker"} 30.11% < 90% (and 1 more fail)`},
 	}
 	if len(rep.Budgets) != len(want) {
 		t.Errorf("JSON report holds %d budgets, want %d", len(rep.Budgets), len(want))
@@ -166,15 +168,15 @@ func TestJSONReportAndFiles(t *testing.T) {
 	if err := xml.Unmarshal(b, &junit); err != nil {
 		t.Fatalf("junit report is not XML: %v\n%s", err, b)
 	}
-	if junit.Tests != 16 || junit.Failures != 9 || junit.Errors != 0 || junit.Skipped != 0 || len(junit.Suites) != 1 {
-		t.Errorf("<testsuites> tests=%d failures=%d errors=%d skipped=%d with %d suites, want 16, 9, 0, 0 and one suite", junit.Tests, junit.Failures, junit.Errors, junit.Skipped, len(junit.Suites))
+	if junit.Tests != 17 || junit.Failures != 10 || junit.Errors != 0 || junit.Skipped != 0 || len(junit.Suites) != 1 {
+		t.Errorf("<testsuites> tests=%d failures=%d errors=%d skipped=%d with %d suites, want 17, 10, 0, 0 and one suite", junit.Tests, junit.Failures, junit.Errors, junit.Skipped, len(junit.Suites))
 	}
 	if len(junit.Suites) == 0 {
 		t.Fatalf("junit report has no <testsuite>:\n%s", b)
 	}
 	suite := junit.Suites[0]
-	if suite.Tests != 16 || suite.Failures != 9 || suite.Errors != 0 || suite.Skipped != 0 || suite.Timestamp != "2026-11-26T12:00:07" {
-		t.Errorf("<testsuite> tests=%d failures=%d errors=%d skipped=%d timestamp=%s, want 16, 9, 0, 0, 2026-11-26T12:00:07", suite.Tests, suite.Failures, suite.Errors, suite.Skipped, suite.Timestamp)
+	if suite.Tests != 17 || suite.Failures != 10 || suite.Errors != 0 || suite.Skipped != 0 || suite.Timestamp != "2026-11-26T12:00:07" {
+		t.Errorf("<testsuite> tests=%d failures=%d errors=%d skipped=%d timestamp=%s, want 17, 10, 0, 0, 2026-11-26T12:00:07", suite.Tests, suite.Failures, suite.Errors, suite.Skipped, suite.Timestamp)
 	}
 	if len(suite.Cases) != len(want) {
 		t.Errorf("junit report holds %d testcases, want %d", len(suite.Cases), len(want))

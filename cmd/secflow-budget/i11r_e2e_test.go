@@ -3,10 +3,12 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -175,10 +177,32 @@ func TestI11rInitLogStructure(t *testing.T) {
 		t.Errorf("check on init's file:\n%s", r.stdout)
 	}
 
+	// The healthy fixture: every service's lines carry the ids, at
+	// 96.79% (scanner) and more.
 	r = run(t, nil, "init", "--offline", "testdata/snapshots/healthy", "-o", "-")
 	expectCode(t, r, 0)
+	if want := "  # observed 2026-11-26T12:00:07Z over 1h: lines with the JSON fields trace_id and span_id: api 98.74%, scanner 96.79%, worker 96.84%\n" +
+		"  # limit: today's lowest share divided by the headroom 1.25, rounded down to a whole percent\n" +
+		"  - name: log-structure\n    type: log_structure\n    selector: '{service=~\".+\"}'\n    by: [service]\n    parser: json\n    min_share: 77%\n"; !strings.Contains(r.stdout, want) {
+		t.Errorf("init on the healthy fixture wrote no\n%s\n---\n%s", want, r.stdout)
+	}
+
+	// The same lines without their trace context: no budget, a note.
+	healthy, err := os.ReadFile(filepath.Join(repo, "testdata", "snapshots", "healthy", "logs.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	untraced := regexp.MustCompile(`,\\"trace_id\\":\\"[0-9a-f]{32}\\",\\"span_id\\":\\"[0-9a-f]{16}\\"`).ReplaceAll(healthy, nil)
+	if bytes.Contains(untraced, []byte("trace_id")) || len(untraced) == len(healthy) {
+		t.Fatalf("the trace context was not removed from the healthy fixture's lines")
+	}
+	bare := t.TempDir()
+	os.WriteFile(filepath.Join(bare, "logs.jsonl"), untraced, 0o644)
+	os.WriteFile(filepath.Join(bare, "manifest.yaml"), []byte("version: 1\nevaluated_at: 2026-11-26T12:00:07Z\n"), 0o644)
+	r = run(t, nil, "init", "--offline", bare, "-o", "-")
+	expectCode(t, r, 0)
 	if !strings.Contains(r.stdout, "# - log_structure: no line carries trace_id and span_id (JSON or logfmt fields)\n") || strings.Contains(r.stdout, "type: log_structure") {
-		t.Errorf("init on the fixtures (no trace ids):\n%s", r.stdout)
+		t.Errorf("init on lines without trace ids:\n%s", r.stdout)
 	}
 }
 

@@ -236,8 +236,8 @@ func TestActionScriptRunsTheVerifiedRelease(t *testing.T) {
 		reportPath := filepath.Join(r.temp, "secflow-budget", "1", "report.json")
 		actionExpectOutputs(t, r, map[string]string{"status": "fail", "exit-code": "1", "report": reportPath})
 		rep := actionReadReport(t, reportPath)
-		if rep.Status != "fail" || rep.ExitCode != 1 || rep.Tool.Version != actionVersion || len(rep.Budgets) != 16 {
-			t.Errorf("report: status %s, exit %d, version %s, %d budgets; want fail, 1, %s (the archive's binary), 16", rep.Status, rep.ExitCode, rep.Tool.Version, len(rep.Budgets), actionVersion)
+		if rep.Status != "fail" || rep.ExitCode != 1 || rep.Tool.Version != actionVersion || len(rep.Budgets) != 17 {
+			t.Errorf("report: status %s, exit %d, version %s, %d budgets; want fail, 1, %s (the archive's binary), 17", rep.Status, rep.ExitCode, rep.Tool.Version, len(rep.Budgets), actionVersion)
 		}
 		if !strings.Contains(r.stderr, "verified "+name+" (sha256 "+actionSum(t, filepath.Join(dist0, name))+")") {
 			t.Errorf("stderr does not say the archive was verified:\n%s", r.stderr)
@@ -259,8 +259,8 @@ func TestActionScriptRunsTheVerifiedRelease(t *testing.T) {
 		expectCode(t, r.result, 0)
 		reportPath := filepath.Join(r.temp, "secflow-budget", "1", "report.json")
 		actionExpectOutputs(t, r, map[string]string{"status": "pass", "exit-code": "0", "report": reportPath})
-		if rep := actionReadReport(t, reportPath); rep.Status != "pass" || rep.ExitCode != 0 || len(rep.Budgets) != 16 {
-			t.Errorf("report: status %s, exit %d, %d budgets; want pass, 0, 16", rep.Status, rep.ExitCode, len(rep.Budgets))
+		if rep := actionReadReport(t, reportPath); rep.Status != "pass" || rep.ExitCode != 0 || len(rep.Budgets) != 17 {
+			t.Errorf("report: status %s, exit %d, %d budgets; want pass, 0, 17", rep.Status, rep.ExitCode, len(rep.Budgets))
 		}
 		if strings.Contains(r.stdout, "::error") {
 			t.Errorf("error annotations on a passing run:\n%s", r.stdout)

@@ -15,7 +15,7 @@ import (
 
 // ghDegradedHeadline is the Markdown headline of the degraded snapshot:
 // the eight violations worst first (log-redaction breaks a limit of 0).
-const ghDegradedHeadline = "## ❌ secflow-budget: FAIL – 9 of 16 budgets failed: log-redaction, log-levels, task-duration, log-volume, series-cardinality and 4 more"
+const ghDegradedHeadline = "## ❌ secflow-budget: FAIL – 10 of 17 budgets failed: log-redaction, log-structure, log-levels, task-duration, log-volume and 5 more"
 
 // ghRepoPath is a path of the repository as an absolute path, for runs
 // from another directory.
@@ -96,7 +96,7 @@ func TestGHStepSummaryAppends(t *testing.T) {
 	r = run(t, ghActionsEnv(ghRepoPath(t, "."), summary), "check", "--offline", "testdata/snapshots/healthy", "--format", "json")
 	expectCode(t, r, 0)
 	got2 := ghRead(t, summary)
-	if !strings.HasPrefix(got2, got+"\n<!-- secflow-budget -->\n## ✅ secflow-budget: PASS – all 16 budgets passed\n") {
+	if !strings.HasPrefix(got2, got+"\n<!-- secflow-budget -->\n## ✅ secflow-budget: PASS – all 17 budgets passed\n") {
 		t.Errorf("second run did not append its report after the first:\n%s", got2[len(got):])
 	}
 	if n := strings.Count(got2, "<!-- secflow-budget -->"); n != 2 {

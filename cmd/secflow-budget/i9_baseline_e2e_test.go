@@ -232,7 +232,7 @@ func TestBaseHealthyToDegraded(t *testing.T) {
 		// (task-throughput, retention), nor a verdict (alert_rules,
 		// dashboards).
 		"budget-alerts": "none", "prometheus-retention": "none", "loki-retention": "none",
-		"secflow-dashboards": "none",
+		"secflow-dashboards": "none", "log-structure": "none",
 	}
 	if got := baseRegStatus(rep); fmt.Sprint(got) != fmt.Sprint(wantStatus) {
 		t.Errorf("regression status:\n got %v\nwant %v", got, wantStatus)
@@ -264,7 +264,7 @@ func TestBaseHealthyToDegraded(t *testing.T) {
 	baseExpect(t, got, "task-duration p95", "pass", 185.54545454545445)
 	baseExpect(t, got, "queue-depth queue-depth{queue=batch}", "fail", 33)
 	baseExpect(t, got, "queue-depth queue-depth{queue=default}", "fail", 99)
-	baseExpect(t, got, "log-volume bytes_per_1h{service=worker}", "pass", 762288)
+	baseExpect(t, got, "log-volume bytes_per_1h{service=worker}", "pass", 1001688)
 	baseExpect(t, got, "request-latency p99{job=api}", "pass", 0.2677739726027387)
 	// The leaked secrets have no baseline result: new, and no regression.
 	if r := got[`log-redaction aws_access_key{service=api}`]; r.regression != "new" || r.baseline != nil || r.change != nil || r.status != "fail" {
@@ -276,14 +276,14 @@ func TestBaseHealthyToDegraded(t *testing.T) {
 			t.Errorf("%s: %s %q", name, b.Status, b.Message)
 		}
 	}
-	if s := rep.Summary; s["pass"] != 4 || s["fail"] != 12 {
+	if s := rep.Summary; s["pass"] != 4 || s["fail"] != 13 {
 		t.Errorf("summary %v", s)
 	}
 	for _, want := range []string{
 		"p95 186.9s ≤ 300s, 38% headroom, +0.7% vs baseline 185.5s (bucket 180s–240s, 1,221 observations)",
 		"p99 769.7s > 600s, 28% over, +115% vs baseline 357.6s, regressed past max_increase 10% and max_increase_abs 30s (bucket 600s–900s, 1,221 observations)",
 		`❌ queue-depth            {queue="default"} 283 tasks <= 1,000 tasks, +186% vs baseline 99 tasks, regressed past max_increase 20% (and 1 more fail)`,
-		`bytes_per_1h{service="worker"} 686.68 kB ≤ 100 MB, 99% headroom, -9.9% vs baseline 762.29 kB (bytes_in_window 57,223)`,
+		`bytes_per_1h{service="worker"} 752.38 kB ≤ 100 MB, 99% headroom, -25% vs baseline 1 MB (bytes_in_window 62,698)`,
 		`aws_access_key{service="api"} 1 > 0, new (no baseline value)`,
 	} {
 		if !strings.Contains(r.stdout, want) {
@@ -434,7 +434,7 @@ func TestBaseNewResults(t *testing.T) {
 		}
 	}
 	baseExpect(t, got, "queue-depth queue-depth{queue=default}", "fail", 99)
-	baseExpect(t, got, "log-volume bytes_per_1h{service=scanner}", "pass", 362856)
+	baseExpect(t, got, "log-volume bytes_per_1h{service=scanner}", "pass", 506856)
 	want := map[string]string{"queue-depth": "fail", "log-volume": "pass", "task-duration": "new"}
 	if g := baseRegStatus(rep); fmt.Sprint(g) != fmt.Sprint(want) {
 		t.Errorf("regression status %v, want %v", g, want)

@@ -80,7 +80,8 @@ func TestInitOfflineSnapshots(t *testing.T) {
 			"  - name: prometheus-retention\n    type: retention\n    source: prometheus\n    min: 15d\n",
 			"  - name: loki-retention\n    type: retention\n    source: loki\n    min: 7d\n",
 			"    firing: fail\n",
-		}, []string{"log-redaction-found", "firing: warn"}, "16 budgets: 16 passed, 0 warnings"},
+			"  # observed 2026-11-26T12:00:07Z over 1h: lines with the JSON fields trace_id and span_id: api 98.74%, scanner 96.79%, worker 96.84%\n  # limit: today's lowest share divided by the headroom 1.25, rounded down to a whole percent\n  - name: log-structure\n    type: log_structure\n    selector: '{service=~\".+\"}'\n    by: [service]\n    parser: json\n    min_share: 77%\n",
+		}, []string{"log-redaction-found", "firing: warn"}, "17 budgets: 17 passed, 0 warnings"},
 		{"degraded", []string{
 			"  # observed 2026-11-26T12:00:07Z: 8 metrics (every scrape job's metrics) with series, from jobs api, scanner, worker\n  - name: metrics-present\n    type: metrics_present\n    metrics:\n      - secflow_findings_total\n      - secflow_gc_runs_total\n      - secflow_queue_depth\n      - secflow_request_duration_seconds\n      - secflow_requests_total\n      - secflow_sandbox_failures_total\n      - secflow_scan_duration_seconds\n      - secflow_task_duration_seconds\n",
 			"  # observed 2026-11-26T12:00:07Z: 10,394 series matching {job=~\".+\"}; max is that plus 25%, rounded up\n  - name: series-cardinality\n    type: cardinality\n    selector: '{job=~\".+\"}'\n    max: 15000\n",
@@ -90,7 +91,8 @@ func TestInitOfflineSnapshots(t *testing.T) {
 			"  # observed 2026-11-26T12:00:07Z over 1h: p95 186.9s (bucket 180s–240s), p99 769.7s (bucket 600s–900s); 1,221 observations\n  # limits: today's value plus 25%, up to the next bucket bound\n  - name: latency-secflow-task-duration\n    type: latency\n    histogram: secflow_task_duration_seconds\n    percentiles: {p95: 240s, p99: 1200s}\n",
 			"  # firing now: SecflowErrorShareHigh, SecflowTaskDurationP99High; firing: warn until they are quiet, then fail\n",
 			"  # observed 2026-11-26T12:00:07Z: storageRetention \"15d or 50GiB\"\n  - name: prometheus-retention\n",
-		}, []string{"secflow_gc_reclaimed_bytes_total", "firing: fail"}, "17 budgets: 15 passed, 2 warnings, 0 failed, 0 errors"},
+			"  # observed 2026-11-26T12:00:07Z over 1h: lines with the JSON fields trace_id and span_id: api 67.81%, scanner 96.82%, worker 30.11%\n  # limit: today's lowest share divided by the headroom 1.25, rounded down to a whole percent\n  - name: log-structure\n",
+		}, []string{"secflow_gc_reclaimed_bytes_total", "firing: fail"}, "18 budgets: 16 passed, 2 warnings, 0 failed, 0 errors"},
 	} {
 		t.Run(c.snap, func(t *testing.T) {
 			out := filepath.Join(dir, c.snap+".yaml")
@@ -253,7 +255,7 @@ func TestInitSourcesFromConfig(t *testing.T) {
 	if want := "sources:\n  loki:\n    url: " + loki.URL + "\n    tenant: fake # the test server's tenant\n"; !strings.Contains(text, want) {
 		t.Errorf("the file lacks the sources of -c:\n%s\nit is:\n%s", want, text)
 	}
-	if got := strings.Join(initBudgetNames(text), ","); got != "log-volume-api,log-levels-api,log-volume-scanner,log-levels-scanner,log-volume-worker,log-levels-worker,log-redaction,loki-retention" {
+	if got := strings.Join(initBudgetNames(text), ","); got != "log-volume-api,log-levels-api,log-volume-scanner,log-levels-scanner,log-volume-worker,log-levels-worker,log-redaction,log-structure,loki-retention" {
 		t.Errorf("budgets %s", got)
 	}
 }

@@ -342,7 +342,7 @@ var testsRepoBudgets = []string{
 	"log-volume", "log-levels", "log-redaction",
 	"task-duration", "request-latency", "task-throughput", "sandbox-failure-ratio", "queue-depth",
 	"budget-alerts", "prometheus-retention", "loki-retention",
-	"secflow-dashboards",
+	"secflow-dashboards", "log-structure",
 }
 
 // testsExpectBudgets fails unless rep holds exactly the budgets names, in

@@ -140,6 +140,7 @@ func TestLoadRepoBudgets(t *testing.T) {
 		"prometheus-retention retention area=retention needs=prometheus tags=[retention] window=1h0m0s on_missing=fail severity=error | source=prometheus min=1.296e+06 max=- warn_min=- warn_max=- | 1 queries, first http: GET /api/v1/status/runtimeinfo",
 		"loki-retention retention area=retention needs=loki tags=[retention] window=1h0m0s on_missing=fail severity=error | source=loki min=604800 max=- warn_min=- warn_max=- | 1 queries, first http: GET /config",
 		"secflow-dashboards dashboards area=dashboards needs=prometheus tags=[dashboards] window=1h0m0s on_missing=fail severity=error | require_data=true targets=13 | 24 queries, first promql: sum by (job, status) (rate(secflow_requests_total[5m]))",
+		"log-structure log_structure area=logs needs=loki tags=[logs tracing] window=1h0m0s on_missing=fail severity=error | check *checks.LogStructureCheck | 2 queries, first logql: sum by (service) (count_over_time({env=\"prod\"} | json | __error__=\"\" | trace_id!=\"\" | span_id!=\"\" [1h]))",
 	}
 	var got []string
 	for i, p := range plan {
