@@ -76,6 +76,12 @@ type evalQuery struct {
 	lineOnly bool
 	// needsDetected: detected_level reaches the result's labels.
 	needsDetected bool
+	// byStream: a sum by labels that, when a stream has them all, come
+	// from the stream whatever the line (a parser's field of such a
+	// name becomes name_extracted; no drop; no __error__ or
+	// detected_level among them): the series of a counted entry is
+	// then the stream's.
+	byStream bool
 
 	// litIDs: for each stage that is a regexp line filter, the bits of
 	// its regexps' literals in the evaluator's litSet.
@@ -110,12 +116,27 @@ type Stream struct {
 	hasLevel bool          // a level label: detected_level is constant
 	level    string        // detected_level when hasLevel
 	cached   []*series     // by query, for series that only depend on the stream
+	// names and values: lbls as two slices, for lookups without
+	// decoding; fixed: by query, its series depends on the stream
+	// alone (byStream, and the stream has every label of by).
+	names, values []string
+	fixed         []bool
 
 	// The last timestamp seen and hashes of the lines seen at it, to
 	// store a repeated entry once; a set once they are many.
 	lastTS  int64
 	hashes  []uint64
 	hashSet map[uint64]struct{}
+}
+
+// get is the value of the stream's label name, "" when it has none.
+func (st *Stream) get(name string) string {
+	for i, n := range st.names {
+		if n == name {
+			return st.values[i]
+		}
+	}
+	return ""
 }
 
 // manyHashes is when a stream's line hashes at one time go into a set.
@@ -203,6 +224,11 @@ func NewEvaluator(at time.Time, queries ...*Query) *Evaluator {
 			}
 		}
 		eq.needsDetected = (eq.all && !slices.Contains(eq.out, detectedLevelLabel)) || slices.Contains(eq.by, detectedLevelLabel)
+		eq.byStream = !eq.all && !eq.lineOnly && len(eq.by) > 0 &&
+			!slices.ContainsFunc(q.stages, func(s stage) bool { _, ok := s.(*dropStage); return ok }) &&
+			!slices.ContainsFunc(eq.by, func(n string) bool {
+				return n == errorLabel || n == errorDetailsLabel || n == detectedLevelLabel
+			})
 		e.queries = append(e.queries, eq)
 	}
 	if len(queries) == 0 {
@@ -322,10 +348,16 @@ func (e *Evaluator) Stream(lbls map[string]string) *Stream {
 		lb.Set(serviceNameLabel, svc)
 		st.lbls = lb.Labels()
 	}
+	st.lbls.Range(func(l labels.Label) {
+		st.names = append(st.names, l.Name)
+		st.values = append(st.values, l.Value)
+	})
+	st.fixed = make([]bool, len(e.queries))
 	for i, q := range e.queries {
 		if matchesAll(q.matchers, st.lbls) {
 			st.selected = append(st.selected, i)
 		}
+		st.fixed[i] = q.byStream && !slices.ContainsFunc(q.by, func(n string) bool { return st.get(n) == "" })
 	}
 	e.streams[key] = st
 	return st
@@ -463,19 +495,23 @@ func (e *Evaluator) eval(q *evalQuery, c *entryCtx) {
 	}
 
 	// The series of a line-only query depends on the stream alone
-	// (detected_level too when a label gives it): look it up once.
+	// (detected_level too when a label gives it), as does a byStream
+	// query's once the entry is counted (an error not kept has failed
+	// the query first): look it up once. A line-only query has no
+	// parser, so no error.
 	constant := q.lineOnly && (!q.needsDetected || c.st.hasLevel)
-	if constant {
-		if sr := c.st.cached[q.idx]; sr != nil {
-			sr.v += v
-			return
-		}
-	}
 	if b.errType != "" && !b.isDropped(errorLabel) && !q.preserveErr {
 		e.scratch = b.all(e.scratch[:0])
 		q.err = &PipelineError{ErrorType: b.errType, Series: cloneLabels(e.scratch)}
 		q.series = nil
 		return
+	}
+	constant = constant || c.st.fixed[q.idx]
+	if constant {
+		if sr := c.st.cached[q.idx]; sr != nil {
+			sr.v += v
+			return
+		}
 	}
 	sr := e.seriesFor(q, b)
 	if sr == nil {
@@ -778,7 +814,7 @@ func (r *parseResult) sanitize(key []byte, first bool) string {
 
 // dedupName is name, or name_extracted when the stream has a label name.
 func (r *parseResult) dedupName(name string, st *Stream) string {
-	if !st.lbls.Has(name) {
+	if st.get(name) == "" {
 		return name
 	}
 	start := len(r.arena)
@@ -817,6 +853,18 @@ func (r *parseResult) stringValue(raw []byte) string {
 }
 
 func hasEscapeOrHighBit(b []byte) bool {
+	// Eight bytes at a time: a byte with its high bit set, or a zero
+	// byte of x^'\\'s (the exact zero-byte test, as no byte of it has
+	// the high bit when none of x has).
+	const ones, highs, backslashes = 0x0101010101010101, 0x8080808080808080, 0x5c5c5c5c5c5c5c5c
+	for len(b) >= 8 {
+		x := binary.LittleEndian.Uint64(b)
+		y := x ^ backslashes
+		if (x|(y-ones)&^y)&highs != 0 {
+			return true
+		}
+		b = b[8:]
+	}
 	for _, c := range b {
 		if c == '\\' || c >= utf8.RuneSelf {
 			return true
@@ -890,7 +938,7 @@ func (b *builder) get(name string) (string, bool) {
 	if name == detectedLevelLabel {
 		return b.c.detectedLevel(), true
 	}
-	v := b.c.st.lbls.Get(name)
+	v := b.c.st.get(name)
 	return v, v != ""
 }
 

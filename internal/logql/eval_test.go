@@ -387,3 +387,55 @@ func TestPrefilter(t *testing.T) {
 		}
 	}
 }
+
+// TestByStreamSameAnswers: the series a sum by stream labels looks up
+// once per stream (byStream) are the ones looked up per entry: streams
+// with and without the grouping labels, lines whose fields carry the
+// same names (renamed name_extracted, or taking the place of a label the
+// stream lacks), invalid lines (errors failing the query, or kept), and
+// drop.
+func TestByStreamSameAnswers(t *testing.T) {
+	queries := []string{
+		`sum by (service) (count_over_time({env="p"} | json [1h]))`,
+		`sum by (service) (count_over_time({env="p"} | json | __error__="" [1h]))`,
+		`sum by (service) (count_over_time({env="p"} | json | __error__!="" [1h]))`,
+		`sum by (service, level) (count_over_time({env="p"} | json | __error__="" [1h]))`,
+		`sum by (service) (bytes_over_time({env="p"} | logfmt | __error__="" | trace_id!="" [1h]))`,
+		`sum by (service) (count_over_time({env="p"} | json | drop service [1h]))`,
+		`sum by (service, detected_level) (count_over_time({env="p"} | json | __error__="" [1h]))`,
+		`sum by (service_extracted, service) (count_over_time({env="p"} | json | __error__="" [1h]))`,
+	}
+	var entries []Entry
+	lines := []string{
+		`{"service":"from-line","level":"warn","trace_id":"t"}`,
+		`{"level":"info"}`,
+		`service=from-logfmt trace_id=t level=error`,
+		`not json`,
+		`{"service":"","level":"debug"}`,
+	}
+	streams := []string{"env=p,service=api", "env=p", "env=p,service=worker,level=error", "env=p,service_extracted=x"}
+	for i := range 60 {
+		entries = append(entries, ent(-time.Duration(i+1)*time.Second, streams[i%len(streams)], lines[(i/len(streams))%len(lines)]))
+	}
+	for _, s := range queries {
+		q, err := Parse(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cached := NewEvaluator(evalT, q)
+		plain := NewEvaluator(evalT, q)
+		plain.queries[0].byStream = false
+		for _, en := range entries {
+			cached.Add(en)
+			plain.Add(en)
+		}
+		v1, err1 := cached.Result(0)
+		v2, err2 := plain.Result(0)
+		if vectorText(v1) != vectorText(v2) || fmt.Sprint(err1) != fmt.Sprint(err2) {
+			t.Errorf("%s: by stream %s%v, per entry %s%v", s, vectorText(v1), err1, vectorText(v2), err2)
+		}
+		if i := 0; s == queries[i] && !cached.queries[0].byStream {
+			t.Errorf("%s: not byStream", s)
+		}
+	}
+}

@@ -8,7 +8,8 @@ import (
 )
 
 // benchLogQueries are the queries of the repo's budgets.yaml log budgets
-// (log-volume, log-levels, log-redaction), as the checks write them.
+// (log-volume, log-levels, log-redaction, log-structure), as the checks
+// write them.
 var benchLogQueries = []string{
 	`sum by (service) (bytes_over_time({env="prod"}[5m]))`,
 	`sum by (service, level) (count_over_time({env="prod"} | json | __error__="" [1h]))`,
@@ -20,6 +21,7 @@ var benchLogQueries = []string{
 	`sum by (service) (count_over_time({env="prod"} |~ "eyJ[A-Za-z0-9_-]{10,}\\.[A-Za-z0-9_-]{10,}\\.[A-Za-z0-9_-]{10,}" [1h]))`,
 	`sum by (service) (count_over_time({env="prod"} |~ "[a-zA-Z0-9._%+-]+@[a-zA-Z0-9.-]+\\.[a-zA-Z]{2,}" [1h]))`,
 	`sum(count_over_time({env="prod"}[1h]))`,
+	`sum by (service) (count_over_time({env="prod"} | json | __error__="" | trace_id!="" | span_id!="" [1h]))`,
 }
 
 // BenchmarkLogQL evaluates the repo's log budgets' queries over the
