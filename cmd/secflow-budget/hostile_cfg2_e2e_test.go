@@ -186,7 +186,7 @@ func TestHostileCfg2Anchors(t *testing.T) {
 	if !ok {
 		t.Fatal("README.md has no x-common example")
 	}
-	configValid(t, "version: 1\nx-common: &common"+example, "OK, 1 budgets (1 metric)")
+	configValid(t, "version: 1\nx-common: &common"+example, "OK, 1 budget (1 metric)")
 
 	// Only at the top: in a budget, x-note is an unknown field.
 	configRefused(t, "validate", map[string]string{"budgets.yaml": configHead + configMetric + "    x-note: 1\n"},

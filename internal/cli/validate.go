@@ -3,7 +3,8 @@ package cli
 import (
 	"context"
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -45,10 +46,13 @@ func runValidate(_ context.Context, o *validateOptions) error {
 		byType[p.Budget.Type]++
 	}
 	var parts []string
-	for t, n := range byType {
-		parts = append(parts, fmt.Sprintf("%d %s", n, t))
+	for _, t := range slices.Sorted(maps.Keys(byType)) {
+		parts = append(parts, fmt.Sprintf("%d %s", byType[t], t))
 	}
-	sort.Strings(parts)
-	fmt.Fprintf(o.io.Out, "%s: OK, %d budgets (%s)\n", cfg.File, len(plan), strings.Join(parts, ", "))
+	noun := "budgets"
+	if len(plan) == 1 {
+		noun = "budget"
+	}
+	fmt.Fprintf(o.io.Out, "%s: OK, %d %s (%s)\n", cfg.File, len(plan), noun, strings.Join(parts, ", "))
 	return nil
 }
