@@ -299,6 +299,10 @@ func (e *Evaluator) parserWants(isParser func(stage) bool) ([]string, bool) {
 			}
 		}
 	}
+	// __error__ and __error_details__ are the pipeline's, never a
+	// parser's field (builder.get answers them first): no need to
+	// extract a field of that name.
+	wanted = slices.DeleteFunc(wanted, func(n string) bool { return n == errorLabel || n == errorDetailsLabel })
 	return sortedUnique(wanted), false
 }
 
@@ -704,7 +708,10 @@ func (r *parseResult) wants(name string) bool {
 		}
 		if r.wantIdx != nil { // nil: no index (wantLens set by hand), try them all
 			for _, w := range r.wantIdx[len(name)] {
-				if w == name {
+				// The last bytes first: they differ most often between
+				// names of one length (task_id, span_id), and comparing
+				// one byte saves the call that compares strings.
+				if w[len(w)-1] == name[len(name)-1] && w[0] == name[0] && w == name {
 					return true
 				}
 			}
