@@ -711,7 +711,10 @@ func (r *parseResult) wants(name string) bool {
 				// The last bytes first: they differ most often between
 				// names of one length (task_id, span_id), and comparing
 				// one byte saves the call that compares strings.
-				if w[len(w)-1] == name[len(name)-1] && w[0] == name[0] && w == name {
+				if len(name) > 0 && (w[len(w)-1] != name[len(name)-1] || w[0] != name[0]) {
+					continue // every w here is as long as name
+				}
+				if w == name {
 					return true
 				}
 			}

@@ -227,12 +227,14 @@ func TestPrepareLineSameAnswers(t *testing.T) {
 
 // The length filter in front of parseResult.wants changes no answer.
 func TestWantsLengthFilter(t *testing.T) {
-	wanted := []string{"level", "service", "trace_id_extracted", "a", strings.Repeat("x", 70), strings.Repeat("y", 70) + "_extracted"}
+	wanted := []string{"level", "service", "trace_id_extracted", "a", strings.Repeat("x", 70), strings.Repeat("y", 70) + "_extracted",
+		"_extracted", "span_id"}
 	fast := parseResult{wanted: wanted}
 	fast.setWantLens()
 	slow := parseResult{wanted: wanted, wantLens: ^uint64(0)}
 	names := []string{"", "a", "b", "level", "levels", "level_extracted", "service", "service_extracted", "trace_id",
-		"trace_id_extracted", "trace_id_extracted_extracted", strings.Repeat("x", 70), strings.Repeat("y", 70), strings.Repeat("y", 71)}
+		"trace_id_extracted", "trace_id_extracted_extracted", strings.Repeat("x", 70), strings.Repeat("y", 70), strings.Repeat("y", 71),
+		"_extracted", "span_id", "task_id", "span_ix", "lexel", "sevice_"}
 	hits := 0
 	for _, n := range names {
 		if got, want := fast.wants(n), slow.wants(n); got != want {
@@ -242,8 +244,8 @@ func TestWantsLengthFilter(t *testing.T) {
 			hits++
 		}
 	}
-	if hits != 7 {
-		t.Errorf("%d names wanted, want 7 (a, level, service, trace_id, trace_id_extracted, x…, y…)", hits)
+	if hits != 10 {
+		t.Errorf("%d names wanted, want 10 (\"\" and _extracted for _extracted, a, level, service, span_id, trace_id, trace_id_extracted, x…, y…)", hits)
 	}
 }
 
