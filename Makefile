@@ -55,7 +55,7 @@ bench:
 	scripts/ensure-prometheus.sh
 	$(GO) test -run '^$$' -bench . -benchtime 1x ./...
 	scripts/bench-logs.sh 200 1000
-	scripts/bench-metrics.sh 3
+	scripts/bench-metrics.sh 5
 
 # Release archives in $(DIST_DIR)/: secflow-budget_<version>_<os>_<arch>.tar.gz
 # (.zip for windows) and SHA256SUMS, built by internal/tools/dist with
