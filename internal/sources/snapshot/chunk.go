@@ -11,8 +11,11 @@ import (
 // defaultChunkBytes is how much OpenMetrics text is handed to the parser
 // at once. Prometheus' parser wants the whole input as one []byte; chunks
 // keep memory flat for files of any size while staying large enough that
-// the per-chunk overhead does not show.
-const defaultChunkBytes = 4 << 20
+// the per-chunk overhead does not show, and small enough that the workers
+// parsing them in parallel start early and stay busy (loadFile; measured
+// on 2 cores: 1 MB chunks took 0.65 of the time of 4 MB ones on 13 MB,
+// whose first 4 MB the appending goroutine waited for).
+const defaultChunkBytes = 1 << 20
 
 // maxLineBytes bounds one line. No real series line comes close; a longer
 // one means the file is not OpenMetrics text.

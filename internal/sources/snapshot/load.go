@@ -9,8 +9,10 @@ import (
 	"math"
 	"os"
 	"regexp"
+	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/prometheus/prometheus/model/labels"
@@ -44,9 +46,8 @@ type seriesState struct {
 
 // fileLoader appends the samples of one OpenMetrics file to the store.
 type fileLoader struct {
-	store   *memstore.Store
-	file    string
-	symbols *labels.SymbolTable
+	store *memstore.Store
+	file  string
 
 	// bySeries maps the series text as written (`name{a="b"}`) to its
 	// state; byHash finds the same series written differently (label
@@ -66,7 +67,11 @@ type fileLoader struct {
 }
 
 // loadFile streams one OpenMetrics file, the idx-th of the snapshot, into
-// store in chunks of chunkBytes.
+// store in chunks of chunkBytes. With more than one core, workers parse
+// the chunks (parseChunk: Prometheus' parser, the timestamps' range)
+// while this goroutine appends their samples in file order (apply: the
+// series, their order, the store), so every error is the one the file's
+// first bad line gives, as when read in one pass.
 func loadFile(ctx context.Context, store *memstore.Store, cross *crossFiles, idx int, file string, chunkBytes int) error {
 	f, err := os.Open(file)
 	if err != nil {
@@ -77,7 +82,6 @@ func loadFile(ctx context.Context, store *memstore.Store, cross *crossFiles, idx
 	l := &fileLoader{
 		store:    store,
 		file:     file,
-		symbols:  labels.NewSymbolTable(),
 		bySeries: map[string]*seriesState{},
 		byHash:   map[uint64][]*seriesState{},
 		cross:    cross,
@@ -88,20 +92,13 @@ func loadFile(ctx context.Context, store *memstore.Store, cross *crossFiles, idx
 	if fi, err := f.Stat(); err == nil {
 		sp.sizeHint(fi.Size())
 	}
-	for {
-		if err := ctx.Err(); err != nil {
-			return fmt.Errorf("loading %s: %w", file, err)
-		}
-		c, err := sp.next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return err
-		}
-		if err := l.parse(ctx, c); err != nil {
-			return err
-		}
+	if workers := loadWorkers(); workers > 1 {
+		err = l.loadParallel(ctx, sp, workers)
+	} else {
+		err = l.loadSerial(ctx, sp)
+	}
+	if err != nil {
+		return err
 	}
 	if l.samples > 0 && l.repeats == l.samples {
 		return l.sameData()
@@ -109,60 +106,235 @@ func loadFile(ctx context.Context, store *memstore.Store, cross *crossFiles, idx
 	return nil
 }
 
+// loadWorkers is how many goroutines parse chunks: one a core, at most
+// four (the chunks in flight, and memory, stay bounded on many-core
+// machines); 1: parse and apply in turn. Tests set it.
+var loadWorkers = func() int { return min(runtime.GOMAXPROCS(0), 4) }
+
+// loadSerial parses and applies one chunk after the other.
+func (l *fileLoader) loadSerial(ctx context.Context, sp *splitter) error {
+	var pc parsedChunk
+	for {
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("loading %s: %w", l.file, err)
+		}
+		c, err := sp.next()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		pc.reset(c)
+		pc.parse(l.file)
+		if err := l.apply(ctx, &pc); err != nil {
+			return err
+		}
+	}
+}
+
+// loadParallel reads chunks on one goroutine, parses them on workers,
+// and applies them here in file order. At most workers+2 chunks are in
+// flight, each with its own copy of the text.
+func (l *fileLoader) loadParallel(ctx context.Context, sp *splitter, workers int) error {
+	inFlight := workers + 2
+	free := make(chan *parsedChunk, inFlight)
+	for range inFlight {
+		free <- &parsedChunk{}
+	}
+	order := make(chan *parsedChunk, inFlight)
+	work := make(chan *parsedChunk, inFlight)
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1 + workers)
+	go func() { // the reader: chunks in file order, then its error
+		defer wg.Done()
+		defer close(order)
+		defer close(work)
+		for {
+			var pc *parsedChunk
+			select {
+			case pc = <-free:
+			case <-stop:
+				return
+			}
+			c, err := sp.next()
+			if errors.Is(err, io.EOF) {
+				return
+			}
+			pc.reset(c)
+			pc.data = append(pc.own[:0], c.data...) // the splitter reuses c.data
+			pc.own = pc.data
+			pc.readErr = err
+			select {
+			case order <- pc:
+			case <-stop:
+				return
+			}
+			if err != nil {
+				close(pc.ready)
+				return
+			}
+			work <- pc // never blocks: at most inFlight chunks exist
+		}
+	}()
+	for range workers {
+		go func() {
+			defer wg.Done()
+			for pc := range work {
+				pc.parse(l.file)
+				close(pc.ready)
+			}
+		}()
+	}
+	err := func() error {
+		for pc := range order {
+			<-pc.ready
+			if pc.readErr != nil {
+				return pc.readErr
+			}
+			if err := ctx.Err(); err != nil {
+				return fmt.Errorf("loading %s: %w", l.file, err)
+			}
+			if err := l.apply(ctx, pc); err != nil {
+				return err
+			}
+			free <- pc
+		}
+		return nil
+	}()
+	close(stop)
+	for range order { // let the reader finish its send, then see stop
+	}
+	wg.Wait()
+	return err
+}
+
 func (l *fileLoader) corrupt(line int, format string, args ...any) error {
 	return &CorruptError{File: l.file, Line: line, Msg: fmt.Sprintf(format, args...)}
 }
 
-// parse feeds one chunk to Prometheus' OpenMetrics parser, the one promtool
-// uses, and appends its samples. Every parser entry is one line
+// parsedChunk is a chunk as its parser read it: its samples in order,
+// and the error that ended it early, if any.
+type parsedChunk struct {
+	chunk
+	own     []byte // a copy of the chunk's text (parallel loading)
+	recs    []sampleRec
+	lsets   []labels.Labels // the labels of a series' first sample in the chunk
+	seen    map[string]struct{}
+	err     error // after recs: the chunk's first bad line
+	readErr error // instead of the chunk: the splitter's error
+	ready   chan struct{}
+}
+
+// sampleRec is one sample: its series as written (in the chunk's text),
+// and lset, the index in lsets of its labels at the series' first sample
+// in the chunk (else -1).
+type sampleRec struct {
+	series []byte
+	ts     int64
+	v      float64
+	line   int
+	lset   int
+}
+
+func (pc *parsedChunk) reset(c chunk) {
+	pc.chunk = c
+	pc.recs, pc.lsets = pc.recs[:0], pc.lsets[:0]
+	clear(pc.seen)
+	pc.err, pc.readErr = nil, nil
+	pc.ready = make(chan struct{})
+}
+
+// parse feeds the chunk to Prometheus' OpenMetrics parser, the one promtool
+// uses, and records its samples. Every parser entry is one line
 // (OpenMetrics has no blank lines, and exemplars share their sample's
 // line), so counting entries gives exact line numbers.
-func (l *fileLoader) parse(ctx context.Context, c chunk) error {
-	p := textparse.NewOpenMetricsParser(c.data, l.symbols)
+func (pc *parsedChunk) parse(file string) {
+	if pc.seen == nil {
+		pc.seen = map[string]struct{}{}
+	}
+	corrupt := func(line int, format string, args ...any) error {
+		return &CorruptError{File: file, Line: line, Msg: fmt.Sprintf(format, args...)}
+	}
+	p := textparse.NewOpenMetricsParser(pc.data, labels.NewSymbolTable())
 	entries := 0
+	var prev []byte
 	for {
 		et, err := p.Next()
 		if errors.Is(err, io.EOF) {
-			return nil
+			return
 		}
-		line := c.firstLine + entries - c.synthetic
+		line := pc.firstLine + entries - pc.synthetic
 		if err != nil {
-			return l.corrupt(line, "%s", parserMessage(err))
+			pc.err = corrupt(line, "%s", parserMessage(err))
+			return
 		}
 		entries++
 		switch et {
 		case textparse.EntrySeries:
-			if err := l.sample(ctx, p, line); err != nil {
-				return err
-			}
 		case textparse.EntryHistogram:
 			// The OpenMetrics 1.0 parser never returns native histograms.
-			return l.corrupt(line, "native histogram samples are not supported in .om files")
+			pc.err = corrupt(line, "native histogram samples are not supported in .om files")
+			return
+		default:
+			continue
 		}
+		series, tsp, v := p.Series()
+		if tsp == nil {
+			pc.err = corrupt(line, "sample has no timestamp: every sample of a snapshot needs one (in seconds)")
+			return
+		}
+		ts := *tsp
+		if ts < minTimestampMs || ts == math.MaxInt64 {
+			// The parser turns a timestamp it cannot hold in int64
+			// milliseconds (1e300) into the smallest int64 (the largest on
+			// some CPUs).
+			pc.err = corrupt(line, "timestamp out of range: OpenMetrics timestamps are unix seconds, of a time between the years 1000 and 3000")
+			return
+		}
+		if ts >= maxTimestampMs {
+			pc.err = corrupt(line, "timestamp %s is after the year 3000: OpenMetrics timestamps are seconds, this looks like milliseconds", formatSeconds(ts))
+			return
+		}
+		rec := sampleRec{series: series, ts: ts, v: v, line: line, lset: -1}
+		if !bytes.Equal(series, prev) {
+			if _, ok := pc.seen[string(series)]; !ok {
+				var lset labels.Labels
+				p.Labels(&lset)
+				pc.seen[string(series)] = struct{}{}
+				rec.lset = len(pc.lsets)
+				pc.lsets = append(pc.lsets, lset)
+			}
+			prev = series
+		}
+		pc.recs = append(pc.recs, rec)
 	}
 }
 
-func (l *fileLoader) sample(ctx context.Context, p textparse.Parser, line int) error {
-	series, tsp, v := p.Series()
-	if tsp == nil {
-		return l.corrupt(line, "sample has no timestamp: every sample of a snapshot needs one (in seconds)")
+// apply appends a parsed chunk's samples to the store, in order, and
+// then returns the error that ended the chunk.
+func (l *fileLoader) apply(ctx context.Context, pc *parsedChunk) error {
+	for i := range pc.recs {
+		r := &pc.recs[i]
+		if err := l.sample(ctx, pc, r); err != nil {
+			return err
+		}
 	}
-	ts := *tsp
-	if ts < minTimestampMs || ts == math.MaxInt64 {
-		// The parser turns a timestamp it cannot hold in int64
-		// milliseconds (1e300) into the smallest int64 (the largest on
-		// some CPUs).
-		return l.corrupt(line, "timestamp out of range: OpenMetrics timestamps are unix seconds, of a time between the years 1000 and 3000")
-	}
-	if ts >= maxTimestampMs {
-		return l.corrupt(line, "timestamp %s is after the year 3000: OpenMetrics timestamps are seconds, this looks like milliseconds", formatSeconds(ts))
-	}
+	return pc.err
+}
+
+func (l *fileLoader) sample(ctx context.Context, pc *parsedChunk, r *sampleRec) error {
+	series, ts, v, line := r.series, r.ts, r.v, r.line
 
 	// A series' samples usually follow each other: the last one's state
 	// saves the map lookup.
 	st := l.lastState
 	if st == nil || !bytes.Equal(series, l.lastSeries) {
-		st = l.seriesState(p, series)
+		var err error
+		if st, err = l.seriesState(pc, series, r); err != nil {
+			return err
+		}
 		l.lastSeries, l.lastState = append(l.lastSeries[:0], series...), st
 	}
 
@@ -207,14 +379,18 @@ func (l *fileLoader) sample(ctx context.Context, p textparse.Parser, line int) e
 	return nil
 }
 
-// seriesState finds or makes the state of the series written as series.
-func (l *fileLoader) seriesState(p textparse.Parser, series []byte) *seriesState {
+// seriesState finds or makes the state of the series written as series,
+// whose labels, at its first sample in the file, are r's.
+func (l *fileLoader) seriesState(pc *parsedChunk, series []byte, r *sampleRec) (*seriesState, error) {
 	st := l.bySeries[string(series)]
 	if st == nil {
-		var lset labels.Labels
-		p.Labels(&lset)
+		// The first sample of the series in the file is its first in its
+		// chunk: parse kept its labels.
+		if r.lset < 0 {
+			return nil, l.corrupt(r.line, "internal error: no labels for the first sample of a series")
+		}
 		// As a TSDB head, and Prometheus, drop labels with an empty value.
-		lset = lset.WithoutEmpty()
+		lset := pc.lsets[r.lset].WithoutEmpty()
 		h := lset.Hash()
 		for _, cand := range l.byHash[h] {
 			if labels.Equal(cand.lset, lset) {
@@ -228,7 +404,7 @@ func (l *fileLoader) seriesState(p textparse.Parser, series []byte) *seriesState
 		}
 		l.bySeries[string(series)] = st
 	}
-	return st
+	return st, nil
 }
 
 // parserMessage is an error of the OpenMetrics parser without the text it

@@ -443,25 +443,30 @@ func TestChunkingGivesTheSameData(t *testing.T) {
 		`rate(c5_total[5m])`,
 	}
 	results := map[int][]string{}
-	for _, chunkBytes := range []int{defaultChunkBytes, 4096, 300, 1} {
-		dir := writeSnapshot(t, map[string]string{"metrics.om": om})
-		s := mustOpen(t, dir)
-		s.chunkBytes = chunkBytes
-		q := mustPromQL(t, s)
-		for _, expr := range queries {
-			results[chunkBytes] = append(results[chunkBytes], fmt.Sprint(query(t, q, expr, evalAt)))
+	for _, workers := range []int{1, 2, 4} {
+		withLoadWorkers(t, workers)
+		for _, chunkBytes := range []int{defaultChunkBytes, 4096, 300, 1} {
+			dir := writeSnapshot(t, map[string]string{"metrics.om": om})
+			s := mustOpen(t, dir)
+			s.chunkBytes = chunkBytes
+			q := mustPromQL(t, s)
+			key := workers*int(1e8) + chunkBytes
+			for _, expr := range queries {
+				results[key] = append(results[key], fmt.Sprint(query(t, q, expr, evalAt)))
+			}
 		}
 	}
-	for _, chunkBytes := range []int{4096, 300, 1} {
+	base := int(1e8) + defaultChunkBytes // one worker, default chunks
+	for key := range results {
 		for i := range queries {
-			if results[chunkBytes][i] != results[defaultChunkBytes][i] {
-				t.Errorf("chunks of %d bytes, %s:\n got %s\nwant %s", chunkBytes, queries[i], results[chunkBytes][i], results[defaultChunkBytes][i])
+			if results[key][i] != results[base][i] {
+				t.Errorf("%d workers, chunks of %d bytes, %s:\n got %s\nwant %s", key/int(1e8), key%int(1e8), queries[i], results[key][i], results[base][i])
 			}
 		}
 	}
 	// The untyped gauges follow a histogram family: like promtool, their
 	// le="1" reads as "1.0".
-	if got := results[defaultChunkBytes][5]; !strings.Contains(got, `le="1.0"`) {
+	if got := results[base][5]; !strings.Contains(got, `le="1.0"`) {
 		t.Errorf("gauge le labels: %s", got)
 	}
 }
@@ -472,14 +477,17 @@ func TestCorruptLineNumberAcrossChunks(t *testing.T) {
 		broken := append([]string(nil), lines...)
 		broken[bad-1] = `broken{ 1 2`
 		om := strings.Join(broken, "\n") + "\n"
-		for _, chunkBytes := range []int{defaultChunkBytes, 1000, 1} {
-			dir := writeSnapshot(t, map[string]string{"metrics.om": om})
-			s := mustOpen(t, dir)
-			s.chunkBytes = chunkBytes
-			_, err := s.PromQL(context.Background())
-			var ce *CorruptError
-			if !errors.As(err, &ce) || ce.Line != bad {
-				t.Errorf("line %d broken, chunks of %d bytes: got %v, want line %d", bad, chunkBytes, err, bad)
+		for _, workers := range []int{1, 2} {
+			withLoadWorkers(t, workers)
+			for _, chunkBytes := range []int{defaultChunkBytes, 1000, 1} {
+				dir := writeSnapshot(t, map[string]string{"metrics.om": om})
+				s := mustOpen(t, dir)
+				s.chunkBytes = chunkBytes
+				_, err := s.PromQL(context.Background())
+				var ce *CorruptError
+				if !errors.As(err, &ce) || ce.Line != bad {
+					t.Errorf("line %d broken, %d workers, chunks of %d bytes: got %v, want line %d", bad, workers, chunkBytes, err, bad)
+				}
 			}
 		}
 	}
@@ -651,13 +659,16 @@ func TestSamplesMatchWholeFileParse(t *testing.T) {
 		t.Fatalf("fixture has %d samples, want 1600", len(want))
 	}
 
-	for _, chunkBytes := range []int{defaultChunkBytes, 700, 1} {
-		s := mustOpen(t, writeSnapshot(t, map[string]string{"metrics.om": om}))
-		s.chunkBytes = chunkBytes
-		mustPromQL(t, s)
-		got := storedSamples(t, s)
-		if strings.Join(got, "\n") != strings.Join(want, "\n") {
-			t.Errorf("chunks of %d bytes: %d samples stored, promtool reads %d; first difference:\n%s", chunkBytes, len(got), len(want), firstDiff(got, want))
+	for _, workers := range []int{1, 2} {
+		withLoadWorkers(t, workers)
+		for _, chunkBytes := range []int{defaultChunkBytes, 700, 1} {
+			s := mustOpen(t, writeSnapshot(t, map[string]string{"metrics.om": om}))
+			s.chunkBytes = chunkBytes
+			mustPromQL(t, s)
+			got := storedSamples(t, s)
+			if strings.Join(got, "\n") != strings.Join(want, "\n") {
+				t.Errorf("%d workers, chunks of %d bytes: %d samples stored, promtool reads %d; first difference:\n%s", workers, chunkBytes, len(got), len(want), firstDiff(got, want))
+			}
 		}
 	}
 }
@@ -709,5 +720,80 @@ func TestFilesRepeatingASample(t *testing.T) {
 	v := query(t, q, `count_over_time(x[1h])`, evalAt)
 	if len(v) != 1 || v[0].Value != 3 {
 		t.Errorf("got %v, want 3 samples", v)
+	}
+}
+
+// withLoadWorkers makes loadFile parse with n goroutines (1: in turn)
+// until the test ends.
+func withLoadWorkers(t *testing.T, n int) {
+	t.Helper()
+	old := loadWorkers
+	loadWorkers = func() int { return n }
+	t.Cleanup(func() { loadWorkers = old })
+}
+
+// TestLoadErrorsSameInParallel: the error a file gives is the one of its
+// first bad line, whether chunks are parsed in turn or by workers, for
+// errors the parser finds (syntax, timestamps) and those found when the
+// samples are applied in order (out of order, duplicate), alone or with
+// another one later in the file, in the same chunk or a later one.
+func TestLoadErrorsSameInParallel(t *testing.T) {
+	lines := strings.Split(strings.TrimSuffix(bigFixture(7, 5, 30), "\n"), "\n")
+	// A sample line of the middle of the file, and one near its end, to
+	// repeat elsewhere (out of order, or duplicate with another value).
+	var samples []int
+	for i, l := range lines {
+		if !strings.HasPrefix(l, "#") {
+			samples = append(samples, i)
+		}
+	}
+	mid, late := samples[len(samples)/2], samples[len(samples)-3]
+	syntax := func(i int) func([]string) { return func(ls []string) { ls[i] = `broken{ 1 2` } }
+	future := func(i int) func([]string) {
+		return func(ls []string) { f := strings.Fields(ls[i]); ls[i] = f[0] + " 1 99999999999" }
+	}
+	older := func(i int) func([]string) { // a sample two lines up again
+		return func(ls []string) { ls[i] = ls[i-2] }
+	}
+	dup := func(i int) func([]string) { // the sample above, another value
+		return func(ls []string) { f := strings.Fields(ls[i-1]); f[len(f)-2] = "12345"; ls[i] = strings.Join(f, " ") }
+	}
+	cases := map[string][]func([]string){
+		"syntax":                 {syntax(mid)},
+		"timestamp":              {future(late)},
+		"repeat":                 {older(mid)},
+		"syntax then repeat":     {syntax(mid), older(late)},
+		"repeat then syntax":     {older(mid), syntax(late)},
+		"repeat then timestamp":  {older(mid), future(mid + 3)},
+		"timestamp then syntax":  {future(mid), syntax(mid + 2)},
+		"two repeats, far apart": {older(late), older(samples[5])},
+		"duplicate":              {dup(mid)},
+		"duplicate then repeat":  {dup(samples[7]), older(late)},
+	}
+	for name, edits := range cases {
+		broken := append([]string(nil), lines...)
+		for _, e := range edits {
+			e(broken)
+		}
+		om := strings.Join(broken, "\n") + "\n"
+		errs := map[string]bool{}
+		for _, workers := range []int{1, 2, 3} {
+			withLoadWorkers(t, workers)
+			for _, chunkBytes := range []int{defaultChunkBytes, 1000, 1} {
+				s := mustOpen(t, writeSnapshot(t, map[string]string{"metrics.om": om}))
+				s.chunkBytes = chunkBytes
+				_, err := s.PromQL(context.Background())
+				if err == nil {
+					t.Fatalf("%s: no error", name)
+				}
+				errs[strings.ReplaceAll(err.Error(), s.dir, "DIR")] = true
+				if testing.Verbose() && workers == 1 && chunkBytes == 1 {
+					t.Logf("%s: %v", name, strings.ReplaceAll(err.Error(), s.dir, "DIR"))
+				}
+			}
+		}
+		if len(errs) != 1 {
+			t.Errorf("%s: different errors: %v", name, errs)
+		}
 	}
 }
