@@ -13,6 +13,7 @@
 # Usage: [BASE=bin] scripts/bench-logs.sh [MB ...]   (default: 200)
 set -euo pipefail
 sizes=("${@:-200}")
+base=${BASE:+$(realpath "$BASE")} # before the cd: BASE may be relative
 cd "$(dirname "$0")/.."
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
@@ -51,7 +52,6 @@ EOF
 # the other budgets' types).
 sed -n '/^  - name: log-volume$/,/^  # ⚡/p' budgets.yaml | sed '$d' >"$dir/log-budgets"
 { echo "version: 1"; echo "budgets:"; cat "$dir/log-budgets"; } >"$dir/logs.yaml"
-base=${BASE:-}
 
 first=1
 for mb in "${sizes[@]}"; do
@@ -92,9 +92,14 @@ for mb in "${sizes[@]}"; do
 		python3 - "$dir/base.json" "$dir/report.json" <<'PY'
 import json, sys
 def results(path):
-    return [(b["name"], b["status"], [(r.get("subject"), r.get("value")) for r in b.get("results", [])])
+    return [(b["name"], b["status"], [(r.get("subject"), json.dumps(r.get("labels"), sort_keys=True), r.get("value"))
+                                      for r in b.get("results", [])])
             for b in json.load(open(path))["budgets"]]
-same = results(sys.argv[1]) == results(sys.argv[2])
+try:
+    base = results(sys.argv[1])
+except (OSError, ValueError) as e:
+    sys.exit(f"  BASE wrote no JSON report ({e}): it failed; its timing means nothing")
+same = base == results(sys.argv[2])
 print("  BASE and check report the same results" if same else "  BASE AND CHECK REPORT DIFFERENT RESULTS")
 PY
 	fi

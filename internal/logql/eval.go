@@ -76,6 +76,9 @@ type evalQuery struct {
 	lineOnly bool
 	// needsDetected: detected_level reaches the result's labels.
 	needsDetected bool
+	// errWant: the parsed labels q reads, for the labels of its pipeline
+	// error (the entry's as Loki's parser hints for q alone leave them).
+	errWant parseResult
 	// byStream: a sum by labels that, when a stream has them all, come
 	// from the stream whatever the line (a parser's field of such a
 	// name becomes name_extracted; no drop; no __error__ or
@@ -224,6 +227,8 @@ func NewEvaluator(at time.Time, queries ...*Query) *Evaluator {
 			}
 		}
 		eq.needsDetected = (eq.all && !slices.Contains(eq.out, detectedLevelLabel)) || slices.Contains(eq.by, detectedLevelLabel)
+		eq.errWant.wanted, eq.errWant.wantAll = queryWants(eq, true)
+		eq.errWant.setWantLens()
 		eq.byStream = !eq.all && !eq.lineOnly && len(eq.by) > 0 &&
 			!slices.ContainsFunc(q.stages, func(s stage) bool { _, ok := s.(*dropStage); return ok }) &&
 			!slices.ContainsFunc(eq.by, func(n string) bool {
@@ -284,24 +289,42 @@ func (e *Evaluator) parserWants(isParser func(stage) bool) ([]string, bool) {
 		if q.skipParsers || !slices.ContainsFunc(q.stages, isParser) {
 			continue
 		}
-		if q.all {
+		w, all := queryWants(q, false)
+		if all {
 			return nil, true
 		}
-		wanted = append(wanted, q.by...)
-		for _, s := range q.stages {
-			switch s := s.(type) {
-			case *labelFilter:
-				wanted = append(wanted, s.m.Name)
-			case *dropStage:
-				for _, it := range s.items {
-					wanted = append(wanted, it.name)
+		wanted = append(wanted, w...)
+	}
+	return sortedUnique(wanted), false
+}
+
+// queryWants is what q reads of the labels parsers extract (all: every
+// one): its grouping, the names of its label filters and drops, and with
+// params the names its `| json name="path"` stages give.
+// __error__ and __error_details__ are the pipeline's, never a parser's
+// field (builder.get answers them first): no need to extract a field of
+// that name.
+func queryWants(q *evalQuery, params bool) (wanted []string, all bool) {
+	if q.all {
+		return nil, true
+	}
+	wanted = append(wanted, q.by...)
+	for _, s := range q.stages {
+		switch s := s.(type) {
+		case *labelFilter:
+			wanted = append(wanted, s.m.Name)
+		case *dropStage:
+			for _, it := range s.items {
+				wanted = append(wanted, it.name)
+			}
+		case *jsonStage:
+			if params {
+				for _, p := range s.params {
+					wanted = append(wanted, p.name)
 				}
 			}
 		}
 	}
-	// __error__ and __error_details__ are the pipeline's, never a
-	// parser's field (builder.get answers them first): no need to
-	// extract a field of that name.
 	wanted = slices.DeleteFunc(wanted, func(n string) bool { return n == errorLabel || n == errorDetailsLabel })
 	return sortedUnique(wanted), false
 }
@@ -361,7 +384,12 @@ func (e *Evaluator) Stream(lbls map[string]string) *Stream {
 		if matchesAll(q.matchers, st.lbls) {
 			st.selected = append(st.selected, i)
 		}
-		st.fixed[i] = q.byStream && !slices.ContainsFunc(q.by, func(n string) bool { return st.get(n) == "" })
+		// A label X_extracted of the stream gives way to a field X of
+		// the line when the stream has X too (parsed labels come first).
+		st.fixed[i] = q.byStream && !slices.ContainsFunc(q.by, func(n string) bool {
+			base, ok := strings.CutSuffix(n, "_extracted")
+			return st.get(n) == "" || ok && st.get(base) != ""
+		})
 	}
 	e.streams[key] = st
 	return st
@@ -505,6 +533,9 @@ func (e *Evaluator) eval(q *evalQuery, c *entryCtx) {
 	// parser, so no error.
 	constant := q.lineOnly && (!q.needsDetected || c.st.hasLevel)
 	if b.errType != "" && !b.isDropped(errorLabel) && !q.preserveErr {
+		// Parsers extracted what any query reads: the error names only
+		// the labels of the entry that q's own would have.
+		b.parsed = slices.DeleteFunc(b.parsed, func(p kv) bool { return !q.errWant.wants(p.name) })
 		e.scratch = b.all(e.scratch[:0])
 		q.err = &PipelineError{ErrorType: b.errType, Series: cloneLabels(e.scratch)}
 		q.series = nil

@@ -336,11 +336,17 @@ func TestEvalTogether(t *testing.T) {
 		`count_over_time({env="prod"} | json | __error__="" [30m])`,
 		`sum(bytes_over_time({service="api"}[1h]))`,
 		`sum by (x) (count_over_time({env="prod"} | json x="level" [1h]))`,
+		// A line that fails | json after a field another query reads:
+		// the error names the labels q alone would have.
+		`sum by (service) (count_over_time({env="cut"} | json [1h]))`,
+		`sum by (trace_id) (count_over_time({env="cut"} | json | __error__="" [1h]))`,
+		`sum by (service) (count_over_time({env="cut"} | json | trace_id!="" [1h]))`,
 	}
 	entries := []Entry{
 		ent(-time.Minute, "service=api,env=prod", `{"level":"info","msg":"a=b"}`),
 		ent(-40*time.Minute, "service=worker,env=prod", `level=warn msg=x`),
 		ent(-50*time.Minute, "service=api,env=prod", `{"level":"error"}`),
+		ent(-20*time.Minute, "service=api,env=cut", `{"trace_id":"t1","x":`),
 	}
 	var qs []*Query
 	for _, s := range queries {
@@ -404,6 +410,10 @@ func TestByStreamSameAnswers(t *testing.T) {
 		`sum by (service) (count_over_time({env="p"} | json | drop service [1h]))`,
 		`sum by (service, detected_level) (count_over_time({env="p"} | json | __error__="" [1h]))`,
 		`sum by (service_extracted, service) (count_over_time({env="p"} | json | __error__="" [1h]))`,
+		// A stream with service and service_extracted: a line's service
+		// field, renamed service_extracted, comes before the stream's.
+		`sum by (service_extracted) (count_over_time({env="p"} | json | __error__="" [1h]))`,
+		`sum by (service_extracted) (count_over_time({env="p"} | logfmt [1h]))`,
 	}
 	var entries []Entry
 	lines := []string{
@@ -413,7 +423,8 @@ func TestByStreamSameAnswers(t *testing.T) {
 		`not json`,
 		`{"service":"","level":"debug"}`,
 	}
-	streams := []string{"env=p,service=api", "env=p", "env=p,service=worker,level=error", "env=p,service_extracted=x"}
+	streams := []string{"env=p,service=api", "env=p", "env=p,service=worker,level=error", "env=p,service_extracted=x",
+		"env=p,service=api,service_extracted=x"}
 	for i := range 60 {
 		entries = append(entries, ent(-time.Duration(i+1)*time.Second, streams[i%len(streams)], lines[(i/len(streams))%len(lines)]))
 	}
