@@ -1,9 +1,11 @@
 package httpclient
 
 import (
+	"bytes"
 	"crypto/tls"
 	"encoding/base64"
 	"io"
+	"log"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -294,6 +296,8 @@ func TestRoundtripMutualTLS(t *testing.T) {
 	srv := httptest.NewUnstartedServer(http.HandlerFunc(seen.handler))
 	srv.EnableHTTP2 = true
 	srv.TLS = &tls.Config{Certificates: []tls.Certificate{p.Server}, ClientAuth: tls.RequireAndVerifyClientCert, ClientCAs: p.Pool}
+	var serverLog lockedBuffer // the server's handshake errors
+	srv.Config.ErrorLog = log.New(&serverLog, "", 0)
 	srv.StartTLS()
 	defer srv.Close()
 
@@ -317,9 +321,20 @@ func TestRoundtripMutualTLS(t *testing.T) {
 	}
 	// Under TLS 1.3 the client learns of the refusal after its side of
 	// the handshake: as the server's alert on its first read, or as a
-	// closed connection when its write comes after the server hung up.
-	if _, err := noCert.HTTPClient().Get(srv.URL); err == nil || !containsAny(err.Error(), "certificate required", "broken pipe", "connection reset by peer") {
+	// closed connection when its write comes after the server hung up,
+	// or (HTTP/2) as a connection that could not be set up. Which one
+	// is a race; that the server refused for the missing certificate is
+	// not.
+	if _, err := noCert.HTTPClient().Get(srv.URL); err == nil || !containsAny(err.Error(),
+		"certificate required", "broken pipe", "connection reset by peer", "http2: client conn could not be established") {
 		t.Errorf("without a client certificate: %v", err)
+	}
+	for deadline := time.Now().Add(5 * time.Second); !strings.Contains(serverLog.String(), "client didn't provide a certificate"); {
+		if time.Now().After(deadline) {
+			t.Errorf("the server logged no refusal of a client without a certificate: %q", serverLog.String())
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 	// No CA: the server's certificate is not trusted, unless told to skip.
 	noCA, err := New(&config.Source{URL: srv.URL, TLS: &config.TLS{CertFile: p.CertFile, KeyFile: p.KeyFile}, Retries: new(int)}, Options{Name: "prometheus"})
@@ -393,6 +408,25 @@ func TestRoundtripTLSFileErrors(t *testing.T) {
 			}
 		})
 	}
+}
+
+// lockedBuffer is a bytes.Buffer that a server's goroutines may write
+// while the test reads it.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 func containsAny(s string, subs ...string) bool {
