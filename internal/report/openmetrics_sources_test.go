@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/secflow/secflow-budget/internal/promtest"
 )
 
 // TestOpenMetricsSourceInfo: the openmetrics report states the engine of
@@ -54,13 +56,7 @@ func TestOpenMetricsSourceInfo(t *testing.T) {
 // TestOpenMetricsSourceInfoPromtool: promtool check metrics (parser and
 // linter) accepts the report with its source_info series without a word.
 func TestOpenMetricsSourceInfoPromtool(t *testing.T) {
-	promtool, err := exec.LookPath("promtool")
-	if err != nil {
-		if testing.Short() {
-			t.Skip("promtool not installed; skipped under -short")
-		}
-		t.Fatalf("promtool not found (install Debian's package prometheus, or see scripts/ensure-prometheus.sh): %v", err)
-	}
+	promtool := promtest.Promtool(t) // fails, or skips under -short, when missing
 	for _, offline := range []bool{false, true} {
 		text := render(t, "openmetrics", engineRun(offline), Options{})
 		if !strings.Contains(text, MetricSourceInfo+"{") {

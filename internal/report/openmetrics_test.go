@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/prometheus/model/textparse"
 
 	"github.com/secflow/secflow-budget/internal/checks"
+	"github.com/secflow/secflow-budget/internal/promtest"
 )
 
 // metricsRun has what the metrics must get right: a result without data
@@ -152,13 +153,7 @@ func TestOpenMetricsReport(t *testing.T) {
 // parser) accepts the report without a word, for metricsRun and for the
 // golden run of every other format.
 func TestOpenMetricsPromtool(t *testing.T) {
-	promtool, err := exec.LookPath("promtool")
-	if err != nil {
-		if testing.Short() {
-			t.Skip("promtool not installed; skipped under -short")
-		}
-		t.Fatalf("promtool not found (install Debian's package prometheus, or see scripts/ensure-prometheus.sh): %v", err)
-	}
+	promtool := promtest.Promtool(t) // fails, or skips under -short, when missing
 	for name, run := range map[string]*Run{"metricsRun": metricsRun(), "sampleRun": sampleRun(), "edgeRun": edgeRun()} {
 		text := render(t, "openmetrics", run, Options{})
 		cmd := exec.Command(promtool, "check", "metrics")
@@ -289,13 +284,7 @@ func TestOpenMetricsHistogramLabelsRenamed(t *testing.T) {
 			t.Errorf("series:\n%s\nwant among them:\n%s", strings.Join(got, "\n"), want)
 		}
 	}
-	promtool, err := exec.LookPath("promtool")
-	if err != nil {
-		if testing.Short() {
-			t.Skip("promtool not installed; skipped under -short")
-		}
-		t.Fatalf("promtool not found (install Debian's package prometheus, or see scripts/ensure-prometheus.sh): %v", err)
-	}
+	promtool := promtest.Promtool(t) // fails, or skips under -short, when missing
 	cmd := exec.Command(promtool, "check", "metrics")
 	cmd.Stdin = strings.NewReader(text)
 	var out bytes.Buffer

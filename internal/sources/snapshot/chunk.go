@@ -100,7 +100,7 @@ func (s *splitter) sizeHint(size int64) {
 }
 
 func (s *splitter) corrupt(line int, format string, args ...any) *CorruptError {
-	return &CorruptError{File: s.file, Line: line, Msg: fmt.Sprintf(format, args...)}
+	return corruptf(s.file, line, format, args...)
 }
 
 // next returns the next chunk, or io.EOF after the last. The chunk's data

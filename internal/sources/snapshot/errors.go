@@ -13,6 +13,11 @@ type CorruptError struct {
 	Msg  string
 }
 
+// corruptf is the CorruptError of line (0: the whole file) of file.
+func corruptf(file string, line int, format string, args ...any) *CorruptError {
+	return &CorruptError{File: file, Line: line, Msg: fmt.Sprintf(format, args...)}
+}
+
 func (e *CorruptError) Error() string {
 	if e.Line > 0 && e.Col > 0 {
 		return fmt.Sprintf("%s:%d:%d: %s", e.File, e.Line, e.Col, e.Msg)

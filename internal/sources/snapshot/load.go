@@ -68,7 +68,7 @@ type fileLoader struct {
 
 // loadFile streams one OpenMetrics file, the idx-th of the snapshot, into
 // store in chunks of chunkBytes. With more than one core, workers parse
-// the chunks (parseChunk: Prometheus' parser, the timestamps' range)
+// the chunks (parsedChunk.parse: Prometheus' parser, the timestamps' range)
 // while this goroutine appends their samples in file order (apply: the
 // series, their order, the store), so every error is the one the file's
 // first bad line gives, as when read in one pass.
@@ -211,7 +211,7 @@ func (l *fileLoader) loadParallel(ctx context.Context, sp *splitter, workers int
 }
 
 func (l *fileLoader) corrupt(line int, format string, args ...any) error {
-	return &CorruptError{File: l.file, Line: line, Msg: fmt.Sprintf(format, args...)}
+	return corruptf(l.file, line, format, args...)
 }
 
 // parsedChunk is a chunk as its parser read it: its samples in order,
@@ -254,9 +254,7 @@ func (pc *parsedChunk) parse(file string) {
 	if pc.seen == nil {
 		pc.seen = map[string]struct{}{}
 	}
-	corrupt := func(line int, format string, args ...any) error {
-		return &CorruptError{File: file, Line: line, Msg: fmt.Sprintf(format, args...)}
-	}
+	corrupt := func(line int, format string, args ...any) error { return corruptf(file, line, format, args...) }
 	p := textparse.NewOpenMetricsParser(pc.data, labels.NewSymbolTable())
 	entries := 0
 	var prev []byte

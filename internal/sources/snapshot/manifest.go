@@ -91,9 +91,7 @@ func readManifest(dir string) (Manifest, error) {
 }
 
 func parseManifest(file string, data []byte) (Manifest, error) {
-	corrupt := func(line int, format string, args ...any) error {
-		return &CorruptError{File: file, Line: line, Msg: fmt.Sprintf(format, args...)}
-	}
+	corrupt := func(line int, format string, args ...any) error { return corruptf(file, line, format, args...) }
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
 		// yaml.v3 says where a syntax error is, but not where the bytes
